@@ -1,0 +1,173 @@
+"""The append-only event log of metrics-spec §B.3: envelope, CRC lines, torn-line rule."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from .fileio import BadLine, crc_line, open_append, parse_crc_line
+
+EVENT_VERSION = 1
+EVENTS_FILE = "events.jsonl"
+# Written with fsync right away (§B.3.4); others are fsynced at least every H s.
+FSYNC_NOW = frozenset({"status_change", "run_end", "manual_time"})
+TICKET_FIRST = {"ticket": 0, "work": 1}
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def new_ulid(ms: int | None = None) -> str:
+    """A ULID: 48 bits of milliseconds and 80 random bits, Crockford base32."""
+    ms = time.time_ns() // 1_000_000 if ms is None else ms
+    value = (ms << 80) | secrets.randbits(80)
+    chars = []
+    for _ in range(26):
+        chars.append(_CROCKFORD[value & 31])
+        value >>= 5
+    return "".join(reversed(chars))
+
+
+def format_event_ts(ns: int) -> str:
+    dt = datetime.fromtimestamp(ns // 1_000_000_000, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(ns // 1_000_000) % 1000:03d}Z"
+
+
+def parse_event_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+@dataclass
+class RunContext:
+    """Who emits: shared by the work and ticket streams of one run (one seq counter)."""
+
+    agent: str | None
+    session: str | None = None
+    run: str | None = None
+    src: str = "app"
+    _seq: int = 0
+    _mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def next_seq(self) -> int:
+        with self._mutex:
+            self._seq += 1
+            return self._seq
+
+
+class EventWriter:
+    """Appends events with one write() on an O_APPEND fd, one line each."""
+
+    def __init__(self, path: Path, context: RunContext, fsync_every_s: float = 30.0):
+        self.path = path
+        self.context = context
+        self.fsync_every_s = fsync_every_s
+        self._fd: int | None = None
+        self._last_fsync = time.monotonic()
+        self._mutex = threading.Lock()
+
+    def emit(
+        self,
+        type_: str,
+        stream: str,
+        data: dict[str, Any] | None = None,
+        *,
+        ticket: str | None = None,
+        ts_ns: int | None = None,
+        fsync: bool | None = None,
+    ) -> dict[str, Any]:
+        ctx = self.context
+        ts_ns = time.time_ns() if ts_ns is None else ts_ns
+        event: dict[str, Any] = {
+            "v": EVENT_VERSION,
+            "id": new_ulid(ts_ns // 1_000_000),
+            "stream": stream,
+            "seq": ctx.next_seq(),
+            "ts": format_event_ts(ts_ns),
+            "mono_ms": time.monotonic_ns() // 1_000_000,
+            "agent": ctx.agent,
+            "session": ctx.session,
+            "run": ctx.run,
+            "type": type_,
+            "src": ctx.src,
+            "data": data or {},
+        }
+        if ticket is not None:
+            event["ticket"] = ticket
+        if ctx.src != "app":
+            del event["mono_ms"]
+        self.write(event, fsync=type_ in FSYNC_NOW if fsync is None else fsync)
+        return event
+
+    def write(self, event: dict[str, Any], *, fsync: bool = False) -> None:
+        line = crc_line(event)
+        with self._mutex:
+            if self._fd is None:
+                self._fd = open_append(self.path)
+            os.write(self._fd, line)
+            now = time.monotonic()
+            if fsync or now - self._last_fsync >= self.fsync_every_s:
+                os.fsync(self._fd)
+                self._last_fsync = now
+
+    def flush(self) -> None:
+        with self._mutex:
+            if self._fd is not None:
+                os.fsync(self._fd)
+                self._last_fsync = time.monotonic()
+
+    def close(self) -> None:
+        with self._mutex:
+            if self._fd is not None:
+                os.fsync(self._fd)
+                os.close(self._fd)
+                self._fd = None
+
+
+@dataclass
+class ReadStats:
+    torn_lines: int = 0
+    bad_lines: int = 0
+
+
+def iter_lines(raw: bytes, stats: ReadStats) -> Iterator[dict[str, Any]]:
+    """Apply §B.3.4: drop a final line without newline; skip and count bad lines."""
+    if raw and not raw.endswith(b"\n"):
+        stats.torn_lines += 1
+        raw = raw[: raw.rfind(b"\n") + 1]
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = parse_crc_line(line)
+        except BadLine:
+            stats.bad_lines += 1
+            continue
+        if not isinstance(obj, dict):
+            stats.bad_lines += 1
+            continue
+        yield obj
+
+
+def read_events(paths: Iterable[Path], stats: ReadStats | None = None) -> list[dict[str, Any]]:
+    stats = stats if stats is not None else ReadStats()
+    events: list[dict[str, Any]] = []
+    for path in paths:
+        events.extend(iter_lines(Path(path).read_bytes(), stats))
+    return events
+
+
+def ticket_events(path: Path, ticket: str) -> list[dict[str, Any]]:
+    """One ticket's history (audit trail) in log order."""
+    if not path.exists():
+        return []
+    needle = f'"ticket":"{ticket}"'.encode()
+    stats = ReadStats()
+    raw = path.read_bytes()
+    found = [e for e in iter_lines(raw, stats) if e.get("ticket") == ticket] if needle in raw else []
+    found.sort(key=lambda e: (e.get("ts", ""), TICKET_FIRST.get(e.get("stream"), 2), e.get("seq", 0)))
+    return found

@@ -1,0 +1,113 @@
+"""The repository interface. The UI and the CLI talk only to this."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ..models import Customer, Product, Purchase, Ticket
+
+
+@dataclass
+class CustomerHistory:
+    customer: Customer
+    purchases: list[Purchase] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)  # newest first, archive included
+
+
+class Repository(ABC):
+    """Tickets, customers, products and purchases, safe to share between processes."""
+
+    data_dir: Path
+
+    # -- reads ------------------------------------------------------------
+    @abstractmethod
+    def refresh(self) -> bool:
+        """Pick up other processes' writes. True if anything changed."""
+
+    @property
+    @abstractmethod
+    def generation(self) -> int:
+        """Changes whenever the visible data changes (for cheap change polling)."""
+
+    @abstractmethod
+    def get_ticket(self, ticket_id: str) -> Ticket: ...
+
+    @abstractmethod
+    def ticket_docs(self, *, include_archive: bool = False) -> list[dict[str, Any]]:
+        """Raw ticket documents, read-only: the fast path for lists of 100k."""
+
+    @abstractmethod
+    def query(self, table: str, cond: Any) -> list[dict[str, Any]]:
+        """TinyDB `Query` over one table of the active set."""
+
+    @abstractmethod
+    def search(self, text: str, *, include_archive: bool = False) -> list[str]:
+        """Ticket ids whose subject or messages contain `text` (case/accent-insensitive)."""
+
+    @abstractmethod
+    def get_customer(self, customer_id: str) -> Customer: ...
+
+    @abstractmethod
+    def customers(self) -> list[Customer]: ...
+
+    @abstractmethod
+    def products(self) -> list[Product]: ...
+
+    @abstractmethod
+    def customer_history(self, customer_id: str) -> CustomerHistory: ...
+
+    @abstractmethod
+    def agents(self) -> list[str]:
+        """Every assignee seen in the store, plus the current agent."""
+
+    # -- writes: durable and atomic when they return -------------------------
+    @abstractmethod
+    def insert_ticket(
+        self,
+        *,
+        customer: str,
+        subject: str,
+        body: str,
+        channel: str = "email",
+        priority: str = "normal",
+        product: str | None = None,
+        source: str = "customer",
+        **fields: Any,
+    ) -> Ticket: ...
+
+    @abstractmethod
+    def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
+        """Set fields; raises ConflictError if the ticket's `_rev` is not `expected_rev`."""
+
+    @abstractmethod
+    def change_tags(
+        self, ticket_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()
+    ) -> Ticket:
+        """Add/remove tags; merges with concurrent tag changes instead of failing."""
+
+    @abstractmethod
+    def append_message(
+        self,
+        ticket_id: str,
+        *,
+        kind: str,
+        body: str,
+        author: str | None = None,
+        author_kind: str = "agent",
+        call_start: datetime | None = None,
+        call_end: datetime | None = None,
+    ) -> Ticket:
+        """Add to the thread; never conflicts, as appends commute."""
+
+    @abstractmethod
+    def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+TicketFilter = Callable[[dict[str, Any]], bool]

@@ -1,0 +1,224 @@
+"""A TinyDB-format snapshot plus an append-only journal of changed documents.
+
+The snapshot is plain TinyDB JSON (`{"table": {"1": {...}}}`), so stock TinyDB
+can still read it. Each write appends one CRC-framed line holding the full
+documents it changed, then fdatasyncs: O(change), never O(store). Readers
+`stat()` the files and apply only the lines other processes appended.
+Callers hold the store lock for every write and for compaction.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import orjson
+
+from ..fileio import BadLine, atomic_write, crc_line, open_append, parse_crc_line
+from .errors import StoreCorrupt, StoreWriteError
+from .lock import StoreLock
+
+Tables = dict[str, dict[str, dict[str, Any]]]
+# One op: (table, doc_id, document or None for a delete)
+Op = tuple[str, str, dict[str, Any] | None]
+
+
+@dataclass
+class JournalStats:
+    lines: int = 0
+    bad_lines: list[int] = field(default_factory=list)
+    torn_tail: bool = False
+
+
+class JournaledCollection:
+    def __init__(self, snapshot: Path, journal: Path, lock: "StoreLock | None" = None):
+        self.snapshot = snapshot
+        self._lock = lock
+        self.journal = journal
+        self.tables: Tables = {}
+        self.stats = JournalStats()
+        self.generation = 0  # bumps whenever the in-memory tables change
+        self._mutex = threading.RLock()
+        self._pos = 0
+        self._snapshot_id: tuple[int, int] | None = None
+        self._journal_ino: int | None = None
+        self._append_fd: int | None = None
+
+    # -- reading -----------------------------------------------------------
+    def load(self) -> None:
+        """Read the snapshot and replay the journal from the start."""
+        with self._mutex:
+            tables: Tables = {}
+            try:
+                st = os.stat(self.snapshot)
+                raw = self.snapshot.read_bytes()
+            except FileNotFoundError:
+                st, raw = None, b""
+            except PermissionError as exc:
+                raise StoreCorrupt(
+                    f"{self.snapshot}: cannot read it ({exc.strerror}). "
+                    "Ask for read/write access to the data directory's group."
+                ) from None
+            if raw.strip():
+                try:
+                    tables = orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    raise StoreCorrupt(
+                        f"{self.snapshot}: not valid JSON ({exc}). The file was left as it is; "
+                        "restore it from a backup, then run `desk check`."
+                    ) from None
+                if not isinstance(tables, dict) or not all(
+                    isinstance(t, dict) for t in tables.values()
+                ):
+                    raise StoreCorrupt(
+                        f"{self.snapshot}: expected TinyDB tables (an object of objects)."
+                    )
+            self.tables = tables
+            self._snapshot_id = (st.st_ino, st.st_mtime_ns) if st else None
+            self._pos = 0
+            self._journal_ino = None
+            self.stats = JournalStats()
+            self._read_journal()
+            self.generation += 1
+
+    def refresh(self) -> bool:
+        """Apply what other processes wrote since the last look. True if anything changed."""
+        with self._mutex:
+            snap_id = self._stat_id(self.snapshot)
+            try:
+                jst = os.stat(self.journal)
+            except FileNotFoundError:
+                jst = None
+            if snap_id != self._snapshot_id or (
+                jst is not None
+                and (jst.st_ino != self._journal_ino and self._journal_ino is not None
+                     or jst.st_size < self._pos)
+            ):
+                if self._lock is None:
+                    self.load()
+                else:
+                    with self._lock.shared():
+                        self.load()
+                return True
+            if jst is None or jst.st_size == self._pos:
+                return False
+            before = self.stats.lines
+            self._read_journal()
+            if self.stats.lines != before:
+                self.generation += 1
+                return True
+            return False
+
+    @staticmethod
+    def _stat_id(path: Path) -> tuple[int, int] | None:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns)
+
+    def _read_journal(self) -> None:
+        try:
+            with open(self.journal, "rb") as fh:
+                self._journal_ino = os.fstat(fh.fileno()).st_ino
+                fh.seek(self._pos)
+                chunk = fh.read()
+        except FileNotFoundError:
+            return
+        end = chunk.rfind(b"\n") + 1
+        self.stats.torn_tail = end < len(chunk)
+        for line in chunk[:end].splitlines():
+            self.stats.lines += 1
+            try:
+                entry = parse_crc_line(line, require_crc=True)
+                ops = entry["ops"]  # type: ignore[index]
+                self._apply(ops)
+            except (BadLine, KeyError, TypeError, ValueError):
+                self.stats.bad_lines.append(self.stats.lines)
+        self._pos += end
+
+    def _apply(self, ops: Iterable[Op]) -> None:
+        for table, doc_id, doc in ops:
+            docs = self.tables.setdefault(table, {})
+            if doc is None:
+                docs.pop(str(doc_id), None)
+            else:
+                docs[str(doc_id)] = doc
+
+    # -- writing (caller holds the store's exclusive lock) -------------------
+    def commit(self, ops: list[Op]) -> None:
+        """Append `ops` as one all-or-nothing journal line and fdatasync it."""
+        with self._mutex:
+            self.refresh()
+            if self.stats.torn_tail:
+                self._truncate_torn_tail()
+            line = crc_line({"ops": ops})
+            fd = self._fd()
+            try:
+                written = os.write(fd, line)
+                if written != len(line):
+                    raise OSError(28, "short write")
+                os.fdatasync(fd)
+            except OSError as exc:
+                # Leave no partial line behind; the store stays as it was.
+                try:
+                    os.ftruncate(fd, self._pos)
+                except OSError:
+                    pass
+                raise StoreWriteError(
+                    f"{self.journal}: could not save ({exc.strerror or exc}). Nothing was changed."
+                ) from None
+            self._apply(ops)
+            self._pos += len(line)
+            self.stats.lines += 1
+            self.generation += 1
+
+    def _fd(self) -> int:
+        ino = self._journal_ino
+        if self._append_fd is not None and ino is not None:
+            try:
+                if os.fstat(self._append_fd).st_ino == ino:
+                    return self._append_fd
+            except OSError:
+                pass
+        self.close()
+        self._append_fd = open_append(self.journal)
+        self._journal_ino = os.fstat(self._append_fd).st_ino
+        return self._append_fd
+
+    def _truncate_torn_tail(self) -> None:
+        """A writer died mid-line: drop its fragment so the next line starts clean."""
+        with open(self.journal, "r+b") as fh:
+            fh.truncate(self._pos)
+            os.fsync(fh.fileno())
+        self.stats.torn_tail = False
+
+    def journal_size(self) -> int:
+        try:
+            return os.stat(self.journal).st_size
+        except FileNotFoundError:
+            return 0
+
+    def compact(self) -> None:
+        """Fold the journal into a new snapshot (temp + fsync + replace), then empty it."""
+        with self._mutex:
+            self.refresh()
+            atomic_write(self.snapshot, orjson.dumps(self.tables))
+            fd = self._fd()
+            os.ftruncate(fd, 0)
+            os.fsync(fd)
+            self._pos = 0
+            self._snapshot_id = self._stat_id(self.snapshot)
+            self.stats = JournalStats()
+            self.generation += 1
+
+    def close(self) -> None:
+        if self._append_fd is not None:
+            try:
+                os.close(self._append_fd)
+            except OSError:
+                pass
+            self._append_fd = None

@@ -1,0 +1,63 @@
+"""A store-wide lock: flock across processes, an RLock across threads."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+FILE_MODE = 0o660
+
+
+class StoreLock:
+    def __init__(self, path: Path):
+        self.path = path
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._fd: int | None = None
+
+    def _fd_open(self) -> int:
+        if self._fd is None:
+            old = os.umask(0o007)
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            finally:
+                os.umask(old)
+        return self._fd
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._thread_lock:
+            fd = self._fd_open()
+            if self._depth == 0:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        """For a full reload: keeps a compaction from swapping files midway."""
+        with self._thread_lock:
+            if self._depth:
+                yield
+                return
+            fd = self._fd_open()
+            fcntl.flock(fd, fcntl.LOCK_SH)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        with self._thread_lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None

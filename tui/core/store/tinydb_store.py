@@ -1,0 +1,396 @@
+"""The TinyDB backend: journaled, locked, shared between processes.
+
+Files in the data directory:
+- `store.json` + `store.journal`: the active set (customers, products,
+  purchases, and every ticket that is not closed);
+- `archive.json` + `archive.journal`: closed tickets, loaded only when needed;
+- `events.jsonl`: the event log; `.lock`: the store-wide flock.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from ..eventlog import EVENTS_FILE, EventWriter, RunContext, new_ulid
+from ..fileio import remove_stray_temps
+from ..models import (
+    SCHEMA_VERSION,
+    Customer,
+    Product,
+    Purchase,
+    RecordError,
+    Ticket,
+    now_utc,
+    validate,
+)
+from ..textfold import fold
+from .base import CustomerHistory, Repository
+from .errors import ConflictError, NotFound, StoreCorrupt, StoreError
+from .journal import JournaledCollection, Op
+from .lock import StoreLock
+from .ticket_events import events_for_change, events_for_message, events_for_new_ticket
+
+ACTIVE, ARCHIVE = "store", "archive"
+META, OUTBOX = "_meta", "_archive_outbox"
+COMPACT_AT_BYTES = 8 * 1024 * 1024
+CONTACT_KIND = {"phone": "inbound_call", "chat": "chat_start", "web": "web_form"}
+EDITABLE = {"status", "priority", "channel", "assignee", "group", "product", "customer",
+            "subject", "issue_key", "resolution_code", "first_reply_due", "resolution_due", "tags"}
+
+
+class _TablesStorage(Storage):
+    """Lets TinyDB's Table/Query run over the collection's in-memory tables."""
+
+    def __init__(self, collection: JournaledCollection):
+        self._collection = collection
+
+    def read(self) -> dict[str, Any]:
+        return self._collection.tables
+
+    def write(self, data: dict[str, Any]) -> None:
+        raise StoreError("write through the repository, not TinyDB")
+
+
+def _doc_id(record_id: str) -> str:
+    return str(int(record_id.split("-", 1)[1]))
+
+
+class TinyDBStore(Repository):
+    def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None):
+        self.data_dir = Path(data_dir)
+        self._check_directory()
+        self.agent = agent
+        self._lock = StoreLock(self.data_dir / ".lock")
+        self._active = JournaledCollection(
+            self.data_dir / f"{ACTIVE}.json", self.data_dir / f"{ACTIVE}.journal", self._lock)
+        self._archive = JournaledCollection(
+            self.data_dir / f"{ARCHIVE}.json", self._archive_journal(), self._lock)
+        self._archive_loaded = False
+        self._mutex = threading.RLock()
+        self._search_cache: dict[str, tuple[int, str]] = {}
+        self.events = events or EventWriter(
+            self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
+        with self._lock.exclusive():
+            remove_stray_temps(self.data_dir)
+            self._active.load()
+            self._check_schema()
+            if self._active.tables.get(OUTBOX):
+                self._load_archive()
+        self._db = TinyDB(self._active, storage=_TablesStorage)
+
+    def _archive_journal(self) -> Path:
+        return self.data_dir / f"{ARCHIVE}.journal"
+
+    # -- opening -------------------------------------------------------------
+    def _check_directory(self) -> None:
+        if not self.data_dir.is_dir():
+            raise StoreError(f"{self.data_dir}: no such data directory. "
+                             "Create one with `desk demo --out DIR` or `desk init`.")
+        mode = self.data_dir.stat().st_mode
+        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+            raise StoreError(f"{self.data_dir}: the data directory is world-writable, so anyone "
+                             f"could change tickets. Fix it with: chmod o-w {self.data_dir}")
+
+    def _check_schema(self) -> None:
+        meta = self._active.tables.get(META, {}).get("1", {})
+        version = meta.get("schema", SCHEMA_VERSION)
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise StoreCorrupt(
+                f"{self._active.snapshot}: record _meta/1: field schema: version {version!r} "
+                f"is newer than this desk understands ({SCHEMA_VERSION}). Upgrade desk; "
+                "the store was not touched.")
+
+    def _load_archive(self) -> None:
+        with self._mutex:
+            if not self._archive_loaded:
+                self._archive.load()
+                self._archive_loaded = True
+            if self._active.tables.get(OUTBOX):
+                with self._lock.exclusive():
+                    self._flush_outbox()
+
+    def _flush_outbox(self) -> None:
+        """Finish moves to the archive that a crash interrupted."""
+        outbox = dict(self._active.tables.get(OUTBOX, {}))
+        if not outbox:
+            return
+        archived = self._archive.tables.get("tickets", {})
+        todo: list[Op] = [
+            ("tickets", doc_id, doc) for doc_id, doc in outbox.items()
+            if archived.get(doc_id, {}).get("_rev", -1) < doc.get("_rev", 0)
+        ]
+        if todo:
+            self._archive.commit(todo)
+        self._active.commit([(OUTBOX, doc_id, None) for doc_id in outbox])
+
+    # -- reads ---------------------------------------------------------------
+    def refresh(self) -> bool:
+        with self._mutex:
+            changed = self._active.refresh()
+            if self._archive_loaded:
+                changed = self._archive.refresh() or changed
+            return changed
+
+    @property
+    def generation(self) -> int:
+        return self._active.generation * 1_000_003 + self._archive.generation
+
+    def _tickets(self, archive: bool) -> dict[str, dict[str, Any]]:
+        coll = self._archive if archive else self._active
+        return coll.tables.get("tickets", {})
+
+    def _find_doc(self, ticket_id: str) -> tuple[dict[str, Any], bool]:
+        try:
+            doc_id = _doc_id(ticket_id)
+        except (IndexError, ValueError):
+            raise NotFound(f"no ticket {ticket_id!r}: ticket ids look like T-1042") from None
+        doc = self._tickets(False).get(doc_id)
+        if doc is not None:
+            return doc, False
+        self._load_archive()
+        doc = self._tickets(True).get(doc_id)
+        if doc is None:
+            raise NotFound(f"no ticket {ticket_id}")
+        return doc, True
+
+    def _file_of(self, archived: bool) -> str:
+        return str((self._archive if archived else self._active).snapshot)
+
+    def _ticket(self, doc: dict[str, Any], archived: bool) -> Ticket:
+        return validate(Ticket, doc, file=self._file_of(archived), record=doc.get("id", "?"))  # type: ignore[return-value]
+
+    def get_ticket(self, ticket_id: str) -> Ticket:
+        self.refresh()
+        doc, archived = self._find_doc(ticket_id)
+        return self._ticket(doc, archived)
+
+    def ticket_docs(self, *, include_archive: bool = False) -> list[dict[str, Any]]:
+        self.refresh()
+        docs = list(self._tickets(False).values())
+        if include_archive:
+            self._load_archive()
+            docs.extend(self._tickets(True).values())
+        return docs
+
+    def query(self, table: str, cond: Any) -> list[dict[str, Any]]:
+        self.refresh()
+        return self._db.table(table, cache_size=0).search(cond)
+
+    def _folded_text(self, doc: dict[str, Any]) -> str:
+        key = doc["id"]
+        cached = self._search_cache.get(key)
+        if cached and cached[0] == doc.get("_rev", 0):
+            return cached[1]
+        text = fold("\n".join([doc.get("subject", "")] + [m.get("body", "") for m in doc.get("messages", [])]))
+        self._search_cache[key] = (doc.get("_rev", 0), text)
+        return text
+
+    def search(self, text: str, *, include_archive: bool = False) -> list[str]:
+        needle = fold(text.strip())
+        docs = self.ticket_docs(include_archive=include_archive)
+        if not needle:
+            return [d["id"] for d in docs]
+        return [d["id"] for d in docs if needle in self._folded_text(d)]
+
+    def _table_records(self, table: str, model: type) -> list[Any]:
+        self.refresh()
+        file = str(self._active.snapshot)
+        return [validate(model, doc, file=file, record=doc.get("id", doc_id))
+                for doc_id, doc in self._active.tables.get(table, {}).items()]
+
+    def get_customer(self, customer_id: str) -> Customer:
+        self.refresh()
+        try:
+            doc = self._active.tables.get("customers", {})[_doc_id(customer_id)]
+        except (KeyError, IndexError, ValueError):
+            raise NotFound(f"no customer {customer_id}") from None
+        return validate(Customer, doc, file=str(self._active.snapshot), record=customer_id)  # type: ignore[return-value]
+
+    def customers(self) -> list[Customer]:
+        return self._table_records("customers", Customer)
+
+    def products(self) -> list[Product]:
+        return self._table_records("products", Product)
+
+    def purchases(self) -> list[Purchase]:
+        return self._table_records("purchases", Purchase)
+
+    def customer_history(self, customer_id: str) -> CustomerHistory:
+        customer = self.get_customer(customer_id)
+        file = str(self._active.snapshot)
+        purchases = [validate(Purchase, d, file=file, record=d.get("id", "?"))
+                     for d in self._active.tables.get("purchases", {}).values()
+                     if d.get("customer") == customer_id]
+        self._load_archive()
+        tickets = [self._ticket(d, archived)
+                   for archived in (False, True)
+                   for d in self._tickets(archived).values() if d.get("customer") == customer_id]
+        purchases.sort(key=lambda p: p.date, reverse=True)
+        tickets.sort(key=lambda t: t.created, reverse=True)
+        return CustomerHistory(customer, purchases, tickets)  # type: ignore[arg-type]
+
+    def agents(self) -> list[str]:
+        names = {d.get("assignee") for d in self.ticket_docs()} | {self.agent}
+        return sorted(n for n in names if n)
+
+    # -- writes --------------------------------------------------------------
+    def _next_id(self, table: str) -> tuple[int, dict[str, Any]]:
+        meta = dict(self._active.tables.get(META, {}).get("1", {"schema": SCHEMA_VERSION}))
+        counters = dict(meta.get("next", {}))
+        existing = self._active.tables.get(table, {})
+        number = max(counters.get(table, 1), max(map(int, existing), default=0) + 1)
+        counters[table] = number + 1
+        meta["next"] = counters
+        return number, meta
+
+    def insert_ticket(self, *, customer: str, subject: str, body: str, channel: str = "email",
+                      priority: str = "normal", product: str | None = None,
+                      source: str = "customer", **fields: Any) -> Ticket:
+        now = now_utc()
+        author = self.agent if source == "agent" else customer
+        with self._lock.exclusive(), self._mutex:
+            self._active.refresh()
+            number, meta = self._next_id("tickets")
+            first = {"id": new_ulid(), "author_kind": "agent" if source == "agent" else "customer",
+                     "author": author or "system",
+                     "kind": "public_reply" if source == "agent" else "customer_message",
+                     "body": body, "created": now}
+            ticket = Ticket.model_validate({
+                "id": f"T-{number}", "customer": customer, "subject": subject, "channel": channel,
+                "priority": priority, "product": product, "created": now, "updated": now,
+                "messages": [first] if body else [], "_rev": 1, **fields})
+            doc = ticket.to_doc()
+            self._active.commit([("tickets", str(number), doc), (META, "1", meta)])
+            self._maybe_compact()
+        region = self._customer_field(customer, "region")
+        for type_, data in events_for_new_ticket(doc, source, CONTACT_KIND, region):
+            self.events.emit(type_, "ticket", data, ticket=ticket.id)
+        return ticket
+
+    def _customer_field(self, customer_id: str, name: str) -> Any:
+        try:
+            return self._active.tables.get("customers", {}).get(_doc_id(customer_id), {}).get(name)
+        except (IndexError, ValueError):
+            return None
+
+    def _write_ticket(self, ticket_id: str, mutate: Any, expected_rev: int | None) -> tuple[dict, dict]:
+        """Under the lock: read the current doc, check its rev, apply `mutate`, commit."""
+        with self._lock.exclusive(), self._mutex:
+            self.refresh()
+            old, archived = self._find_doc(ticket_id)
+            if expected_rev is not None and old.get("_rev", 0) != expected_rev:
+                raise ConflictError(ticket_id, expected_rev, self._ticket(old, archived))
+            new = dict(old)
+            mutate(new)
+            new["_rev"] = old.get("_rev", 0) + 1
+            new["updated"] = now_utc()
+            doc = self._ticket(new, archived).to_doc()
+            doc_id = _doc_id(ticket_id)
+            if archived:
+                self._archive.commit([("tickets", doc_id, doc)])
+            elif doc["status"] == "closed":
+                self._move_to_archive(doc_id, doc)
+            else:
+                self._active.commit([("tickets", doc_id, doc)])
+                self._maybe_compact()
+            return old, doc
+
+    def _move_to_archive(self, doc_id: str, doc: dict[str, Any]) -> None:
+        # The outbox line is the acknowledged write; the archive copy follows.
+        self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc)])
+        self._load_archive()
+
+    def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise RecordError(str(self._active.snapshot), ticket_id, sorted(unknown)[0],
+                              "not a field that can be changed")
+
+        def mutate(doc: dict[str, Any]) -> None:
+            if doc.get("status") == "closed" and changes.get("status", "closed") != "closed":
+                raise StoreError(f"{ticket_id} is closed and cannot be reopened; "
+                                 "open a follow-up ticket instead")
+            doc.update(changes)
+            if changes.get("status") in ("solved", "closed") and not doc.get("solved"):
+                doc["solved"] = now_utc()
+            if changes.get("status") in ("new", "open", "pending", "on_hold"):
+                doc.pop("solved", None)
+
+        old, new = self._write_ticket(ticket_id, mutate, expected_rev)
+        for type_, data in events_for_change(old, new):
+            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+        return self._ticket(new, new["status"] == "closed")
+
+    def change_tags(self, ticket_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Ticket:
+        add, remove = set(add), set(remove)
+        old, new = self._write_ticket(
+            ticket_id, lambda d: d.update(tags=sorted((set(d.get("tags", [])) | add) - remove)), None)
+        for type_, data in events_for_change(old, new):
+            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+        return self._ticket(new, new["status"] == "closed")
+
+    def append_message(self, ticket_id: str, *, kind: str, body: str, author: str | None = None,
+                       author_kind: str = "agent", call_start: datetime | None = None,
+                       call_end: datetime | None = None) -> Ticket:
+        now = now_utc()
+        message = {"id": new_ulid(), "author_kind": author_kind,
+                   "author": author or self.agent or "system", "kind": kind, "body": body,
+                   "created": now}
+        if call_start:
+            message["call_start"] = call_start
+        if call_end:
+            message["call_end"] = call_end
+
+        def mutate(doc: dict[str, Any]) -> None:
+            doc["messages"] = [*doc.get("messages", []), message]
+            if kind == "public_reply" and not doc.get("first_replied"):
+                doc["first_replied"] = now
+
+        old, new = self._write_ticket(ticket_id, mutate, None)
+        for type_, data in events_for_message(new["messages"][-1], new, CONTACT_KIND):
+            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+        return self._ticket(new, new["status"] == "closed")
+
+    def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket:
+        rating = {"score": score, "comment": comment, "date": now_utc()}
+        old, new = self._write_ticket(ticket_id, lambda d: d.update(satisfaction=rating), None)
+        self.events.emit("csat_response", "ticket", {"survey": f"S-{ticket_id}", "score": score},
+                         ticket=ticket_id)
+        return self._ticket(new, new["status"] == "closed")
+
+    def _maybe_compact(self) -> None:
+        if self._active.journal_size() > COMPACT_AT_BYTES:
+            self._active.compact()
+
+    def compact(self) -> None:
+        with self._lock.exclusive(), self._mutex:
+            self._active.compact()
+            if self._archive_loaded or self._archive.journal_size():
+                self._load_archive()
+                self._archive.compact()
+
+    def close(self) -> None:
+        self._active.close()
+        self._archive.close()
+        self.events.close()
+        self._lock.close()
+
+    # -- diagnostics -----------------------------------------------------------
+    def journal_problems(self) -> list[str]:
+        problems = []
+        for coll in (self._active, self._archive):
+            for line in coll.stats.bad_lines:
+                problems.append(f"{coll.journal}: line {line}: damaged (bad CRC or JSON); skipped")
+        return problems
+
+
+def file_mode_ok(path: Path) -> bool:
+    return not (os.stat(path).st_mode & stat.S_IWOTH)
