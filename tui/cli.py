@@ -1,0 +1,139 @@
+"""The `desk` command: open the app, or run one of its subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from . import paths
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"desk: {message} (see `desk --help`)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="desk", description="A terminal service desk for support agents.")
+    parser.add_argument("--data-dir", help="the store to open (default: $DESK_DATA_DIR, "
+                        "else the user data directory)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open a private copy of the shipped demo store")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="generate a demo store")
+    demo.add_argument("--out", required=True, help="an empty directory to write the store into")
+    demo.add_argument("--tickets", type=int, default=300)
+    demo.add_argument("--seed", type=int, default=7)
+
+    check = sub.add_parser("check", help="validate every record; exit 1 on any problem")
+    check.add_argument("--data-dir", dest="sub_data_dir")
+
+    try:
+        from .cli_metrics import add_metrics_parser
+    except ImportError:  # pragma: no cover - the metrics CLI ships with the metrics package
+        pass
+    else:
+        add_metrics_parser(sub)
+    return parser
+
+
+def _chosen_dir(args: argparse.Namespace) -> Path:
+    return paths.data_dir(getattr(args, "sub_data_dir", None) or args.data_dir)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .core.demo import generate
+
+    if args.tickets < 1:
+        sys.stderr.write("desk demo: --tickets must be at least 1\n")
+        return EXIT_USAGE
+    try:
+        summary = generate(Path(args.out), tickets=args.tickets, seed=args.seed)
+    except (FileExistsError, OSError) as exc:
+        sys.stderr.write(f"desk demo: {exc}\n")
+        return EXIT_USAGE
+    print(f"Wrote {summary.tickets} tickets, {summary.customers} customers, {summary.products} "
+          f"products, {summary.purchases} purchases and {summary.events} events to {args.out}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .core.check import check_store
+
+    data_dir = _chosen_dir(args)
+    problems = check_store(data_dir)
+    for problem in problems:
+        print(("" if problem.fatal else "warning: ") + str(problem))
+    fatal = [p for p in problems if p.fatal]
+    if fatal:
+        print(f"{len(fatal)} problem(s) in {data_dir}. Nothing was changed.", file=sys.stderr)
+        return 1
+    print(f"{data_dir}: OK")
+    return 0
+
+
+def open_app(data_dir: Path) -> int:
+    from .core.store import StoreError, open_store
+
+    if not (data_dir / "store.json").exists():
+        sys.stderr.write(
+            f"desk: there is no store in {data_dir}.\n"
+            "  Try the demo:        desk --demo\n"
+            f"  Or create a store:   desk demo --out {data_dir}\n")
+        return EXIT_USAGE
+    agent = getpass.getuser()
+    try:
+        store = open_store(data_dir, agent=agent)
+    except StoreError as exc:
+        sys.stderr.write(f"desk: {exc}\n")
+        return EXIT_USAGE
+    from .app import DeskApp
+
+    try:
+        DeskApp(store, agent=agent).run()
+    finally:
+        store.close()
+    return 0
+
+
+def open_demo() -> int:
+    from datetime import datetime, timezone
+
+    from .core.demo import copy_demo
+
+    workdir = Path(tempfile.mkdtemp(prefix="desk-demo-"))
+    try:
+        copy_demo(paths.demo_store(), workdir, datetime.now(timezone.utc))
+        return open_app(workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        return cmd_demo(args)
+    if args.command == "check":
+        return cmd_check(args)
+    if args.command == "metrics":
+        from .cli_metrics import run_metrics
+
+        return run_metrics(args)
+    if args.demo:
+        return open_demo()
+    return open_app(_chosen_dir(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""`desk check`: validate every record of a store without changing a byte of it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from .eventlog import EVENTS_FILE, ReadStats, iter_lines
+from .models import MODELS_BY_TABLE, SCHEMA_VERSION, record_errors
+from .store.errors import StoreCorrupt
+from .store.journal import JournaledCollection
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    record: str
+    field: str
+    reason: str
+    fatal: bool = True  # False: a warning that does not stop desk from opening
+
+    def __str__(self) -> str:
+        return f"{self.file}: record {self.record}: field {self.field}: {self.reason}"
+
+
+def _load(data_dir: Path, name: str) -> tuple[JournaledCollection | None, list[Problem]]:
+    coll = JournaledCollection(data_dir / f"{name}.json", data_dir / f"{name}.journal")
+    for path in (coll.snapshot, coll.journal):
+        if path.exists() and not os.access(path, os.R_OK):
+            return None, [Problem(str(path), "-", "-", "cannot be read (permission denied); "
+                                  "ask for read access to the data directory's group")]
+    try:
+        coll.load()
+    except StoreCorrupt as exc:
+        return None, [Problem(str(coll.snapshot), "-", "-", str(exc).split(": ", 1)[-1])]
+    problems = [Problem(str(coll.journal), f"line {n}", "-", "damaged line (bad CRC or JSON); "
+                        "it is skipped when desk opens") for n in coll.stats.bad_lines]
+    if coll.stats.torn_tail:
+        problems.append(Problem(str(coll.journal), "last line", "-",
+                                "torn (an interrupted write); it is ignored", fatal=False))
+    return coll, problems
+
+
+def _validate_tables(file: str, tables: dict[str, Any]) -> Iterator[Problem]:
+    for table, model in MODELS_BY_TABLE.items():
+        seen: dict[str, str] = {}
+        for doc_id, doc in tables.get(table, {}).items():
+            record = doc.get("id", f"{table}/{doc_id}") if isinstance(doc, dict) else f"{table}/{doc_id}"
+            if not isinstance(doc, dict):
+                yield Problem(file, str(record), "(record)", "is not an object")
+                continue
+            try:
+                model.model_validate(doc)
+            except ValidationError as exc:
+                for err in record_errors(exc, file, str(record)):
+                    yield Problem(file, str(record), err.field, err.reason)
+            rid = str(record)
+            if rid in seen:
+                yield Problem(file, rid, "id", f"duplicate id: also stored under key {seen[rid]}")
+            seen[rid] = doc_id
+            expected_key = rid.split("-", 1)[-1].lstrip("0") or "0"
+            if "-" in rid and expected_key != doc_id:
+                yield Problem(file, rid, "id", f"stored under key {doc_id!r}, expected {expected_key!r}")
+
+
+def check_store(data_dir: Path | str) -> list[Problem]:
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return [Problem(str(data_dir), "-", "-", "no such data directory")]
+    if not (data_dir / "store.json").exists():
+        return [Problem(str(data_dir / "store.json"), "-", "-",
+                        "missing: this directory holds no desk store")]
+    problems: list[Problem] = []
+    active, found = _load(data_dir, "store")
+    problems += found
+    archive, found = _load(data_dir, "archive")
+    problems += found
+    if active is not None:
+        meta = active.tables.get("_meta", {}).get("1", {})
+        version = meta.get("schema", SCHEMA_VERSION)
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            problems.append(Problem(str(active.snapshot), "_meta/1", "schema",
+                                    f"version {version!r} is newer than this desk understands "
+                                    f"({SCHEMA_VERSION}); upgrade desk"))
+        problems += _validate_tables(str(active.snapshot), active.tables)
+    if archive is not None:
+        problems += _validate_tables(str(archive.snapshot), {"tickets": archive.tables.get("tickets", {})})
+    if active is not None and archive is not None:
+        both = set(active.tables.get("tickets", {})) & set(archive.tables.get("tickets", {}))
+        for doc_id in sorted(both, key=int):
+            problems.append(Problem(str(archive.snapshot), f"T-{doc_id}", "id",
+                                    "duplicate id: also in the active store"))
+    problems += _check_events(data_dir / EVENTS_FILE)
+    return problems
+
+
+def _check_events(path: Path) -> list[Problem]:
+    if not path.exists():
+        return []
+    try:
+        raw = path.read_bytes()
+    except PermissionError:
+        return [Problem(str(path), "-", "-", "cannot be read (permission denied)")]
+    stats = ReadStats()
+    for _ in iter_lines(raw, stats):
+        pass
+    found = []
+    if stats.bad_lines:
+        found.append(Problem(str(path), f"{stats.bad_lines} line(s)", "-",
+                             "damaged event lines; metrics skip and count them", fatal=False))
+    if stats.torn_lines:
+        found.append(Problem(str(path), "last line", "-", "torn; metrics drop it", fatal=False))
+    return found
