@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate every record; exit 1 on any problem")
     check.add_argument("--data-dir", dest="sub_data_dir")
 
+    init = sub.add_parser("init", help="create an empty store (with --shared: for a team)")
+    init.add_argument("--shared", metavar="DIR", help="the team's data directory")
+    init.add_argument("--group", help="the Unix group of the team (with --shared)")
+    init.add_argument("--demo", action="store_true", help="fill it with the demo tickets")
+    init.add_argument("--data-dir", dest="sub_data_dir")
+
     try:
         from .cli_metrics import add_metrics_parser
     except ImportError:  # pragma: no cover - the metrics CLI ships with the metrics package
@@ -83,6 +89,33 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from .core.permissions import init_store, share_files
+    from .core.store import StoreError
+
+    if args.shared and not args.group:
+        sys.stderr.write("desk init: --shared needs --group GROUP (the team's Unix group)\n")
+        return EXIT_USAGE
+    data_dir = Path(args.shared) if args.shared else _chosen_dir(args)
+    try:
+        init_store(data_dir, group=args.group)
+        if args.demo:
+            from datetime import datetime, timezone
+
+            from .core.demo import copy_demo
+
+            copy_demo(paths.demo_store(), data_dir, datetime.now(timezone.utc))
+            share_files(data_dir, data_dir.stat().st_gid if args.group else None)
+    except (StoreError, OSError) as exc:
+        sys.stderr.write(f"desk init: {exc}\n")
+        return EXIT_USAGE
+    who = f"the group {args.group}" if args.group else "you only"
+    print(f"Created a store in {data_dir}, readable and writable by {who}.")
+    if args.shared:
+        print(f"Each agent opens it with: desk --data-dir {data_dir}")
+    return 0
+
+
 def open_app(data_dir: Path) -> int:
     from .core.store import StoreError, open_store
 
@@ -92,7 +125,12 @@ def open_app(data_dir: Path) -> int:
             "  Try the demo:        desk --demo\n"
             f"  Or create a store:   desk demo --out {data_dir}\n")
         return EXIT_USAGE
+    from .core.permissions import world_readable_warning
+
     agent = getpass.getuser()
+    warning = world_readable_warning(data_dir)
+    if warning:
+        sys.stderr.write(f"desk: warning: {warning}\n")
     try:
         store = open_store(data_dir, agent=agent)
     except StoreError as exc:
@@ -126,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_demo(args)
     if args.command == "check":
         return cmd_check(args)
+    if args.command == "init":
+        return cmd_init(args)
     if args.command == "metrics":
         from .cli_metrics import run_metrics
 

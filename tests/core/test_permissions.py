@@ -1,0 +1,55 @@
+"""Shared-host permissions: desk init --shared, world-writable refused, world-readable warned."""
+
+import grp
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from tui.cli import main
+from tui.core.permissions import world_readable_warning
+from tui.core.store import StoreError, TinyDBStore
+
+GROUP = grp.getgrgid(os.getgid()).gr_name
+
+
+def test_init_shared_makes_a_setgid_group_only_store(tmp_path, capsys):
+    target = tmp_path / "team"
+    assert main(["init", "--shared", str(target), "--group", GROUP, "--demo"]) == 0
+    mode = target.stat().st_mode
+    assert mode & stat.S_ISGID and stat.S_IMODE(mode) & 0o777 == 0o770
+    for path in target.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o660, path
+        assert path.stat().st_gid == grp.getgrnam(GROUP).gr_gid
+    assert main(["check", "--data-dir", str(target)]) == 0
+    assert world_readable_warning(target) is None
+
+
+def test_init_never_overwrites_a_store(tmp_path):
+    assert main(["init", "--data-dir", str(tmp_path / "s")]) == 0
+    before = (tmp_path / "s" / "store.json").read_bytes()
+    assert main(["init", "--data-dir", str(tmp_path / "s"), "--demo"]) == 2
+    assert (tmp_path / "s" / "store.json").read_bytes() == before
+
+
+def test_init_shared_needs_a_real_group(tmp_path, capsys):
+    assert main(["init", "--shared", str(tmp_path / "t"), "--group", "no-such-group-xyz"]) == 2
+    assert "no group" in capsys.readouterr().err
+
+
+def test_a_world_writable_store_is_refused(tmp_path):
+    main(["init", "--data-dir", str(tmp_path / "s")])
+    os.chmod(tmp_path / "s", 0o777)
+    with pytest.raises(StoreError, match="world-writable"):
+        TinyDBStore(tmp_path / "s", agent="ana")
+
+
+def test_a_world_readable_store_is_warned_about(tmp_path):
+    main(["init", "--data-dir", str(tmp_path / "s")])
+    os.chmod(tmp_path / "s", 0o755)
+    assert "readable by every user" in world_readable_warning(tmp_path / "s")
+    result = subprocess.run([sys.executable, "-m", "tui", "--data-dir", str(tmp_path / "s"), "check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0
