@@ -107,7 +107,12 @@ class EventWriter:
         line = crc_line(event)
         with self._mutex:
             if self._fd is None:
-                self._fd = open_append(self.path)
+                self._fd = open_append(self.path, readable=True)
+            size = os.fstat(self._fd).st_size
+            if size and os.pread(self._fd, 1, size - 1) != b"\n":
+                # A writer died mid-line (or wrote short): end its fragment, so that
+                # it is one bad line (§B.3.4) and this event is not glued onto it.
+                line = b"\n" + line
             os.write(self._fd, line)
             now = time.monotonic()
             if fsync or now - self._last_fsync >= self.fsync_every_s:

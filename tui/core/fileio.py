@@ -20,10 +20,11 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def open_append(path: Path) -> int:
+def open_append(path: Path, *, readable: bool = False) -> int:
     old = os.umask(0o007)
     try:
-        return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+        access = os.O_RDWR if readable else os.O_WRONLY
+        return os.open(path, access | os.O_APPEND | os.O_CREAT, FILE_MODE)
     finally:
         os.umask(old)
 
