@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..textfold import fold
 from .base import CustomerHistory, Repository
-from .errors import ConflictError, NotFound, StoreCorrupt, StoreError
+from .errors import ConflictError, NotFound, StoreCorrupt, StoreError, StoreWriteError
 from .journal import JournaledCollection, Op
 from .lock import StoreLock
 from .ticket_events import events_for_change, events_for_message, events_for_new_ticket
@@ -115,7 +115,14 @@ class TinyDBStore(Repository):
                 self._archive_loaded = True
             if self._active.tables.get(OUTBOX):
                 with self._lock.exclusive():
-                    self._flush_outbox()
+                    # What we saw before taking the lock may be stale: another
+                    # process may have finished this move and changed the ticket since.
+                    self._active.refresh()
+                    self._archive.refresh()
+                    try:
+                        self._flush_outbox()
+                    except StoreWriteError:
+                        pass  # the outbox is durable; the next open or read retries
 
     def _flush_outbox(self) -> None:
         """Finish moves to the archive that a crash interrupted."""
@@ -145,7 +152,14 @@ class TinyDBStore(Repository):
 
     def _tickets(self, archive: bool) -> dict[str, dict[str, Any]]:
         coll = self._archive if archive else self._active
-        return coll.tables.get("tickets", {})
+        docs = coll.tables.get("tickets", {})
+        pending = self._active.tables.get(OUTBOX) if archive else None
+        if pending:  # a move to the archive that is durable but not yet copied
+            docs = dict(docs)
+            for doc_id, doc in pending.items():
+                if docs.get(doc_id, {}).get("_rev", -1) < doc.get("_rev", 0):
+                    docs[doc_id] = doc
+        return docs
 
     def _find_doc(self, ticket_id: str) -> tuple[dict[str, Any], bool]:
         try:
@@ -246,7 +260,15 @@ class TinyDBStore(Repository):
         meta = dict(self._active.tables.get(META, {}).get("1", {"schema": SCHEMA_VERSION}))
         counters = dict(meta.get("next", {}))
         existing = self._active.tables.get(table, {})
-        number = max(counters.get(table, 1), max(map(int, existing), default=0) + 1)
+        number = counters.get(table)
+        if number is None:  # a bulk-written store: scan once, archive included
+            taken = set(existing)
+            if table == "tickets":
+                self._load_archive()
+                taken |= set(self._tickets(True))
+            number = max(map(int, taken), default=0) + 1
+        while str(number) in existing:  # a counter behind the data never overwrites
+            number += 1
         counters[table] = number + 1
         meta["next"] = counters
         return number, meta
@@ -263,11 +285,13 @@ class TinyDBStore(Repository):
                      "author": author or "system",
                      "kind": "public_reply" if source == "agent" else "customer_message",
                      "body": body, "created": now}
-            ticket = Ticket.model_validate({
+            ticket = validate(Ticket, {
                 "id": f"T-{number}", "customer": customer, "subject": subject, "channel": channel,
                 "priority": priority, "product": product, "created": now, "updated": now,
-                "messages": [first] if body else [], "_rev": 1, **fields})
-            doc = ticket.to_doc()
+                "messages": [first] if body else [], "_rev": 1, **fields},
+                file=str(self._active.snapshot), record=f"T-{number}")
+            doc = ticket.to_doc()  # type: ignore[attr-defined]
+            ticket = self._ticket(doc, False)  # the stored form (ms timestamps)
             self._active.commit([("tickets", str(number), doc), (META, "1", meta)])
             self._maybe_compact()
         region = self._customer_field(customer, "region")
@@ -306,7 +330,7 @@ class TinyDBStore(Repository):
     def _move_to_archive(self, doc_id: str, doc: dict[str, Any]) -> None:
         # The outbox line is the acknowledged write; the archive copy follows.
         self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc)])
-        self._load_archive()
+        self._load_archive()  # copies it; a failure there is retried, the move stands
 
     def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
         unknown = set(changes) - EDITABLE
@@ -367,8 +391,12 @@ class TinyDBStore(Repository):
         return self._ticket(new, new["status"] == "closed")
 
     def _maybe_compact(self) -> None:
+        """Housekeeping after an acknowledged write: a failure must not fail the write."""
         if self._active.journal_size() > COMPACT_AT_BYTES:
-            self._active.compact()
+            try:
+                self._active.compact()
+            except OSError:
+                pass  # e.g. no room for the new snapshot; the journal still holds it all
 
     def compact(self) -> None:
         with self._lock.exclusive(), self._mutex:
