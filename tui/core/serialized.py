@@ -1,0 +1,96 @@
+"""A Repository that lets one thread at a time in.
+
+The UI reads the store from its own thread and from worker threads while a
+poller refreshes it; the TinyDB backend guards processes, not threads, so
+every call here runs under one lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any, Iterable
+
+from .models import Customer, Product, Ticket
+from .store.base import CustomerHistory, Repository
+
+
+class SerializedRepository(Repository):
+    def __init__(self, inner: Repository):
+        self.inner = inner
+        self.data_dir = inner.data_dir
+        self._lock = threading.RLock()
+
+    def refresh(self) -> bool:
+        with self._lock:
+            return self.inner.refresh()
+
+    @property
+    def generation(self) -> int:
+        with self._lock:
+            return self.inner.generation
+
+    def get_ticket(self, ticket_id: str) -> Ticket:
+        with self._lock:
+            return self.inner.get_ticket(ticket_id)
+
+    def ticket_docs(self, *, include_archive: bool = False) -> list[dict[str, Any]]:
+        with self._lock:
+            return self.inner.ticket_docs(include_archive=include_archive)
+
+    def query(self, table: str, cond: Any) -> list[dict[str, Any]]:
+        with self._lock:
+            return self.inner.query(table, cond)
+
+    def search(self, text: str, *, include_archive: bool = False) -> list[str]:
+        with self._lock:
+            return self.inner.search(text, include_archive=include_archive)
+
+    def get_customer(self, customer_id: str) -> Customer:
+        with self._lock:
+            return self.inner.get_customer(customer_id)
+
+    def customers(self) -> list[Customer]:
+        with self._lock:
+            return self.inner.customers()
+
+    def products(self) -> list[Product]:
+        with self._lock:
+            return self.inner.products()
+
+    def customer_history(self, customer_id: str) -> CustomerHistory:
+        with self._lock:
+            return self.inner.customer_history(customer_id)
+
+    def agents(self) -> list[str]:
+        with self._lock:
+            return self.inner.agents()
+
+    def insert_ticket(self, **kwargs: Any) -> Ticket:
+        with self._lock:
+            return self.inner.insert_ticket(**kwargs)
+
+    def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
+        with self._lock:
+            return self.inner.update_ticket(ticket_id, changes, expected_rev)
+
+    def change_tags(self, ticket_id: str, add: Iterable[str] = (),
+                    remove: Iterable[str] = ()) -> Ticket:
+        with self._lock:
+            return self.inner.change_tags(ticket_id, add, remove)
+
+    def append_message(self, ticket_id: str, *, kind: str, body: str, author: str | None = None,
+                       author_kind: str = "agent", call_start: datetime | None = None,
+                       call_end: datetime | None = None) -> Ticket:
+        with self._lock:
+            return self.inner.append_message(ticket_id, kind=kind, body=body, author=author,
+                                             author_kind=author_kind, call_start=call_start,
+                                             call_end=call_end)
+
+    def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket:
+        with self._lock:
+            return self.inner.rate(ticket_id, score, comment)
+
+    def close(self) -> None:
+        with self._lock:
+            self.inner.close()
