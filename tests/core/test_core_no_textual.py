@@ -1,0 +1,58 @@
+"""tui/core is the UI-free core: it never imports textual, directly or indirectly."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import tui.core
+
+CORE = Path(tui.core.__file__).parent
+TEXTUAL_IMPORT = re.compile(r"^\s*(import\s+textual\b|from\s+textual\b)", re.MULTILINE)
+
+PROBE = textwrap.dedent("""
+    import importlib, json, sys
+    from pathlib import Path
+    import tui.core
+    core = Path(tui.core.__file__).parent
+    names, failed = [], {}
+    for path in sorted(core.rglob("*.py")):  # from disk: namespace packages included
+        parts = path.relative_to(core.parent.parent).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:
+            failed[name] = repr(exc)
+    loaded = sorted(m for m in sys.modules if m == "textual" or m.startswith("textual."))
+    print(json.dumps({"modules": names, "failed": failed, "textual": loaded}))
+""")
+
+
+def test_importing_every_core_module_does_not_load_textual():
+    out = subprocess.run([sys.executable, "-c", PROBE], check=True, capture_output=True,
+                         text=True).stdout
+    result = json.loads(out)
+    expected = {"tui.core." + p.relative_to(CORE).with_suffix("").as_posix().replace("/", ".")
+                for p in CORE.rglob("*.py") if p.name != "__init__.py"}
+    assert expected <= set(result["modules"])  # every module was tried
+    assert len(result["modules"]) > 10
+    assert {"tui.core.store.tinydb_store", "tui.core.eventlog", "tui.core.models"} <= expected
+    assert result["failed"] == {}
+    assert result["textual"] == []
+
+
+def test_no_core_source_imports_textual():
+    offenders = [str(p.relative_to(CORE)) for p in CORE.rglob("*.py")
+                 if TEXTUAL_IMPORT.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_the_static_check_would_catch_an_import():
+    assert TEXTUAL_IMPORT.search("x = 1\n    from textual.app import App\n")
+    assert TEXTUAL_IMPORT.search("import textual\n")
+    assert not TEXTUAL_IMPORT.search("import textualize_helper\n# uses no textual\n")
