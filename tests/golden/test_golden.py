@@ -1,0 +1,134 @@
+"""Golden cases (metrics-spec Part C): run the real `desk metrics` CLI and check every path.
+
+Cases come from `tests/golden/cases/` and, when it exists, from `../shared/golden/` beside the
+repository (preferred on a name clash), so a new case folder is picked up without code changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CASE_DIRS = (REPO / "tests" / "golden" / "cases", REPO.parent / "shared" / "golden")
+FALLBACK_MAIN = "import sys; from tui.cli_metrics import main; sys.exit(main(sys.argv[1:]))"
+SELECTOR = re.compile(r"^(?P<name>[^\[]+)\[(?P<filters>[^\]]+)\]$")
+FLOAT_TOLERANCE = 1e-3
+
+
+def find_cases() -> dict[str, Path]:
+    cases: dict[str, Path] = {}
+    for root in CASE_DIRS:  # later roots win: the shared copy is preferred
+        if root.is_dir():
+            for folder in root.iterdir():
+                if (folder / "expected.json").is_file():
+                    cases[folder.name] = folder
+    return dict(sorted(cases.items()))
+
+
+def case_runs() -> list[Any]:
+    runs = []
+    for name, folder in find_cases().items():
+        expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+        for as_of in expected["as_of"]:
+            runs.append(pytest.param(folder, as_of, id=f"{name}@{as_of}"))
+    return runs
+
+
+def metrics_command(folder: Path, as_of: str) -> list[str]:
+    if (REPO / "tui" / "__main__.py").is_file():
+        prefix = [sys.executable, "-m", "tui"]
+    else:
+        prefix = [sys.executable, "-c", FALLBACK_MAIN]
+    config = folder / "config.json"
+    return [
+        *prefix, "metrics", "--events", str(folder / "events.jsonl"), "--as-of", as_of,
+        *(["--config", str(config)] if config.is_file() else []), "--format", "json",
+    ]
+
+
+def run_metrics(folder: Path, as_of: str) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        metrics_command(folder, as_of), cwd=REPO, env=env, capture_output=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    return json.loads(done.stdout)
+
+
+def split_path(path: str) -> list[str]:
+    """Split on dots outside `[...]` selectors (selector values may hold dots)."""
+    parts, current, depth = [], "", 0
+    for char in path:
+        if char == "." and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        current += char
+    return [*parts, current]
+
+
+def resolve(document: Any, path: str) -> Any:
+    """§B.10 paths: dotted keys, list indexes and `name[key=value,...]` selectors."""
+    node = document
+    for part in split_path(path):
+        selector = SELECTOR.match(part)
+        if selector:
+            wanted = dict(pair.split("=", 1) for pair in selector["filters"].split(","))
+            matches = [
+                element for element in node[selector["name"]]
+                if all(as_selector_text(element.get(key)) == value for key, value in wanted.items())
+            ]
+            assert len(matches) == 1, f"{part} matched {len(matches)} elements"
+            node = matches[0]
+        elif isinstance(node, list):
+            node = node[int(part)]
+        else:
+            assert part in node, f"no key {part!r} in {sorted(node)}"
+            node = node[part]
+    return node
+
+
+def as_selector_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def same_value(actual: Any, expected: Any) -> bool:
+    """Floats on either side compare within 1e-3; everything else exactly (bool is not int)."""
+    if isinstance(actual, bool) or isinstance(expected, bool):
+        return type(actual) is type(expected) and actual == expected
+    numbers = (int, float)
+    if isinstance(actual, numbers) and isinstance(expected, numbers):
+        if isinstance(actual, float) or isinstance(expected, float):
+            return abs(actual - expected) <= FLOAT_TOLERANCE
+    return type(actual) is type(expected) and actual == expected
+
+
+def test_cases_are_found():
+    assert find_cases(), f"no golden cases under {CASE_DIRS}"
+
+
+@pytest.mark.parametrize(("folder", "as_of"), case_runs())
+def test_golden_case(folder: Path, as_of: str):
+    document = run_metrics(folder, as_of)
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    failures = []
+    for check in expected["checks"]:
+        if check["as_of"] != as_of:
+            continue
+        try:
+            actual = resolve(document, check["path"])
+        except (AssertionError, KeyError, IndexError, TypeError, ValueError) as exc:
+            failures.append(f"{check['path']}: cannot resolve ({exc})")
+            continue
+        if not same_value(actual, check["value"]):
+            failures.append(f"{check['path']}: expected {check['value']!r}, got {actual!r}")
+    assert not failures, f"{folder.name} as of {as_of}:\n" + "\n".join(failures)
