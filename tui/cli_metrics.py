@@ -174,7 +174,7 @@ def _share(rate: dict[str, Any]) -> str:
 
 def _sessions_table(document: dict[str, Any]) -> Table:
     table = _table("Sessions", "session", "agent", "staffed", "work", "items", "AHT", "FCR", "solved",
-                   "solved/h", "utilization")
+                   "per h", "util")
     for session_id, s in document["sessions"].items():
         _row(table, session_id, s["agent"], _seconds(s["staffed_s"]),
              _seconds(s["total_work_s"]), s["items"], _seconds(s["aht_s"]), _fcr(s["fcr"]), s["solved"],
@@ -183,8 +183,8 @@ def _sessions_table(document: dict[str, Any]) -> Table:
 
 
 def _agents_table(document: dict[str, Any]) -> Table:
-    table = _table("Agents (period)", "agent", "items", "AHT touch", "AHT ticket", "rolling FCR",
-                   "FCR matured", "reopen rate", "CSAT", "backlog")
+    table = _table("Agents (period)", "agent", "items", "AHT", "AHT/ticket", "FCR", "FCR matured",
+                   "reopens", "CSAT", "backlog")
     for agent_id, a in document["agents"].items():
         _row(table, agent_id, a["items"], _seconds(a["aht_touch_s"]), _seconds(a["aht_ticket_s"]),
              _fcr(a["rolling_fcr"]), _fcr(a["rolling_fcr_matured"]), _share(a["reopen_rate"]),
@@ -194,8 +194,8 @@ def _agents_table(document: dict[str, Any]) -> Table:
 
 def _team_table(document: dict[str, Any]) -> Table:
     team = document["team"]
-    table = _table("Team (period)", "FCR", "FCR matured", "AHT ticket", "resolved", "reopen rate",
-                   "repeat rate", "CSAT")
+    table = _table("Team (period)", "FCR", "FCR matured", "AHT/ticket", "resolved", "reopens",
+                   "repeats", "CSAT")
     _row(table, _fcr(team["fcr"]), _fcr(team["fcr_matured"]), _seconds(team["aht_ticket_s"]),
          team["tickets_resolved"], _share(team["reopen_rate"]), _share(team["repeat_rate"]), _csat(team["csat"]))
     return table
@@ -209,8 +209,8 @@ def _csat(csat: dict[str, Any]) -> str:
 
 
 def _tickets_table(document: dict[str, Any]) -> Table:
-    table = _table("Tickets", "ticket", "channel", "status", "first handler", "FCR agent", "FCR team",
-                   "reasons", "handle", "first reply")
+    table = _table("Tickets", "ticket", "channel", "status", "handler", "FCR agent", "FCR team",
+                   "reasons", "handle", "1st reply")
     for ticket_id, t in document["tickets"].items():
         _row(table, ticket_id, t["channel"], t["status"], t["first_handler"], t["fcr_agent"] or t["excluded"],
              t["fcr_team"] or t["excluded"], t["reasons_agent"], _seconds(t["handle_s"]),
