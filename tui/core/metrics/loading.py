@@ -27,6 +27,7 @@ def load_events(
     raw_events: Iterable[Any], config: MetricsConfig, as_of: int, read: ReadSummary | None = None
 ) -> LoadedLog:
     """Keep valid, first-seen, visible (ts ≤ as_of) events of known types, in global order."""
+    from_files = read is not None
     read = read or ReadSummary()
     counts = {"invalid_events": 0, "duplicates": 0, "unknown_types": 0, "not_yet_visible": 0}
     warnings: list[dict[str, Any]] = list(read.warnings)
@@ -68,7 +69,7 @@ def load_events(
     used.sort(key=Event.sort_key)
     ordered = [replace(event, order=rank) for rank, event in enumerate(used)]
     input_counts = {
-        "lines": read.lines if read.lines else total,
+        "lines": read.lines if from_files else total,
         "events": len(ordered),
         "torn_lines": read.torn_lines,
         "bad_lines": read.bad_lines,
@@ -139,6 +140,13 @@ def payload_problem(event: Event, config: MetricsConfig) -> str | None:
         return "interaction_start without `interaction` or with an unknown `kind`"
     if kind in ("interaction_end", "hold_start", "hold_end") and not _is_text(data.get("interaction")):
         return f"{kind} without `interaction`"
+    if kind in ("interaction_start", "interaction_end") and not isinstance(data.get("leg"), (int, str, type(None))):
+        return f"{kind} with a `leg` that is not a number or a string"
+    if kind == "assign" and not (
+        _is_text_or_none(data.get("to_agent")) and _is_text_or_none(data.get("to_group"))
+        and data.get("kind", "assign") in ("assign", "transfer", "escalate")
+    ):
+        return "assign with a non-string `to_agent`/`to_group` or an unknown `kind`"
     if kind == "app_focus" and not isinstance(data.get("focused"), bool):
         return "app_focus without a boolean `focused`"
     if kind == "fcr_survey_response" and not isinstance(data.get("resolved"), bool):
@@ -179,6 +187,10 @@ def _is_int(value: Any) -> bool:
 
 def _is_text(value: Any) -> bool:
     return isinstance(value, str) and value != ""
+
+
+def _is_text_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
 
 
 def _text_or_none(value: Any) -> str | None:
