@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .core.eventlog import EVENTS_FILE
-from .core.metrics import MetricsConfig, compute, parse_time, read_event_files
+from .core.metrics import MetricsConfig, ReadSummary, compute, parse_time, read_event_files
 from .paths import data_dir
 
 USAGE_ERROR = 2
@@ -112,7 +112,7 @@ def _event_paths(args: argparse.Namespace) -> list[Path]:
     return [data_dir(getattr(args, "data_dir", None)) / EVENTS_FILE]
 
 
-def _read(paths: list[Path]) -> tuple[list, Any]:
+def _read(paths: list[Path]) -> tuple[list[dict[str, Any]], ReadSummary]:
     try:
         return read_event_files(paths)
     except OSError as exc:

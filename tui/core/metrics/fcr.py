@@ -85,7 +85,7 @@ def _sync_failed(facts: TicketFacts, config: MetricsConfig, as_of: int) -> bool:
 
 def _replies(facts: TicketFacts, as_of: int) -> int:
     h1, upper = facts.h1.ts, _upper(facts, as_of)
-    replies = sum(1 for event in facts.public_replies() if h1 <= event.ts <= upper)
+    replies = sum(1 for event in facts.record.public_replies() if h1 <= event.ts <= upper)
     outbound = {
         leg.interaction for leg in facts.legs if leg.direction == "outbound" and h1 <= leg.start <= upper
     }

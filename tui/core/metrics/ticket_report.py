@@ -66,7 +66,7 @@ def _first_reply_s(facts: TicketFacts, created: int | None) -> int | None:
     """Async only. For `source: agent` tickets the first public reply opens them: use the 2nd."""
     if facts.sync:
         return None
-    replies = facts.public_replies()
+    replies = facts.record.public_replies()
     index = 1 if facts.record.attrs["source"] == "agent" else 0
     return _since(created, replies[index].ts) if len(replies) > index else None
 

@@ -24,6 +24,9 @@ class TicketRecord:
     def of_type(self, *types: str) -> list[Event]:
         return [event for event in self.events if event.type in types]
 
+    def public_replies(self) -> list[Event]:
+        return [event for event in self.of_type("agent_reply") if event.is_public_reply]
+
     @property
     def first_seen(self) -> int:
         return self.events[0].ts if self.events else 0

@@ -11,7 +11,7 @@ from .cycles import Cycle, in_window, reopen_cycles
 from .events import REMOVING_FLAGS, Event
 from .interactions import Leg, spans_by_ticket
 from .repeats import RepeatMatcher
-from .status import Change, StatusHistory, build_history
+from .status import StatusHistory, build_history
 from .ticket_state import TicketRecord
 
 HANDLING_STATUSES = frozenset({"pending", "on_hold", "solved", "closed"})
@@ -50,10 +50,6 @@ class TicketFacts:
     @property
     def first_session(self) -> str | None:
         return self.h1.session if self.h1 else None
-
-    @property
-    def first_resolution(self) -> Change | None:
-        return self.history.first_resolution
 
     @property
     def t_fr(self) -> int | None:
@@ -98,9 +94,6 @@ class TicketFacts:
         """A root ticket that is not flagged: the population of solved counts and rates."""
         return self.record.is_root and not self.is_removed
 
-    def public_replies(self) -> list[Event]:
-        return [event for event in self.record.of_type("agent_reply") if event.is_public_reply]
-
     def _cycles_in_window(self) -> list[Cycle]:
         return [cycle for cycle in self.cycles if in_window(cycle.start, self.t_fr, self.window_ms)]
 
@@ -118,8 +111,7 @@ def build_ticket_facts(
         contacts = contacts_of(record, records, own)
         history = build_history(record.of_type("status_change"), contacts, config.undo_grace_s * 1000)
         ticket_legs = legs_by_ticket.get(record.id, [])
-        responses = [e for e in record.of_type("agent_reply") if e.is_public_reply]
-        responses += [leg.start_event for leg in ticket_legs if leg.agent is not None]
+        responses = record.public_replies() + [leg.start_event for leg in ticket_legs if leg.agent is not None]
         window_ms = config.reopen_window_ms(record.attrs["channel"])
         first = history.first_resolution
         facts[record.id] = TicketFacts(
@@ -144,7 +136,7 @@ def _first_handling(
     if not contacts:
         return None
     candidates = [leg.start_event for leg in legs if leg.agent is not None]
-    candidates += [event for event in record.of_type("agent_reply") if event.is_public_reply]
+    candidates += record.public_replies()
     candidates += [c.event for c in history.changes if c.event.agent is not None and c.after in HANDLING_STATUSES]
     candidates += [e for e in record.of_type("assign") if e.data.get("kind") in HANDLING_ASSIGNS]
     first_contact = contacts[0].ts
