@@ -185,6 +185,133 @@ def test_reopen_after_the_window_counts_only_in_raw_reopens():
     assert ticket["fcr_agent"] == "fcr"  # judged on the first resolution; the late reopen is outside W
 
 
+# --- FCR violations (§B.5) --------------------------------------------------------------------
+
+
+def handled_email(*middle: tuple) -> dict:
+    """T1 handled by A1: a reply at 10:05, then `middle` events, then a solve by `solver` at 11:00."""
+    log = LogBuilder()
+    log.email_ticket("T1", "09:00:00")
+    log.app("run_start", "10:00:00", new_session=True)
+    log.ticket_app("agent_reply", "10:05:00", "T1", public=True)
+    solver = "A1"
+    for kind, clock, data in middle:
+        if kind == "solver":
+            solver = data
+        elif kind == "contact":
+            log.imported("customer_contact", clock, "T1", **data)
+        else:
+            log.ticket_app(kind, clock, "T1", **data)
+    if solver == "system":
+        log.imported("status_change", "11:00:00", "T1", src="system", to="solved")
+    else:
+        log.ticket_app("status_change", "11:00:00", "T1", to="solved", agent=solver)
+    log.app("run_end", "11:30:00", reason="quit")
+    return log.compute()["tickets"]["T1"]
+
+
+@pytest.mark.parametrize(
+    "middle, team, agent",
+    [
+        ((), [], []),
+        ((("assign", "10:30:00", {"to_agent": "A2", "kind": "transfer"}),), [], ["transferred"]),
+        ((("assign", "10:30:00", {"to_agent": "A1", "kind": "assign"}),), [], []),
+        ((("assign", "10:30:00", {"to_group": "L2", "kind": "escalate"}),), [], ["transferred"]),
+        ((("status_change", "10:30:00", {"to": "pending"}),), ["pending_before_resolution"], []),
+        ((("agent_reply", "10:30:00", {"public": True}),), ["multiple_public_replies"], []),
+        ((("agent_reply", "10:30:00", {"public": False}),), [], []),
+        ((("contact", "10:30:00", {"contact": "K2", "kind": "inbound_message"}),), ["multiple_contacts"], []),
+        ((("contact", "10:30:00", {"contact": "K2", "kind": "inbound_message", "ack_only": True}),), [], []),
+        ((("solver", None, "system"),), [], ["resolved_by_other_agent"]),
+    ],
+    ids=["clean", "transfer", "self-assign", "to-group", "pending", "two-replies", "internal-note",
+         "chaser-after-h1", "ack-chaser", "system-solve"],
+)
+def test_fcr_violations_team_and_agent(middle, team, agent):
+    """`team` = reasons 1–7; `agent` = the agent-level reasons 8–9 on top of them."""
+    ticket = handled_email(*middle)
+    assert ticket["reasons_team"] == team
+    assert ticket["reasons_agent"] == team + agent
+
+
+def test_chaser_before_first_handling_collapses_into_contact_one():
+    log = LogBuilder()
+    log.email_ticket("T1", "09:00:00")
+    log.imported("customer_contact", "09:30:00", "T1", contact="K2", kind="inbound_message")
+    solved_by_reply(log, "T1", "10:00:00", "10:05:00", "10:10:00")
+    ticket = log.compute()["tickets"]["T1"]
+    assert ticket["contacts"] == 2
+    assert ticket["fcr_agent"] == "fcr"
+
+
+def call_ticket(solve_clock: str, direction: str = "inbound") -> dict:
+    log = LogBuilder()
+    log.imported("ticket_created", "10:00:00", "T1", channel="phone", source="customer", customer="C1")
+    log.imported("customer_contact", "10:00:00", "T1", contact="K1", kind="inbound_call")
+    log.app("run_start", "10:00:00", new_session=True)
+    log.app("interaction_start", "10:00:00", ticket="T1", interaction="X1", kind="call", direction=direction, leg=1)
+    log.app("interaction_end", "10:10:00", ticket="T1", interaction="X1")
+    log.ticket_app("status_change", solve_clock, "T1", to="solved")
+    log.app("run_end", solve_clock, reason="quit")
+    return log.compute()["tickets"]["T1"]
+
+
+@pytest.mark.parametrize(
+    "solve_clock, direction, reasons",
+    [("10:25:00", "inbound", []), ("10:25:01", "inbound", ["resolved_after_contact"]),
+     ("10:05:00", "outbound", ["resolved_after_contact"])],
+    ids=["within-grace", "after-grace", "callback"],
+)
+def test_sync_tickets_must_be_resolved_by_the_end_of_the_first_call_plus_grace(solve_clock, direction, reasons):
+    assert call_ticket(solve_clock, direction)["reasons_team"] == reasons
+
+
+# --- SLA, backlog, CSAT (§B.6) ----------------------------------------------------------------
+
+
+SLA = {"sla_targets": {"normal": {"first_reply_s": 600, "resolution_s": 3600}}}
+
+
+@pytest.mark.parametrize(
+    "as_of, first_reply, resolution",
+    [("09:07:00", "met", "ok"), ("09:50:00", "met", "at_risk"), ("10:00:01", "met", "breached")],
+)
+def test_sla_states_before_and_after_measurement(as_of, first_reply, resolution):
+    log = LogBuilder()
+    log.email_ticket("T1", "09:00:00", priority="normal")
+    log.imported("agent_reply", "09:05:00", "T1", public=True)
+    ticket = log.compute(as_of=at(as_of), config=SLA)["tickets"]["T1"]
+    assert (ticket["sla_first_reply"], ticket["sla_resolution"]) == (first_reply, resolution)
+
+
+def test_backlog_holds_open_tickets_by_their_latest_assignee_and_age():
+    log = LogBuilder()
+    for ticket, clock, to_agent in (("T1", "09:00:00", "A1"), ("T2", "2025-03-16T09:00:00.000Z", "A1"),
+                                    ("T3", "09:00:00", "A2")):
+        log.email_ticket(ticket, clock)
+        log.imported("assign", clock, ticket, to_agent=to_agent, kind="assign")
+    log.imported("assign", "10:00:00", "T3", to_agent="A1", kind="assign")
+    log.imported("status_change", "10:00:00", "T3", src="system", to="solved")
+    backlog = log.compute()["agents"]["A1"]["backlog"]
+    assert backlog["tickets"] == ["T1", "T2"]
+    assert backlog["by_age"] == {"lt_1d": 0, "1d_3d": 0, "3d_7d": 1, "ge_7d": 1}
+
+
+def test_csat_on_a_merged_ticket_moves_to_the_root_and_to_the_latest_resolver():
+    log = LogBuilder()
+    log.email_ticket("T1", "09:00:00")
+    solved_by_reply(log, "T1", "09:10:00", "09:12:00", "09:20:00")
+    log.email_ticket("T2", "09:30:00")
+    log.imported("merge", "09:31:00", "T2", into="T1")
+    log.imported("csat_sent", "10:00:00", "T1", src="system", survey="V1")
+    log.imported("csat_response", "11:00:00", "T2", survey="V1", score=5)
+    document = log.compute()
+    assert (document["tickets"]["T1"]["csat_score"], document["tickets"]["T1"]["csat_agent"]) == (5, "A1")
+    assert document["tickets"]["T2"]["csat_score"] is None
+    csat = document["agents"]["A1"]["csat"]
+    assert (csat["n"], csat["pct"], csat["response_rate"], csat["low_n"]) == (1, 100.0, 1.0, True)
+
+
 # --- handle time (§B.4) -----------------------------------------------------------------------
 
 
