@@ -37,21 +37,19 @@ class StatusHistory:
 
     changes: list[Change] = field(default_factory=list)
     status: str = "new"
+    resolutions: list[Change] = field(init=False)
 
-    @property
-    def resolutions(self) -> list[Change]:
-        return [change for change in self.changes if change.is_resolution]
+    def __post_init__(self) -> None:
+        self.resolutions = [change for change in self.changes if change.is_resolution]
 
     @property
     def first_resolution(self) -> Change | None:
-        resolutions = self.resolutions
-        return resolutions[0] if resolutions else None
+        return self.resolutions[0] if self.resolutions else None
 
     @property
     def latest_resolution(self) -> Change | None:
         """t_lr: only while the ticket is solved/closed at T."""
-        resolutions = self.resolutions
-        return resolutions[-1] if resolutions and self.status in RESOLVED else None
+        return self.resolutions[-1] if self.resolutions and self.status in RESOLVED else None
 
     @property
     def raw_reopens(self) -> int:
