@@ -46,6 +46,7 @@ class Population:
     solves_by_session: Counter = field(init=False)
     legs_by_session: Counter = field(init=False)
     eligible: list[TicketFacts] = field(init=False)
+    first_handled: dict[tuple[str | None, str | None], list[TicketFacts]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.items_by_session = defaultdict(list)
@@ -58,6 +59,9 @@ class Population:
         self.solves_by_session = Counter((solve.agent, solve.session) for solve in self.solves)
         self.legs_by_session = Counter(leg.session for leg in self.call_legs)
         self.eligible = [ticket for ticket in self.facts.values() if ticket.eligible]
+        self.first_handled = defaultdict(list)  # by (first_handler, first_session)
+        for ticket in self.eligible:
+            self.first_handled[(ticket.first_handler, ticket.first_session)].append(ticket)
 
 
 def qualifying_solves(facts: dict[str, TicketFacts]) -> list[Stamp]:
@@ -77,10 +81,7 @@ def session_output(session: Session, pop: Population) -> dict:
     staffed_s = to_seconds(session.staffed_ms)
     total_work_s = to_seconds(sum(item.accrued_ms for item in items))
     solved = pop.solves_by_session[(session.agent, session.id)]
-    mine = [
-        ticket for ticket in pop.eligible
-        if ticket.first_handler == session.agent and ticket.first_session == session.id
-    ]
+    mine = pop.first_handled.get((session.agent, session.id), [])
     return {
         "agent": session.agent,
         "runs": [run.id for run in session.runs],
