@@ -144,9 +144,7 @@ def iter_lines(raw: bytes, stats: ReadStats) -> Iterator[dict[str, Any]]:
     if raw and not raw.endswith(b"\n"):
         stats.torn_lines += 1
         raw = raw[: raw.rfind(b"\n") + 1]
-    for line in raw.splitlines():
-        if not line.strip():
-            continue
+    for line in raw.split(b"\n")[:-1] if raw else []:
         try:
             obj = parse_crc_line(line)
         except BadLine:
@@ -166,6 +164,12 @@ def read_events(paths: Iterable[Path], stats: ReadStats | None = None) -> list[d
     return events
 
 
+def global_order(event: dict[str, Any]) -> tuple:
+    """§B.3.4: (ts, ticket stream before work, src, seq, id)."""
+    return (event.get("ts", ""), TICKET_FIRST.get(event.get("stream"), 2), event.get("src", ""),
+            event.get("seq", 0), event.get("id", ""))
+
+
 def ticket_events(path: Path, ticket: str) -> list[dict[str, Any]]:
     """One ticket's history (audit trail) in log order."""
     if not path.exists():
@@ -174,5 +178,5 @@ def ticket_events(path: Path, ticket: str) -> list[dict[str, Any]]:
     stats = ReadStats()
     raw = path.read_bytes()
     found = [e for e in iter_lines(raw, stats) if e.get("ticket") == ticket] if needle in raw else []
-    found.sort(key=lambda e: (e.get("ts", ""), TICKET_FIRST.get(e.get("stream"), 2), e.get("seq", 0)))
+    found.sort(key=global_order)
     return found

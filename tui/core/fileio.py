@@ -10,6 +10,7 @@ import orjson
 
 FILE_MODE = 0o660
 TEMP_SUFFIX = ".desk-tmp"
+HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 
 
 def fsync_dir(path: Path) -> None:
@@ -70,15 +71,15 @@ class BadLine(ValueError):
 
 
 def parse_crc_line(line: bytes, *, require_crc: bool = False) -> object:
-    """Parse one line without its newline; raises BadLine if it is damaged."""
+    """Parse one line without its newline; raises BadLine if it is damaged.
+
+    The CRC prefix is 1–8 hex digits and a space (`<crc32 hex> <json>`).
+    """
     payload = line
-    if len(line) > 9 and line[8:9] == b" " and not line.startswith(b"{"):
-        try:
-            expected = int(line[:8], 16)
-        except ValueError as exc:
-            raise BadLine("bad CRC prefix") from exc
-        payload = line[9:]
-        if zlib.crc32(payload) != expected:
+    prefix, space, rest = line.partition(b" ")
+    if space and 1 <= len(prefix) <= 8 and all(c in HEX_DIGITS for c in prefix):
+        payload = rest
+        if zlib.crc32(payload) != int(prefix, 16):
             raise BadLine("CRC mismatch")
     elif require_crc:
         raise BadLine("missing CRC prefix")
