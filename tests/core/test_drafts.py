@@ -7,7 +7,7 @@ from tui.core.drafts import Draft, Drafts
 
 def test_round_trip_and_delete(tmp_path):
     drafts = Drafts(tmp_path, "kari")
-    draft = Draft("T-12", "public_reply", "Hei {x}", base_rev=3, changes={"status": "solved"})
+    draft = Draft("T-12", "public_reply", "Hei {x}", seen={"_rev": 3}, changes={"status": "solved"})
     drafts.save(draft)
     assert drafts.path("T-12") == tmp_path / "drafts" / "kari" / "T-12.json"
     assert drafts.load("T-12") == draft
@@ -38,3 +38,17 @@ def test_no_temp_files_left(tmp_path):
     drafts = Drafts(tmp_path, "kari")
     drafts.save(Draft("T-1", "internal_note", "x"))
     assert os.listdir(drafts.root) == ["T-1.json"]
+
+
+def test_background_writes_keep_their_order(tmp_path):
+    drafts = Drafts(tmp_path, "kari")
+    for n in range(20):
+        drafts.save_later(Draft("T-1", "public_reply", f"v{n}"))
+    drafts.delete_later("T-1")
+    drafts.flush()
+    assert drafts.load("T-1") is None
+    draft = Draft("T-2", "internal_note", "first")
+    drafts.save_later(draft)
+    draft.body = "changed after asking"  # the saved copy is taken when asked
+    drafts.flush()
+    assert drafts.load("T-2").body == "first"

@@ -7,7 +7,9 @@ survives a crash and comes back when the ticket is reopened.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ class Draft:
     ticket: str
     kind: str  # public_reply, internal_note or call_log
     body: str = ""
-    base_rev: int = 0  # the ticket revision the agent was looking at
+    seen: dict[str, Any] = field(default_factory=dict)  # the ticket document it was based on
     call_start: str | None = None  # RFC 3339, call logs only
     call_end: str | None = None
     changes: dict[str, Any] = field(default_factory=dict)  # field changes from a macro
@@ -49,6 +51,8 @@ class Drafts:
     def __init__(self, data_dir: Path, agent: str):
         safe_agent = _UNSAFE.sub("_", agent) or "_"
         self.root = Path(data_dir) / "drafts" / safe_agent
+        self._write = threading.Lock()  # one temp file name per process: one writer at a time
+        self._queue: ThreadPoolExecutor | None = None
 
     def path(self, ticket_id: str) -> Path:
         if not TICKET_ID.match(ticket_id):
@@ -57,8 +61,9 @@ class Drafts:
 
     def save(self, draft: Draft) -> None:
         path = self.path(draft.ticket)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o770)
-        atomic_write(path, orjson.dumps(asdict(draft)))
+        with self._write:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o770)
+            atomic_write(path, orjson.dumps(asdict(draft)))
 
     def load(self, ticket_id: str) -> Draft | None:
         """The saved draft, or None if there is none or it cannot be read."""
@@ -70,12 +75,31 @@ class Drafts:
 
     def delete(self, ticket_id: str) -> None:
         try:
-            self.path(ticket_id).unlink(missing_ok=True)
+            path = self.path(ticket_id)
         except ValueError:
-            pass
+            return
+        with self._write:
+            path.unlink(missing_ok=True)
 
     def tickets(self) -> list[str]:
         """Tickets that have a draft."""
         if not self.root.is_dir():
             return []
         return sorted(p.stem for p in self.root.glob("T-*.json"))
+
+    # -- in the background, in the order asked (a save never lands after a delete) --
+    def _submit(self, fn: Any, *args: Any) -> Future[None]:
+        if self._queue is None:
+            self._queue = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drafts")
+        return self._queue.submit(fn, *args)
+
+    def save_later(self, draft: Draft) -> Future[None]:
+        return self._submit(self.save, replace(draft))
+
+    def delete_later(self, ticket_id: str) -> Future[None]:
+        return self._submit(self.delete, ticket_id)
+
+    def flush(self) -> None:
+        """Wait until every write asked for so far is on disk."""
+        if self._queue is not None:
+            self._submit(lambda: None).result()

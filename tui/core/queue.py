@@ -88,6 +88,10 @@ class QueueIndex:
         self._rows = rows
         return list(rows.values())
 
+    def rows(self) -> list[QueueRow]:
+        """The rows of the last update."""
+        return list(self._rows.values())
+
 
 def by_id(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in records if "id" in r}
