@@ -1,0 +1,70 @@
+"""DeskApp: wires the store, the config and the screens together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.screen import Screen
+
+from .bindings import bindings, unknown_ids
+from .config import default_theme, load_config, save_theme
+from .core.drafts import Drafts
+from .core.macros import load_macros
+from .core.serialized import SerializedRepository
+from .core.store.base import Repository
+from .paths import config_file
+from .screens import HelpScreen, MainScreen
+from .text import one_line
+
+
+class DeskApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "desk"
+    BINDINGS = bindings("Everywhere")
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+
+    def __init__(self, store: Repository, *, agent: str, config_path: Path | None = None):
+        super().__init__()
+        self.store = SerializedRepository(store)
+        self.agent = agent
+        self.config_path = config_path or config_file()
+        self.config, problems = load_config(self.config_path)
+        self.macros = load_macros(self.config_path.parent / "macros.toml")
+        self.drafts = Drafts(store.data_dir, agent)
+        self.problems = [*problems, *self.macros.problems]
+        self.problems += [f"{self.config_path}: [keymap] has no binding {name!r}; see ? for the ids"
+                          for name in unknown_ids(self.config.keymap)]
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        wanted = self.config.theme or default_theme()
+        if wanted not in self.available_themes:
+            self.problems.append(f"{self.config_path}: no theme {wanted!r}; using the default")
+            wanted = default_theme()
+        self.theme = wanted
+        self.watch(self, "theme", self._save_theme, init=False)
+        self.set_keymap(self.config.keymap)
+        for problem in self.problems:
+            self.say(problem, "warning")
+
+    @work(thread=True, exclusive=True, group="config")
+    def _save_theme(self, theme: str) -> None:
+        try:
+            save_theme(self.config_path, theme)
+        except OSError as exc:
+            self.say(f"Could not save the theme to {self.config_path}: {exc.strerror}", "error")
+
+    def say(self, message: str, severity: str = "information") -> None:
+        """A notification whose text is shown as it is, never as markup (thread-safe)."""
+        self.notify(one_line(message), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(dict(self.config.keymap)))
+
+    def on_unmount(self) -> None:
+        self.drafts.flush()

@@ -1,0 +1,122 @@
+"""Every key binding, with its id, defined once.
+
+Widgets and screens take their `BINDINGS` from here; the `[keymap]` table of
+config.toml remaps any id (App.set_keymap), and the help screen lists them all
+with the keys in force.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from textual.binding import Binding
+
+
+@dataclass(frozen=True)
+class Key:
+    id: str
+    keys: str  # Textual key names, comma-separated
+    action: str
+    description: str
+    show: bool = False  # in the footer
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(self.keys, self.action, self.description, show=self.show,
+                       priority=self.priority, id=self.id)
+
+
+SCOPES: dict[str, tuple[Key, ...]] = {
+    "Everywhere": (
+        Key("app.help", "question_mark,f1", "app.help", "Help", show=True),
+        Key("app.palette", "ctrl+p", "command_palette", "Palette", priority=True),
+        Key("app.quit", "ctrl+q", "quit", "Quit", priority=True),
+    ),
+    "Workspace": (
+        Key("main.filter", "slash", "filter", "Filter", show=True),
+        Key("main.customer", "c", "toggle_customer", "Customer"),
+        Key("main.audit", "h", "toggle_audit", "Ticket history"),
+        Key("main.next_pane", "tab", "next_pane", "Next pane"),
+        Key("main.prev_pane", "shift+tab", "previous_pane", "Previous pane"),
+        Key("main.queue", "escape", "focus_queue", "Back to the queue"),
+        Key("view.mine", "1", "view('mine')", "View: My open"),
+        Key("view.unassigned", "2", "view('unassigned')", "View: Unassigned"),
+        Key("view.open", "3", "view('open')", "View: All open"),
+        Key("view.sla", "4", "view('sla')", "View: SLA at risk/breached"),
+        Key("view.waiting", "5", "view('waiting')", "View: Pending/On-hold"),
+        Key("view.solved_today", "6", "view('solved_today')", "View: Solved today"),
+        Key("view.all", "7", "view('all')", "View: All"),
+    ),
+    "Ticket": (
+        Key("ticket.reply", "r", "reply", "Reply", show=True),
+        Key("ticket.note", "i", "note", "Note", show=True),
+        Key("ticket.call", "l", "call", "Log call"),
+        Key("ticket.status", "s", "status", "Status", show=True),
+        Key("ticket.priority", "p", "priority", "Priority"),
+        Key("ticket.assign_me", "a", "assign_me", "Assign to me"),
+        Key("ticket.assign", "A", "assign", "Assign to…"),
+        Key("ticket.tags", "t", "tags", "Tags"),
+        Key("ticket.macro", "m", "macro", "Macro", show=True),
+        Key("ticket.take_next", "n", "take_next", "Take next", show=True),
+    ),
+    "Queue": (
+        Key("queue.down", "j,down", "cursor_down", "Down"),
+        Key("queue.up", "k,up", "cursor_up", "Up"),
+        Key("queue.top", "g,home", "cursor_top", "First"),
+        Key("queue.bottom", "G,end", "cursor_bottom", "Last"),
+        Key("queue.page_down", "pagedown,ctrl+f", "page_down", "Page down"),
+        Key("queue.page_up", "pageup,ctrl+b", "page_up", "Page up"),
+        Key("queue.open", "enter", "open", "Open ticket"),
+    ),
+    "Ticket and customer panes": (
+        Key("pane.down", "j,down", "scroll_down", "Scroll down"),
+        Key("pane.up", "k,up", "scroll_up", "Scroll up"),
+        Key("pane.top", "g,home", "scroll_home", "Top"),
+        Key("pane.bottom", "G,end", "scroll_end", "Bottom"),
+        Key("pane.page_down", "pagedown,ctrl+f,space", "page_down", "Page down"),
+        Key("pane.page_up", "pageup,ctrl+b", "page_up", "Page up"),
+    ),
+    "Past tickets": (
+        Key("history.down", "j,down", "cursor_down", "Next past ticket"),
+        Key("history.up", "k,up", "cursor_up", "Previous past ticket"),
+        Key("history.open", "enter", "select", "Open past ticket"),
+    ),
+    "Filter": (
+        Key("filter.done", "enter,down", "done", "Keep the filter, back to the queue"),
+        Key("filter.clear", "escape", "clear", "Clear the filter"),
+    ),
+    "Composer": (
+        Key("compose.send", "ctrl+s", "send", "Send", show=True),
+        Key("compose.kind", "ctrl+t", "toggle_kind", "Public ⇄ internal", show=True),
+        Key("compose.call", "ctrl+r", "toggle_call", "Stop/start call", show=True),
+        Key("compose.editor", "ctrl+o", "editor", "$EDITOR", show=True),
+        Key("compose.discard", "ctrl+g", "discard", "Discard draft", show=True),
+        Key("compose.close", "escape", "close", "Close, keep draft", show=True),
+    ),
+    "Conflict": (
+        Key("conflict.reapply", "r", "choose('reapply')", "Re-apply mine", show=True),
+        Key("conflict.discard", "d", "choose('discard')", "Discard mine", show=True),
+    ),
+    "Help": (
+        Key("help.close", "question_mark,q", "close", "Close help"),
+    ),
+    "Dialogs": (
+        Key("dialog.close", "escape", "close", "Close", show=True),
+        Key("dialog.down", "j", "cursor_down", "Down"),
+        Key("dialog.up", "k", "cursor_up", "Up"),
+    ),
+}
+ALL_KEYS: dict[str, Key] = {k.id: k for keys in SCOPES.values() for k in keys}
+
+
+def bindings(scope: str, *, exclude: tuple[str, ...] = ()) -> list[Binding]:
+    return [k.binding() for k in SCOPES[scope] if k.id not in exclude]
+
+
+def keys_in_force(key: Key, keymap: Mapping[str, str]) -> str:
+    return keymap.get(key.id, key.keys)
+
+
+def unknown_ids(keymap: Mapping[str, str]) -> list[str]:
+    return sorted(set(keymap) - set(ALL_KEYS))

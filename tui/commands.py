@@ -1,0 +1,118 @@
+"""Command palette providers: open a ticket, switch view, set status, run a macro,
+jump to a customer. Hits show user text through tui.text, never as markup."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+from typing import TYPE_CHECKING, Any, Iterable
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from tinydb import Query
+
+from .core.models import TicketStatus
+from .core.queue import VIEWS
+from .core.textfold import fold
+from .text import highlight, line
+
+if TYPE_CHECKING:
+    from .screens.main import MainScreen
+
+MAX_HITS = 30
+TICKET_NUMBER = re.compile(r"^(?:t-?)?(\d+)$", re.IGNORECASE)
+
+
+class _WorkspaceProvider(Provider):
+    @property
+    def main(self) -> "MainScreen":
+        return self.screen  # type: ignore[return-value]
+
+    def _score(self, query: str, text: str) -> float:
+        """1 for a prefix, 0.5 for a substring, 0 otherwise; folded, so accents do not matter."""
+        folded_query, folded = fold(query), fold(text)
+        if not folded_query or folded_query not in folded:
+            return 0.0
+        return 1.0 if folded.startswith(folded_query) else 0.5
+
+    def _hits(self, query: str, items: Iterable[tuple[str, Any, str]]) -> Iterable[Hit]:
+        for text, command, help_text in items:
+            score = self._score(query, text)
+            if score:
+                yield Hit(score, highlight(text, query), command, text=text, help=help_text)
+
+
+class TicketCommands(_WorkspaceProvider):
+    """Open a ticket by id or by a word of its subject."""
+
+    async def search(self, query: str) -> Hits:
+        query = query.strip()
+        number = TICKET_NUMBER.match(query)
+        if number:
+            ticket_id = f"T-{number.group(1)}"
+            yield Hit(1.0, line(f"Open {ticket_id}"), partial(self.main.open_ticket, ticket_id),
+                      text=f"Open {ticket_id}")
+        if len(query) < 2:
+            return
+        needle, found = fold(query), 0
+        for row in self.main.queue_panel.rows_for_search():
+            if needle in fold(row.subject) or needle in row.id.lower():
+                text = f"{row.id} {line(row.subject).plain}"
+                yield Hit(0.6, highlight(text, query), partial(self.main.open_ticket, row.id),
+                          text=text, help="open ticket")
+                found += 1
+                if found >= MAX_HITS:
+                    return
+
+
+class ViewCommands(_WorkspaceProvider):
+    def _items(self) -> list[tuple[str, Any, str]]:
+        return [(f"View: {view.label}", partial(self.main.set_view, view.key), "switch the queue view")
+                for view in VIEWS]
+
+    async def discover(self) -> Hits:
+        for text, command, help_text in self._items():
+            yield DiscoveryHit(line(text), command, text=text, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        for hit in self._hits(query, self._items()):
+            yield hit
+
+
+class StatusCommands(_WorkspaceProvider):
+    async def search(self, query: str) -> Hits:
+        items = [(f"Set status: {s.value.replace('_', ' ')}", partial(self.main.set_status, s.value),
+                  "on the current ticket") for s in TicketStatus]
+        for hit in self._hits(query, items):
+            yield hit
+
+
+class MacroCommands(_WorkspaceProvider):
+    async def search(self, query: str) -> Hits:
+        items = [(f"Macro: {m.title}", partial(self.main.run_macro, m.id), "apply to the current ticket")
+                 for m in self.app.macros.macros]  # type: ignore[attr-defined]
+        for hit in self._hits(query, items):
+            yield hit
+
+
+class CustomerCommands(_WorkspaceProvider):
+    """Jump to a customer by name, company or id."""
+
+    async def startup(self) -> None:
+        docs = self.app.store.query("customers", Query().noop())  # type: ignore[attr-defined]
+        self.customers = [(d.get("id", ""), d.get("name", ""), d.get("company") or "") for d in docs]
+
+    async def search(self, query: str) -> Hits:
+        if len(query.strip()) < 2:
+            return
+        needle, found = fold(query.strip()), 0
+        for customer_id, name, company in self.customers:
+            if needle in fold(f"{customer_id} {name} {company}"):
+                text = f"Customer: {line(name).plain}" + (f" ({line(company).plain})" if company else "")
+                yield Hit(0.7, highlight(text, query.strip()),
+                          partial(self.main.show_customer, customer_id), text=text, help=customer_id)
+                found += 1
+                if found >= MAX_HITS:
+                    return
+
+
+PROVIDERS = {TicketCommands, ViewCommands, StatusCommands, MacroCommands, CustomerCommands}

@@ -1,0 +1,73 @@
+"""Messages that cross panes: they bubble up to the main screen, which sets the panes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from .core.audit import AuditLine
+from .core.models import Ticket
+from .core.queue import Selection
+from .core.store.base import CustomerHistory
+
+
+@dataclass
+class StoreChanged(Message):
+    """The poller saw another generation of the store."""
+
+    generation: int
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, StoreChanged)
+
+
+@dataclass
+class QueueSelected(Message):
+    """The queue worker finished a view: the rows to show."""
+
+    selection: Selection
+    view: str
+    filter_text: str
+
+
+@dataclass
+class TicketHighlighted(Message):
+    """The queue cursor is on another ticket (None: the queue is empty)."""
+
+    ticket_id: str | None
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, TicketHighlighted)
+
+
+@dataclass
+class OpenTicket(Message):
+    """Show this ticket in the detail pane and focus it."""
+
+    ticket_id: str
+
+
+@dataclass
+class TicketLoaded(Message):
+    ticket: Ticket
+    has_draft: bool
+
+
+@dataclass
+class AuditLoaded(Message):
+    ticket_id: str
+    lines: list[AuditLine]
+
+
+@dataclass
+class CustomerLoaded(Message):
+    history: CustomerHistory
+
+
+@dataclass
+class TicketChanged(Message):
+    """A write of ours went through; `ticket` is the stored result."""
+
+    ticket: Ticket
+    what: str

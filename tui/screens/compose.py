@@ -1,0 +1,190 @@
+"""Writing a public reply, an internal note or a call log, saved as a draft while typing."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from concurrent.futures import Future
+from datetime import datetime, timezone
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Footer, Static, TextArea
+
+from ..bindings import bindings
+from ..core import humanize
+from ..core.drafts import Draft, Drafts
+from ..core.models import Ticket, format_ts
+from ..core.sla import epoch
+from ..text import content, line
+
+SAVE_AFTER_S = 0.4
+LABELS = {"public_reply": ("Public reply", "-reply"), "internal_note": ("Internal note", "-note"),
+          "call_log": ("Call log", "-call")}
+
+
+def now_ts() -> str:
+    return format_ts(datetime.now(timezone.utc))
+
+
+def editor_command(configured: str | None) -> list[str] | None:
+    chosen = configured or os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    return shlex.split(chosen) if chosen else None
+
+
+class ComposeScreen(ModalScreen[Draft | None]):
+    """Dismisses with the draft to send, or None (the draft stays on disk)."""
+
+    BINDINGS = bindings("Composer")
+
+    def __init__(self, ticket: Ticket, draft: Draft, drafts: Drafts, editor: str | None) -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.draft = draft
+        self.drafts = drafts
+        self.editor = editor
+        self._save_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="composer"):
+            yield Static(id="compose-title")
+            yield Static(self._last_customer_message(), id="compose-context")
+            yield Static(id="call-timer")
+            yield TextArea(self.draft.body, id="body", soft_wrap=True, tab_behavior="indent")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._show_kind()
+        body = self.query_one(TextArea)
+        body.move_cursor(body.document.end)
+        body.focus()
+        if self.draft.kind == "call_log":
+            self._tick()
+            self.set_interval(1.0, self._tick)
+
+    def _last_customer_message(self) -> Content:
+        last = next((m for m in reversed(self.ticket.messages) if m.kind == "customer_message"), None)
+        if last is None:
+            return Content.styled("No customer message yet.", "$text-muted")
+        body = last.body.strip().splitlines()
+        excerpt = "\n".join(body[:4]) + (" …" if len(body) > 4 else "")
+        return Content("\n").join([
+            Content.assemble(("Last from the customer · ", "$text-muted"), line(last.author),
+                             (" · " + humanize.local_datetime(last.created), "$text-muted")),
+            content(excerpt, "italic")])
+
+    def _show_kind(self) -> None:
+        label, kind_class = LABELS[self.draft.kind]
+        title = Content.assemble((label, "bold"), " on ", (self.ticket.id, "bold"), " ",
+                                 line(self.ticket.subject))
+        if self.draft.macro:
+            title += Content.assemble(("  macro: ", "$text-muted"), line(self.draft.macro))
+        if self.draft.changes or self.draft.add_tags or self.draft.remove_tags:
+            sets = [f"{k} → {v or 'nobody'}" for k, v in self.draft.changes.items()]
+            sets += [f"+{t}" for t in self.draft.add_tags] + [f"-{t}" for t in self.draft.remove_tags]
+            title += Content.assemble(("  on send: ", "$text-muted"), line(", ".join(sets)))
+        widget = self.query_one("#compose-title", Static)
+        widget.update(title)
+        composer = self.query_one("#composer")
+        composer.set_class(kind_class == "-note", "-note")
+        composer.set_class(kind_class == "-call", "-call")
+
+    def _tick(self) -> None:
+        start = epoch(self.draft.call_start)
+        if start is None:
+            return
+        end = epoch(self.draft.call_end) or datetime.now(timezone.utc).timestamp()
+        state = "call ended" if self.draft.call_end else "● on the call"
+        self.query_one("#call-timer", Static).update(Content.assemble(
+            (state, "bold $text-error" if not self.draft.call_end else "bold"),
+            f"  {humanize.clock(end - start)}   ", ("ctrl+r stops/resumes", "$text-muted")))
+
+    # -- drafts --------------------------------------------------------------
+    @on(TextArea.Changed)
+    def _typed(self, event: TextArea.Changed) -> None:
+        self.draft.body = event.text_area.text
+        if self._save_timer:
+            self._save_timer.stop()
+        self._save_timer = self.set_timer(SAVE_AFTER_S, self._save)
+
+    def _save(self) -> None:
+        self._save_timer = None
+        self.drafts.save_later(self.draft).add_done_callback(self._saved)
+
+    def _saved(self, future: Future[None]) -> None:
+        error = future.exception()
+        if error is not None:
+            self.app.notify(f"Could not save the draft: {error}", severity="error", markup=False)
+
+    def _stop_typing_timer(self) -> None:
+        if self._save_timer:
+            self._save_timer.stop()
+            self._save_timer = None
+
+    # -- actions ---------------------------------------------------------------
+    def action_send(self) -> None:
+        if not self.draft.body.strip():
+            self.notify("Nothing to send yet.", severity="warning")
+            return
+        self._stop_typing_timer()
+        if self.draft.kind == "call_log" and not self.draft.call_end:
+            self.draft.call_end = now_ts()
+        self._save()
+        self.dismiss(self.draft)
+
+    def action_close(self) -> None:
+        self._stop_typing_timer()
+        self._save()
+        self.notify(f"Draft kept for {self.ticket.id}.")
+        self.dismiss(None)
+
+    def action_discard(self) -> None:
+        self._stop_typing_timer()
+        self.drafts.delete_later(self.ticket.id)
+        self.notify(f"Draft for {self.ticket.id} discarded.")
+        self.dismiss(None)
+
+    def action_toggle_kind(self) -> None:
+        if self.draft.kind == "call_log":
+            self.notify("A call log stays a call log.", severity="warning")
+            return
+        self.draft.kind = "internal_note" if self.draft.kind == "public_reply" else "public_reply"
+        self._show_kind()
+        self._save()
+
+    def action_toggle_call(self) -> None:
+        if self.draft.kind != "call_log":
+            self.notify("Only a call log has a call to stop; press l to log a call.")
+            return
+        self.draft.call_end = None if self.draft.call_end else now_ts()
+        self._tick()
+        self._save()
+
+    def action_editor(self) -> None:
+        command = editor_command(self.editor)
+        if command is None:
+            self.notify("Set $EDITOR (or editor in config.toml) to write in your editor.",
+                        severity="warning")
+            return
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+            f.write(self.draft.body)
+            path = Path(f.name)
+        try:
+            with self.app.suspend():
+                subprocess.run([*command, str(path)], check=False)
+            self.query_one(TextArea).text = path.read_text(encoding="utf-8")
+        except SuspendNotSupported:
+            self.notify("This terminal cannot hand over to an editor; keep writing here.",
+                        severity="warning")
+        except OSError as exc:
+            self.notify(f"Could not run {command[0]}: {exc.strerror}", severity="error",
+                        markup=False)
+        finally:
+            path.unlink(missing_ok=True)

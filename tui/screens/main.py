@@ -1,0 +1,200 @@
+"""The workspace: queue | ticket detail | customer, kept in step with the store."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from ..bindings import bindings
+from ..commands import PROVIDERS
+from ..core.audit import describe
+from ..core.eventlog import EVENTS_FILE, ticket_events
+from ..core.handling import HandlingClock
+from ..core.models import Ticket
+from ..core.store.errors import StoreError
+from ..messages import (AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged, TicketChanged,
+                        TicketHighlighted, TicketLoaded)
+from ..widgets import CustomerPane, QueueList, QueuePanel, StatusBar, TicketDetail
+from .actions import TicketActions
+
+TOO_SMALL = Content.assemble(
+    ("Terminal too small", "bold $text-error"),
+    "\n\ndesk needs at least 60 × 20 characters.\nMake the window larger, or press ctrl+q to quit.")
+
+
+class MainScreen(TicketActions, Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (60, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
+    BINDINGS = [*bindings("Workspace"), *bindings("Ticket")]
+    COMMANDS = PROVIDERS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ticket: Ticket | None = None
+        self.clock = HandlingClock()
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="workspace"):
+            yield QueuePanel(id="queue-panel")
+            yield TicketDetail(id="detail")
+            yield CustomerPane(id="customer")
+        yield Static(TOO_SMALL, id="too-small")
+        yield StatusBar(self.app.agent, self.clock, id="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.products = {p.id: p for p in self.app.store.products()}
+        self.queue_panel.reload()
+        self.queue_panel.queue.focus()
+        self._poll(self.app.store.generation)
+
+    @property
+    def queue_panel(self) -> QueuePanel:
+        return self.query_one(QueuePanel)
+
+    @property
+    def detail(self) -> TicketDetail:
+        return self.query_one(TicketDetail)
+
+    # -- following the store ---------------------------------------------------
+    @work(thread=True, exclusive=True, group="poll")
+    def _poll(self, seen: int) -> None:
+        """Stat the store every poll_seconds; say so when its generation moves."""
+        worker = get_current_worker()
+        store, interval = self.app.store, self.app.config.poll_seconds
+        while not worker.cancelled_event.wait(interval):
+            store.refresh()
+            if store.generation != seen:
+                seen = store.generation
+                self.post_message(StoreChanged(seen))
+
+    @on(StoreChanged)
+    def _store_changed(self) -> None:
+        self.queue_panel.reload()
+        if self.ticket is not None:
+            self.load_ticket(self.ticket.id)
+
+    # -- the current ticket ------------------------------------------------------
+    @on(TicketHighlighted)
+    def _highlighted(self, event: TicketHighlighted) -> None:
+        if event.ticket_id is None:
+            self._show_ticket(None, False)
+        elif self.ticket is None or event.ticket_id != self.ticket.id:
+            self.load_ticket(event.ticket_id)
+
+    @on(OpenTicket)
+    def open_ticket(self, event: OpenTicket | str) -> None:
+        ticket_id = event if isinstance(event, str) else event.ticket_id
+        self.queue_panel.queue.move_to(ticket_id)
+        self.load_ticket(ticket_id)
+        self.detail.focus()
+
+    @work(thread=True, exclusive=True, group="detail")
+    def load_ticket(self, ticket_id: str) -> None:
+        try:
+            ticket = self.app.store.get_ticket(ticket_id)
+        except StoreError as exc:
+            self.app.say(str(exc), "error")
+            return
+        self.post_message(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists()))
+
+    @on(TicketLoaded)
+    def _ticket_loaded(self, event: TicketLoaded) -> None:
+        shown = self.ticket
+        if shown and shown.id == event.ticket.id and shown.rev == event.ticket.rev \
+                and self.detail.has_draft == event.has_draft:
+            return
+        self._show_ticket(event.ticket, event.has_draft)
+
+    def _show_ticket(self, ticket: Ticket | None, has_draft: bool) -> None:
+        previous, self.ticket = self.ticket, ticket
+        product = self.products.get(ticket.product or "") if ticket else None
+        self.detail.show(ticket, product.name if product else None, has_draft)
+        self.clock.focus(ticket.id if ticket else None)
+        if ticket is None:
+            return
+        if self.detail.showing_audit and previous and previous.id == ticket.id:
+            self.load_audit(ticket.id)
+        self.load_customer(ticket.customer)
+
+    @on(TicketChanged)
+    def _ticket_changed(self, event: TicketChanged) -> None:
+        self.app.say(f"{event.ticket.id}: {event.what}")
+        if self.ticket is None or self.ticket.id == event.ticket.id:
+            self._show_ticket(event.ticket, self.app.drafts.path(event.ticket.id).exists())
+        self.queue_panel.reload()
+
+    # -- customer and audit trail -----------------------------------------------
+    @work(thread=True, exclusive=True, group="customer")
+    def load_customer(self, customer_id: str) -> None:
+        try:
+            history = self.app.store.customer_history(customer_id)
+        except StoreError as exc:
+            self.app.say(str(exc), "error")
+            return
+        self.post_message(CustomerLoaded(history))
+
+    @on(CustomerLoaded)
+    def _customer_loaded(self, event: CustomerLoaded) -> None:
+        self.query_one(CustomerPane).show(event.history, self.products)
+
+    @work(thread=True, exclusive=True, group="audit")
+    def load_audit(self, ticket_id: str) -> None:
+        events = ticket_events(self.app.store.data_dir / EVENTS_FILE, ticket_id)
+        self.post_message(AuditLoaded(ticket_id, [describe(e) for e in events]))
+
+    @on(AuditLoaded)
+    def _audit_loaded(self, event: AuditLoaded) -> None:
+        if self.ticket and self.ticket.id == event.ticket_id:
+            self.detail.show_audit(event.lines)
+
+    # -- navigation ----------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.queue_panel.open_filter()
+
+    def action_view(self, key: str) -> None:
+        self.set_view(key)
+
+    def set_view(self, key: str) -> None:
+        self.queue_panel.set_view(key)
+        self.queue_panel.queue.focus()
+
+    def action_toggle_customer(self) -> None:
+        if self.has_class("-wide"):
+            info = self.query_one("#customer-info")
+            (self.queue_panel.queue if info.has_focus else info).focus()
+            return
+        showing = not self.has_class("-show-customer")
+        self.set_class(showing, "-show-customer")
+        (self.query_one("#customer-info") if showing else self.detail).focus()
+
+    def show_customer(self, customer_id: str) -> None:
+        self.load_customer(customer_id)
+        self.set_class(not self.has_class("-wide"), "-show-customer")
+        self.query_one("#customer-info").focus()
+
+    def action_toggle_audit(self) -> None:
+        if self.ticket is None:
+            return
+        if self.detail.showing_audit:
+            self.detail.hide_audit()
+        else:
+            self.load_audit(self.ticket.id)
+        self.set_class(False, "-show-customer")
+        self.detail.focus()
+
+    def action_next_pane(self) -> None:
+        self.focus_next()
+
+    def action_previous_pane(self) -> None:
+        self.focus_previous()
+
+    def action_focus_queue(self) -> None:
+        self.set_class(False, "-show-customer")
+        self.detail.hide_audit()
+        self.queue_panel.queue.focus()

@@ -1,0 +1,253 @@
+"""The queue: a line-API list that renders only the rows in view.
+
+Line 0 is the column header; row i is drawn on line i + 1. Rendered rows are
+kept in an LRU cache of Strips keyed by ticket revision, cursor, width and the
+current minute (SLA and age move with the clock).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..bindings import bindings
+from ..core import humanize
+from ..core.queue import QueueRow
+from ..core.sla import SlaState
+from ..messages import OpenTicket, TicketHighlighted
+from ..text import one_line
+
+STATUS_LABELS = {"on_hold": "on hold"}
+SUBJECT_MIN = 20
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int
+    cell: Callable[["QueueList", QueueRow, float], tuple[str, str]]  # (text, component class)
+
+
+def _sla_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, str]:
+    remaining = row.sla.remaining(now)
+    if remaining is None:
+        return "—", "queue--muted"
+    state = row.sla.state(now)
+    style = {SlaState.BREACHED: "queue--breached", SlaState.AT_RISK: "queue--at-risk"}
+    return humanize.duration(remaining), style.get(state, "")
+
+
+def _priority_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, str]:
+    return row.priority, {"urgent": "queue--urgent", "high": "queue--high"}.get(row.priority, "")
+
+
+COLUMNS = {c.key: c for c in (
+    Column("id", "ID", 7, lambda q, r, n: (r.id, "queue--muted")),
+    Column("subject", "Subject", SUBJECT_MIN, lambda q, r, n: (one_line(r.subject), "")),
+    Column("customer", "Customer", 16, lambda q, r, n: (one_line(r.customer_name), "")),
+    Column("priority", "Prio", 6, _priority_cell),
+    Column("status", "Status", 7, lambda q, r, n: (STATUS_LABELS.get(r.status, r.status), "")),
+    Column("sla", "SLA", 7, _sla_cell),
+    Column("age", "Age", 4, lambda q, r, n: (humanize.age(n - r.created), "queue--muted")),
+    Column("assignee", "Assignee", 10, lambda q, r, n: (one_line(r.assignee or "—"), "")),
+)}
+ORDER = ("id", "subject", "customer", "priority", "status", "sla", "age", "assignee")
+DROP_ORDER = ("assignee", "age", "customer", "status", "priority")  # first to go when narrow
+
+
+def fit_columns(width: int, id_width: int) -> list[tuple[Column, int]]:
+    """The columns that fit in `width` (after the 1-cell cursor gutter), subject taking the rest."""
+    keys = list(ORDER)
+
+    def fixed(ks: list[str]) -> int:
+        return sum((id_width if k == "id" else COLUMNS[k].width) + 1 for k in ks if k != "subject")
+
+    for key in DROP_ORDER:
+        if fixed(keys) + SUBJECT_MIN < width - 1:
+            break
+        keys.remove(key)
+    subject = max(1, width - 1 - fixed(keys) - 1)
+    return [(COLUMNS[k], id_width if k == "id" else subject if k == "subject" else COLUMNS[k].width)
+            for k in keys]
+
+
+class QueueList(ScrollView, can_focus=True):
+    COMPONENT_CLASSES = {"queue--header", "queue--cursor", "queue--cursor-blurred", "queue--muted",
+                         "queue--breached", "queue--at-risk", "queue--urgent", "queue--high"}
+    BINDINGS = bindings("Queue")
+
+    cursor = reactive(0, repaint=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[QueueRow] = []
+        self._index: dict[str, int] = {}
+        self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._highlighted: str | None = None
+        self._id_width = 7
+        self._columns: tuple[int, list[tuple[Column, int]]] = (-1, [])
+
+    # -- data -------------------------------------------------------------
+    @property
+    def highlighted_id(self) -> str | None:
+        return self.rows[self.cursor].id if 0 <= self.cursor < len(self.rows) else None
+
+    def set_rows(self, rows: list[QueueRow], keep: str | None = None) -> None:
+        """Show `rows`, keeping the cursor on ticket `keep` if it is still there."""
+        keep = keep or self.highlighted_id
+        self.rows = rows
+        self._index = {row.id: n for n, row in enumerate(rows)}
+        self._id_width = max((len(row.id) for row in rows), default=7)
+        self._columns = (-1, [])
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self._cache.clear()
+        target = self._index.get(keep, min(self.cursor, len(rows) - 1)) if keep else 0
+        self.set_reactive(QueueList.cursor, max(0, target))
+        self._scroll_to_cursor()
+        self.refresh()
+        if self._highlighted is None:
+            self._cursor_moved()  # the first rows: show the top ticket
+        else:
+            self._highlighted = self.highlighted_id  # a refresh does not change the open ticket
+
+    def move_to(self, ticket_id: str) -> bool:
+        if ticket_id in self._index:
+            self.cursor = self._index[ticket_id]
+            return True
+        return False
+
+    # -- cursor ------------------------------------------------------------
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.rows) - 1))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old + 1)
+        self.refresh_line(new + 1)
+        self._cursor_moved()
+
+    def _cursor_moved(self) -> None:
+        self._scroll_to_cursor()
+        if self.highlighted_id != self._highlighted:
+            self._highlighted = self.highlighted_id
+            # set_rows runs in the panel's handler: without a sender of its own,
+            # the message would stop bubbling there
+            self.post_message(TicketHighlighted(self._highlighted).set_sender(self))
+
+    def _scroll_to_cursor(self) -> None:
+        rows_visible = max(1, self.scrollable_content_region.height - 1)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + rows_visible:
+            self.scroll_to(y=self.cursor - rows_visible + 1, animate=False, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_cursor_top(self) -> None:
+        self.cursor = 0
+
+    def action_cursor_bottom(self) -> None:
+        self.cursor = len(self.rows) - 1
+
+    def action_page_down(self) -> None:
+        self.cursor += max(1, self.scrollable_content_region.height - 2)
+
+    def action_page_up(self) -> None:
+        self.cursor -= max(1, self.scrollable_content_region.height - 2)
+
+    def action_open(self) -> None:
+        if self.highlighted_id:
+            self.post_message(OpenTicket(self.highlighted_id))
+
+    def on_click(self, event: events.Click) -> None:
+        index = int(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self.rows):
+            self.cursor = index
+            if event.chain > 1:
+                self.action_open()
+
+    # -- rendering -----------------------------------------------------------
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+        self._cache.clear()
+        self._scroll_to_cursor()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        self.refresh_line(self.cursor + 1)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self.refresh_line(self.cursor + 1)
+
+    def _fit(self, width: int) -> list[tuple[Column, int]]:
+        if self._columns[0] != width:
+            self._columns = (width, fit_columns(width, self._id_width))
+        return self._columns[1]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        if y == 0:
+            return self._header(width)
+        index = int(self.scroll_y) + y - 1
+        if index >= len(self.rows):
+            return Strip.blank(width, self.rich_style)
+        row = self.rows[index]
+        now = time.time()
+        on_cursor = index == self.cursor
+        key = (row.id, row.rev, on_cursor, on_cursor and self.has_focus, width, int(now // 60))
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(row, width, now, on_cursor)
+            self._cache[key] = strip
+        return strip
+
+    def _header(self, width: int) -> Strip:
+        style = self.get_component_rich_style("queue--header")
+        text = Text(" ", style=style, no_wrap=True)
+        for column, cells in self._fit(width):
+            text.append(column.title.ljust(cells)[:cells] + " ")
+        return self._strip(text, width, style)
+
+    def _render_row(self, row: QueueRow, width: int, now: float, on_cursor: bool) -> Strip:
+        base = self.rich_style
+        if on_cursor:
+            name = "queue--cursor" if self.has_focus else "queue--cursor-blurred"
+            base = base + self.get_component_rich_style(name)
+        text = Text("›" if on_cursor else " ", style=base, no_wrap=True)
+        for column, cells in self._fit(width):
+            value, component = column.cell(self, row, now)
+            styled = component and not on_cursor  # the cursor row keeps the cursor's colours
+            cell = Text(value, style=self._foreground(component) if styled else "")
+            cell.truncate(cells, overflow="ellipsis", pad=True)
+            text.append_text(cell)
+            text.append(" ")
+        return self._strip(text, width, base)
+
+    def _foreground(self, component: str) -> Style:
+        """A cell's colour and text style, leaving the row's background (the cursor) alone."""
+        style = self.get_component_rich_style(component)
+        return Style(color=style.color, bold=style.bold, italic=style.italic, dim=style.dim)
+
+    def _strip(self, text: Text, width: int, style: Style) -> Strip:
+        text.truncate(width, overflow="ellipsis", pad=True)
+        return Strip(text.render(self.app.console), width).adjust_cell_length(width, style)

@@ -1,0 +1,122 @@
+"""The queue pane: the view bar, the filter line and the list, and the worker that fills it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+from tinydb import Query
+
+from ..bindings import bindings
+from ..core.filter import parse
+from ..core.queue import VIEWS_BY_KEY, QueueIndex, QueueRow, ViewContext, by_id, select
+from ..messages import QueueSelected
+from ..text import line
+from .queue import QueueList
+
+FILTER_DEBOUNCE_S = 0.15
+
+
+class FilterInput(Input):
+    """`/` opens it; Enter keeps the filter, Escape clears it."""
+
+    BINDINGS = bindings("Filter")
+
+    def action_done(self) -> None:
+        self.screen.query_one(QueueList).focus()
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.screen.query_one(QueueList).focus()
+
+
+class QueuePanel(Vertical):
+    def __init__(self, *, view: str = "open", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view = view
+        self.filter_text = ""
+        self._index = QueueIndex()
+        self._debounce: Timer | None = None
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="view-bar")
+        yield FilterInput(placeholder="filter: text, status:open lang:fi -tag:spam …",
+                          id="filter", compact=True)
+        yield QueueList(id="queue")
+
+    @property
+    def queue(self) -> QueueList:
+        return self.query_one(QueueList)
+
+    def rows_for_search(self) -> list[QueueRow]:
+        """Every ticket loaded so far, whatever the view and filter."""
+        return self._index.rows()
+
+    def set_view(self, view: str) -> None:
+        self.view = view
+        self.reload()
+
+    def open_filter(self) -> None:
+        filter_input = self.query_one(FilterInput)
+        filter_input.add_class("-open")
+        filter_input.focus()
+
+    def set_filter(self, text: str) -> None:
+        self.query_one(FilterInput).value = text
+        self.filter_text = text
+        self.query_one(FilterInput).set_class(bool(text), "-open")
+        self.reload()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        if self._debounce:
+            self._debounce.stop()
+        self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.reload)
+
+    @on(Input.Blurred, "#filter")
+    def _filter_blurred(self) -> None:
+        self.query_one(FilterInput).set_class(bool(self.filter_text), "-open")
+
+    @work(thread=True, exclusive=True, group="queue")
+    def reload(self) -> None:
+        """Select the rows of the current view and filter off the UI thread."""
+        worker = get_current_worker()
+        view, filter_text = VIEWS_BY_KEY[self.view], self.filter_text
+        store = self.app.store
+        docs = store.ticket_docs(include_archive=view.needs_archive)
+        everything = Query().noop()
+        customers = by_id(store.query("customers", everything))
+        products = by_id(store.query("products", everything))
+        rows = self._index.update(docs, customers, products)
+        ctx = ViewContext.at(self.app.agent, datetime.now(timezone.utc))
+        selection = select(rows, view, parse(filter_text), ctx, lambda: worker.is_cancelled)
+        if selection is not None and not worker.is_cancelled:
+            self.post_message(QueueSelected(selection, view.key, filter_text))
+
+    @on(QueueSelected)
+    def _show(self, event: QueueSelected) -> None:
+        event.stop()
+        if event.view != self.view or event.filter_text != self.filter_text:
+            return  # a newer request is on its way
+        self.loaded = True
+        self.queue.set_rows(event.selection.rows)
+        self._show_counts(event.selection.in_view, len(event.selection.rows))
+
+    def _show_counts(self, in_view: int, matching: int) -> None:
+        label = VIEWS_BY_KEY[self.view].label
+        flt = parse(self.filter_text)
+        if flt:
+            bar = Content.assemble((label, "bold"), f" · {matching} of {in_view} match")
+        else:
+            bar = Content.assemble((label, "bold"), f" · {in_view} tickets")
+        for note in flt.notes:
+            bar = bar + Content(" · ") + line(note, "$text-warning")
+        self.query_one("#view-bar", Static).update(bar)
