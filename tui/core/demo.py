@@ -25,8 +25,8 @@ from . import demo_text as words
 
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 HOUR = 3600
-SLA_TARGETS_S = {"urgent": (1 * HOUR, 4 * HOUR), "high": (4 * HOUR, 24 * HOUR),
-                 "normal": (8 * HOUR, 48 * HOUR), "low": (24 * HOUR, 120 * HOUR)}
+SLA_TARGETS_S = {"urgent": (1 * HOUR, 8 * HOUR), "high": (4 * HOUR, 24 * HOUR),
+                 "normal": (8 * HOUR, 72 * HOUR), "low": (24 * HOUR, 168 * HOUR)}
 STATUS_MIX = [("new", 10), ("open", 20), ("pending", 10), ("on_hold", 5), ("solved", 25), ("closed", 30)]
 PRIORITY_MIX = [("low", 20), ("normal", 50), ("high", 22), ("urgent", 8)]
 CHANNEL_MIX = [("email", 45), ("phone", 15), ("chat", 12), ("web", 18), ("social", 6), ("in_person", 4)]
@@ -221,7 +221,7 @@ def _ticket(build: _Builder, number: int, status: str, cust: dict[str, Any],
     issue_key, subject_t, body_t = rng.choice(words.TOPICS[lang])
     priority = _pick(rng, PRIORITY_MIX)
     channel = _pick(rng, CHANNEL_MIX)
-    age_h = {"new": (0.2, 10), "open": (2, 80), "pending": (4, 120), "on_hold": (8, 200),
+    age_h = {"new": (0.1, 6), "open": (1, 60), "pending": (4, 120), "on_hold": (8, 200),
              "solved": (6, 24 * 25), "closed": (24 * 12, 24 * 90)}[status]
     created = anchor - timedelta(hours=rng.uniform(*age_h))
     fr_s, res_s = SLA_TARGETS_S[priority]
