@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -11,20 +10,9 @@ from pydantic import ValidationError
 
 from .eventlog import EVENTS_FILE, ReadStats, iter_lines
 from .models import MODELS_BY_TABLE, SCHEMA_VERSION, record_errors
+from .quickcheck import Problem, check_schema
 from .store.errors import StoreCorrupt
 from .store.journal import JournaledCollection
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    record: str
-    field: str
-    reason: str
-    fatal: bool = True  # False: a warning that does not stop desk from opening
-
-    def __str__(self) -> str:
-        return f"{self.file}: record {self.record}: field {self.field}: {self.reason}"
 
 
 def _load(data_dir: Path, name: str) -> tuple[JournaledCollection | None, list[Problem]]:
@@ -80,12 +68,7 @@ def check_store(data_dir: Path | str) -> list[Problem]:
     archive, found = _load(data_dir, "archive")
     problems += found
     if active is not None:
-        meta = active.tables.get("_meta", {}).get("1", {})
-        version = meta.get("schema", SCHEMA_VERSION)
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
-            problems.append(Problem(str(active.snapshot), "_meta/1", "schema",
-                                    f"version {version!r} is newer than this desk understands "
-                                    f"({SCHEMA_VERSION}); upgrade desk"))
+        problems += check_schema(str(active.snapshot), active.tables)
         problems += _validate_tables(str(active.snapshot), active.tables)
     if archive is not None:
         problems += _validate_tables(str(archive.snapshot), {"tickets": archive.tables.get("tickets", {})})
@@ -115,3 +98,4 @@ def _check_events(path: Path) -> list[Problem]:
     if stats.torn_lines:
         found.append(Problem(str(path), "last line", "-", "torn; metrics drop it", fatal=False))
     return found
+

@@ -31,6 +31,7 @@ from ..models import (
     now_utc,
     validate,
 )
+from ..quickcheck import quick_check
 from ..textfold import fold
 from .base import CustomerHistory, Repository
 from .errors import ConflictError, NotFound, StoreCorrupt, StoreError, StoreWriteError
@@ -81,7 +82,7 @@ class TinyDBStore(Repository):
         with self._lock.exclusive():
             remove_stray_temps(self.data_dir)
             self._active.load()
-            self._check_schema()
+            self._refuse_if_broken(self._active)
             if self._active.tables.get(OUTBOX):
                 self._load_archive()
         self._db = TinyDB(self._active, storage=_TablesStorage)
@@ -99,19 +100,19 @@ class TinyDBStore(Repository):
             raise StoreError(f"{self.data_dir}: the data directory is world-writable, so anyone "
                              f"could change tickets. Fix it with: chmod o-w {self.data_dir}")
 
-    def _check_schema(self) -> None:
-        meta = self._active.tables.get(META, {}).get("1", {})
-        version = meta.get("schema", SCHEMA_VERSION)
-        if not isinstance(version, int) or version > SCHEMA_VERSION:
-            raise StoreCorrupt(
-                f"{self._active.snapshot}: record _meta/1: field schema: version {version!r} "
-                f"is newer than this desk understands ({SCHEMA_VERSION}). Upgrade desk; "
-                "the store was not touched.")
+    @staticmethod
+    def _refuse_if_broken(collection: JournaledCollection) -> None:
+        problems = quick_check(str(collection.snapshot), collection.tables)
+        if problems:
+            raise StoreCorrupt("\n".join(str(p) for p in problems) + "\ndesk did not open the store "
+                               "and changed nothing. Fix or restore these records, then run "
+                               "`desk check` to see every problem.")
 
     def _load_archive(self) -> None:
         with self._mutex:
             if not self._archive_loaded:
                 self._archive.load()
+                self._refuse_if_broken(self._archive)
                 self._archive_loaded = True
             if self._active.tables.get(OUTBOX):
                 with self._lock.exclusive():

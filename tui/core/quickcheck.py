@@ -1,0 +1,76 @@
+"""The quick check at open: what the queue relies on, about a microsecond a record.
+
+`desk check` (check.py) validates every field with the models; this only makes
+sure a store is safe to show, so that a broken one is refused with a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .models import SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    record: str
+    field: str
+    reason: str
+    fatal: bool = True  # False: a warning that does not stop desk from opening
+
+    def __str__(self) -> str:
+        return f"{self.file}: record {self.record}: field {self.field}: {self.reason}"
+
+
+def check_schema(file: str, tables: dict[str, Any]) -> list[Problem]:
+    version = tables.get("_meta", {}).get("1", {}).get("schema", SCHEMA_VERSION)
+    if isinstance(version, int) and version <= SCHEMA_VERSION:
+        return []
+    return [Problem(file, "_meta/1", "schema", f"version {version!r} is newer than this desk "
+                    f"understands ({SCHEMA_VERSION}); upgrade desk")]
+
+
+_TICKET_ENUMS = {
+    "status": {"new", "open", "pending", "on_hold", "solved", "closed"},
+    "priority": {"low", "normal", "high", "urgent"},
+    "channel": {"email", "phone", "chat", "web", "social", "in_person"},
+}
+_TICKET_STRINGS = ("id", "customer", "subject", "created", "updated")
+
+
+def _ticket_problem(file: str, doc_id: str, doc: Any) -> Problem | None:
+    if not isinstance(doc, dict):
+        return Problem(file, f"tickets/{doc_id}", "(record)", "is not an object")
+    record = str(doc.get("id", f"tickets/{doc_id}"))
+    for name in _TICKET_STRINGS:
+        if not isinstance(doc.get(name), str):
+            reason = "Field required" if name not in doc else "Input should be a valid string"
+            return Problem(file, record, name, reason)
+    for name, allowed in _TICKET_ENUMS.items():
+        if name in doc and doc[name] not in allowed:
+            return Problem(file, record, name, f"{doc[name]!r} is not one of {sorted(allowed)}")
+    if not isinstance(doc.get("_rev", 0), int):
+        return Problem(file, record, "_rev", "Input should be a valid integer")
+    for name in ("tags", "messages"):
+        if not isinstance(doc.get(name, []), list):
+            return Problem(file, record, name, "Input should be a valid list")
+    return None
+
+
+def quick_check(file: str, tables: dict[str, Any], limit: int = 20) -> list[Problem]:
+    """Problems that stop desk from opening a store's tables."""
+    problems = check_schema(file, tables)
+    seen: set[str] = set()
+    for doc_id, doc in tables.get("tickets", {}).items():
+        problem = _ticket_problem(file, doc_id, doc)
+        if problem is None and doc["id"] in seen:
+            problem = Problem(file, doc["id"], "id", "duplicate id")
+        if problem:
+            problems.append(problem)
+            if len(problems) >= limit:
+                break
+        else:
+            seen.add(doc["id"])
+    return problems
