@@ -295,8 +295,8 @@ def figures(
         "label": label,
         "handled": len(handled),
         "low_n": len(handled) < inputs.min_n,
-        "fcr_team": _fcr(ticket["fcr_team"] for ticket in handled),
-        "fcr_agent": _fcr(ticket["fcr_agent"] for ticket in handled),
+        "fcr_team": _fcr([ticket["fcr_team"] for ticket in handled], inputs.min_n),
+        "fcr_agent": _fcr([ticket["fcr_agent"] for ticket in handled], inputs.min_n),
         "aht": _aht([item["handle_s"] for item in inputs.items if tickets(item["ticket"]) and mine(item["agent"])],
                     inputs.min_n),
         "csat": _csat(inputs, agent, tickets),
@@ -309,7 +309,7 @@ def figures(
     }
 
 
-def _fcr(statuses: Iterable[str]) -> dict[str, Any]:
+def _fcr(statuses: list[str], min_n: int) -> dict[str, Any]:
     """§B.5 rates with their numerators and denominators spelled out."""
     counts = fcr_rate(statuses)
     fcr, pending, not_fcr = counts["fcr"], counts["pending"], counts["not_fcr"]
@@ -322,6 +322,7 @@ def _fcr(statuses: Iterable[str]) -> dict[str, Any]:
         "final": rate(fcr, fcr + not_fcr),
         "provisional": rate(fcr + pending, fcr + pending + not_fcr),
         "complete": counts["complete"],
+        "low_n": len(statuses) < min_n,
     }
 
 
