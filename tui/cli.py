@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_metrics_parser(sub)
+    from .cli_report import add_report_parser
+
+    add_report_parser(sub)
     return parser
 
 
@@ -170,6 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .cli_metrics import run_metrics
 
         return run_metrics(args)
+    if args.command == "report":
+        from .cli_report import run_report
+
+        return run_report(args)
     if args.demo:
         return open_demo()
     return open_app(_chosen_dir(args))
