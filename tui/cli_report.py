@@ -48,7 +48,7 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--until", metavar="D", help="end: a UTC date (until 24:00) or RFC 3339 time; default now")
     parser.add_argument("--by", choices=DIMENSIONS, help="one row per segment instead of per agent")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
-    parser.add_argument("--data-dir", dest="report_data_dir", help="the store (as `desk --data-dir`)")
+    parser.add_argument("--data-dir", dest="report_data_dir", metavar="DIR", help="the store (as `desk --data-dir`)")
     parser.set_defaults(func=run_report)
     report_errors_in_one_line(parser)
     return parser
