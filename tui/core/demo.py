@@ -96,11 +96,13 @@ class _Builder:
     def finish_runs(self) -> None:
         """Wrap each agent-day of work blocks in a run, then number every run's events."""
         runs: list[tuple[str, datetime, datetime, str]] = []
+        run_start_ms: dict[str, int] = {}
         for (agent, _day), spans in sorted(self.blocks.items()):
             start = min(s for s, _ in spans) - timedelta(minutes=10)
             end = min(max(e for _, e in spans) + timedelta(minutes=10), self.anchor)
             run = self.ulid(start)
             runs.append((agent, start, end, run))
+            run_start_ms[run] = int(start.timestamp() * 1000)
             self.event(start, "run_start", "work", {"new_session": True, "previous_run": None,
                                                      "app_version": "demo", "tz": "UTC",
                                                      "host_hash": "demo"}, agent=agent)
@@ -119,7 +121,9 @@ class _Builder:
                 event["src"] = "system" if event["src"] == "app" else event["src"]
                 key = event["src"]
             else:
-                event.update(run=run, session=run, mono_ms=0)
+                wall_ms = int(datetime.fromisoformat(event["ts"].replace("Z", "+00:00")).timestamp() * 1000)
+                # The run's monotonic clock: counts from an arbitrary boot-time origin.
+                event.update(run=run, session=run, mono_ms=3_600_000 + wall_ms - run_start_ms[run])
                 key = run
             counters[key] = counters.get(key, 0) + 1
             event["seq"] = counters[key]
@@ -265,18 +269,23 @@ def _ticket(build: _Builder, number: int, status: str, cust: dict[str, Any],
                     agent=agent, src="app" if agent else "system")
         current = to
 
-    def handle(after: datetime, to: str) -> datetime:
+    def handle(after: datetime, to: str, first: bool = True) -> datetime:
+        """One touch by an agent. A first phone or chat contact is taken live, as it comes in."""
         agent = assignee or rng.choice(words.AGENTS)
-        start = build.working_time(after + timedelta(minutes=rng.uniform(5, 240)))
+        live = channel in ("phone", "chat")
+        if live and first:
+            start = after
+        else:
+            start = build.working_time(after + timedelta(minutes=rng.uniform(5, 240)))
         acted = build.work_block(agent, tid, start, rng.randint(60, 600))
-        if channel == "phone" and to in ("solved", "open"):
-            call_start = acted - timedelta(minutes=rng.randint(3, 12))
-            build.event(call_start, "interaction_start", "work", {
-                "interaction": f"I-{tid}", "kind": "call", "direction": "outbound", "leg": 1},
-                ticket=tid, agent=agent)
-            build.event(acted, "interaction_end", "work", {
-                "interaction": f"I-{tid}", "kind": "call", "direction": "outbound", "leg": 1},
-                ticket=tid, agent=agent)
+        if live:
+            call_start = start if first else acted - timedelta(minutes=rng.randint(3, 12))
+            leg = {"interaction": f"I-{tid}-{int(call_start.timestamp())}",
+                   "kind": "call" if channel == "phone" else "chat",
+                   "direction": "inbound" if first else "outbound", "leg": 1}
+            build.event(call_start, "interaction_start", "work", leg, ticket=tid, agent=agent)
+            build.event(acted, "interaction_end", "work", leg, ticket=tid, agent=agent)
+        if channel == "phone":
             message(acted, "call_log", "agent", agent, rng.choice(words.CALL_NOTES),
                     call_start=format_ts(call_start), call_end=format_ts(acted))
         else:
@@ -311,7 +320,7 @@ def _ticket(build: _Builder, number: int, status: str, cust: dict[str, Any],
                 ticket=tid, src="import")
             set_status(back, "open", None)
             doc["tags"] = sorted(set(doc["tags"]) | {"reopened"})
-            solved = handle(back, "solved")
+            solved = handle(back, "solved", first=False)
         elif rng.random() < 0.25 and solved + timedelta(hours=21) < anchor:
             later = solved + timedelta(hours=rng.uniform(1, 20))
             message(later, "customer_message", "customer", cust["name"], thanks)
