@@ -22,12 +22,12 @@ from tui.core.store import TinyDBStore
 
 AGENT = "kari"
 SIZES = [(80, 24), (120, 40)]
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
 HOSTILE = {"T-4": "oops [/]", "T-5": "[@click=app.quit]x", "T-6": "[URGENT] printer"}
 
 
 def ts(delta: timedelta) -> str:
-    return format_ts(NOW + delta)
+    """A time relative to now (when the store is built)."""
+    return format_ts(datetime.now(timezone.utc) + delta)
 
 
 def _snapshot() -> dict:
@@ -73,7 +73,7 @@ TICKETS = [  # customer, subject, body, fields
     ("C-6", HOSTILE["T-6"], "Printer says {error} [red]PC LOAD LETTER[/red]",
      dict(priority="urgent", product="P-4", created=timedelta(hours=-10))),
     ("C-1", "Tilauksen toimitus myöhässä", "Missä tilaukseni on?",
-     dict(status="solved", assignee=AGENT, created=timedelta(days=-1), solved=timedelta(minutes=-5))),
+     dict(status="solved", assignee=AGENT, created=timedelta(days=-1), solved=timedelta(0))),
     ("C-3", "Bell\x07 and \x1b[31mescape\x1b[0m in subject", "NUL\x00 here\rand a lone CR",
      dict(channel="phone", created=timedelta(days=-4))),
 ]
@@ -146,12 +146,14 @@ async def until(pilot, condition: Callable[[], object], timeout: float = 3.0) ->
 async def ready(pilot, ticket_id: str | None = None):
     """Wait for the queue and its first ticket; then (optionally) open `ticket_id`."""
     screen = pilot.app.screen
-    await until(pilot, lambda: screen.queue_panel.loaded)
+    await until(pilot, lambda: screen.queue_panel.shown is not None)
     if screen.queue_panel.queue.rows:
         await until(pilot, lambda: screen.ticket is not None)
     if ticket_id is not None:
         screen.open_ticket(ticket_id)
         await until(pilot, lambda: screen.ticket is not None and screen.ticket.id == ticket_id)
+    if screen.ticket is not None:
+        await until(pilot, lambda: screen.detail.shown_messages() == [m.id for m in screen.ticket.messages])
     await pilot.pause()
     return screen
 
@@ -176,6 +178,10 @@ def screen_text(app) -> str:
     for y, text in re.findall(r'<text class="[^"]*" x="[\d.]+" y="([\d.]+)"[^>]*>(.*?)</text>', svg):
         rows.setdefault(y, []).append(html.unescape(text).replace("\xa0", " "))
     return "\n".join("".join(parts) for parts in rows.values())
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
 
 
 async def choose(pilot, option_id: str) -> None:

@@ -57,7 +57,7 @@ class ComposeScreen(ModalScreen[Draft | None]):
             yield Static(id="compose-title")
             yield Static(self._last_customer_message(), id="compose-context")
             yield Static(id="call-timer")
-            yield TextArea(self.draft.body, id="body", soft_wrap=True, tab_behavior="indent")
+            yield TextArea(self.draft.body, id="body", soft_wrap=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -90,6 +90,7 @@ class MainScreen(TicketActions, Screen):
     @on(OpenTicket)
     def open_ticket(self, event: OpenTicket | str) -> None:
         ticket_id = event if isinstance(event, str) else event.ticket_id
+        self.set_class(False, "-show-customer")
         self.queue_panel.queue.move_to(ticket_id)
         self.load_ticket(ticket_id)
         self.detail.focus()
@@ -116,6 +117,7 @@ class MainScreen(TicketActions, Screen):
         product = self.products.get(ticket.product or "") if ticket else None
         self.detail.show(ticket, product.name if product else None, has_draft)
         self.clock.focus(ticket.id if ticket else None)
+        self.query_one(StatusBar).tick()
         if ticket is None:
             return
         if self.detail.showing_audit and previous and previous.id == ticket.id:

@@ -40,9 +40,11 @@ def profile(history: CustomerHistory) -> Content:
 def loyalty_text(summary: Loyalty) -> Content:
     spend = ", ".join(humanize.money(v, cur) for cur, v in summary.spend.items()) or "—"
     if summary.repeat_buyer:
-        buyer = ("repeat buyer", "bold $text-success")
+        buying = Content.assemble(f"{summary.purchases} purchases · ", ("repeat buyer", "bold $text-success"))
+    elif summary.purchases:
+        buying = Content("1 purchase · one-time buyer")
     else:
-        buyer = ("one-time buyer", "") if summary.purchases else ("no purchases", "$text-muted")
+        buying = Content.styled("no purchases", "$text-muted")
     csat = "no ratings"
     if summary.csat_avg is not None:
         csat = f"{summary.csat_avg:.1f}/5 (n={summary.csat_n})"
@@ -51,7 +53,7 @@ def loyalty_text(summary: Loyalty) -> Content:
     return Content("\n").join([
         Content.styled("Loyalty", "bold underline"),
         _field("tenure", humanize.tenure(summary.tenure_days)),
-        Content.assemble((f"{summary.purchases} purchases · ", ""), buyer),
+        buying,
         _field("lifetime spend", spend),
         _field("CSAT", csat),
     ])

@@ -250,4 +250,5 @@ class QueueList(ScrollView, can_focus=True):
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         text.truncate(width, overflow="ellipsis", pad=True)
-        return Strip(text.render(self.app.console), width).adjust_cell_length(width, style)
+        strip = Strip(text.render(self.app.console), width).apply_style(style)  # no None styles
+        return strip.adjust_cell_length(width, style)

@@ -43,7 +43,7 @@ class QueuePanel(Vertical):
         self.filter_text = ""
         self._index = QueueIndex()
         self._debounce: Timer | None = None
-        self.loaded = False
+        self.shown: tuple[str, str] | None = None  # the (view, filter) on screen
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-bar")
@@ -106,7 +106,7 @@ class QueuePanel(Vertical):
         event.stop()
         if event.view != self.view or event.filter_text != self.filter_text:
             return  # a newer request is on its way
-        self.loaded = True
+        self.shown = (event.view, event.filter_text)
         self.queue.set_rows(event.selection.rows)
         self._show_counts(event.selection.in_view, len(event.selection.rows))
 

@@ -72,6 +72,7 @@ class MessageView(Static):
         body = content(message.body.strip() or "(empty)")
         super().__init__(Content("\n").join([message_title(message), body]),
                          classes=f"message {kind_class}")
+        self.message_id = message.id
 
 
 class TicketDetail(VerticalScroll, can_focus=True):
@@ -103,6 +104,9 @@ class TicketDetail(VerticalScroll, can_focus=True):
             self.showing_audit = False
             self.set_class(False, "-audit")
             self.scroll_home(animate=False)
+
+    def shown_messages(self) -> list[str]:
+        return [view.message_id for view in self.query(MessageView)]
 
     def show_audit(self, lines: list[AuditLine]) -> None:
         rows = [Content.assemble(

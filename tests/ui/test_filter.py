@@ -1,0 +1,67 @@
+"""The `/` filter: free text, field terms, negation, accents, match count; and the views."""
+
+from tui.widgets import FilterInput, QueueList
+
+from .conftest import ready, screen_text, until
+
+
+async def apply_filter(pilot, text: str) -> list[str]:
+    screen = pilot.app.screen
+    await pilot.press("slash")
+    filter_input = screen.query_one(FilterInput)
+    assert filter_input.has_focus
+    filter_input.value = text
+    await pilot.press("enter")
+    panel = screen.queue_panel
+    await until(pilot, lambda: panel.shown == (panel.view, text) and screen.query_one(QueueList).has_focus)
+    return [row.id for row in screen.query_one(QueueList).rows]
+
+
+FILTERS = [
+    ("vanzari", ["T-2"]),  # vânzări, without the accents
+    ("KUNDETILFREDSHED", ["T-3"]),
+    ("lang:fi priority:urgent", ["T-1"]),
+    ("lang:fi -priority:urgent", []),
+    ("status:pending,new customer:nordmann", ["T-3", "T-8"]),
+    ("assignee:me", ["T-3"]),
+    ("assignee:none product:printer", ["T-4", "T-6"]),
+    ("region:vestland -channel:phone", ["T-3"]),
+    ("tag:leak", ["T-1"]),
+    ('"[URGENT] printer"', ["T-6"]),
+    ("oops [/", ["T-4"]),
+]
+
+
+async def test_filter_terms(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        for text, expected in FILTERS:
+            assert sorted(await apply_filter(pilot, text)) == expected, text
+            assert f"{len(expected)} of 7 match" in screen_text(app)
+
+
+async def test_filter_count_and_unknown_field_at_both_sizes(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        assert await apply_filter(pilot, "colour:red") == []
+        bar = str(app.screen.query_one("#view-bar").content)
+        assert "0 of 7 match" in bar and "unknown field 'colour'" in bar
+        assert "0 of 7 match" in screen_text(app)
+        await pilot.press("slash", "escape")  # Escape clears the filter
+        await until(pilot, lambda: len(app.screen.query_one(QueueList).rows) == 7)
+
+
+VIEWS = [("1", {"T-3"}), ("2", {"T-1", "T-4", "T-5", "T-6", "T-8"}), ("4", {"T-1"}),
+         ("5", {"T-3"}), ("6", {"T-7", "T-9"}), ("7", {f"T-{n}" for n in range(1, 10)}),
+         ("3", {"T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-8"})]
+
+
+async def test_views(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot)
+        for key, expected in VIEWS:
+            await pilot.press(key)
+            await until(pilot, lambda: {r.id for r in screen.query_one(QueueList).rows} == expected)
