@@ -481,6 +481,33 @@ def test_event_after_a_torn_event_line_is_not_lost(data: Path):
     assert stats.torn_lines == 0 and stats.bad_lines == 1  # the fragment, now terminated
 
 
+def test_event_writer_waits_for_a_line_still_being_written(data: Path):
+    """Regression: a writer that saw another's line half-written took it for a dead
+    writer's fragment and ended it early, leaving bad lines behind."""
+    import fcntl
+    import threading
+
+    path = data / "events.jsonl"
+    theirs = crc_line({"v": 1, "id": "LIVE", "type": "heartbeat", "data": {}})
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o660)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # a live writer in the middle of its write
+    os.write(fd, theirs[:20])
+    writer = eventlog.EventWriter(path, eventlog.RunContext(agent="alice"))
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (writer.emit("heartbeat", "work"), done.set()))
+    thread.start()
+    done.wait(0.3)  # with the bug it has written by now; fixed, it waits for the lock
+    os.write(fd, theirs[20:])
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    thread.join(10)
+    writer.close()
+    stats = ReadStats()
+    got = read_events([path], stats)
+    assert [e["id"] for e in got][0] == "LIVE" and len(got) == 2
+    assert stats == ReadStats(torn_lines=0, bad_lines=0)
+
+
 # -- other processes ----------------------------------------------------------
 CHILD = textwrap.dedent("""
     import sys

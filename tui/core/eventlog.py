@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import secrets
 import threading
@@ -108,12 +109,18 @@ class EventWriter:
         with self._mutex:
             if self._fd is None:
                 self._fd = open_append(self.path, readable=True)
-            size = os.fstat(self._fd).st_size
-            if size and os.pread(self._fd, 1, size - 1) != b"\n":
-                # A writer died mid-line (or wrote short): end its fragment, so that
-                # it is one bad line (§B.3.4) and this event is not glued onto it.
-                line = b"\n" + line
-            os.write(self._fd, line)
+            # The flock makes "the file does not end in a newline" mean that a writer died
+            # mid-line (or wrote short), never that another one is still writing its line.
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+            try:
+                size = os.fstat(self._fd).st_size
+                if size and os.pread(self._fd, 1, size - 1) != b"\n":
+                    # End the fragment, so that it is one bad line (§B.3.4) and this
+                    # event is not glued onto it.
+                    line = b"\n" + line
+                os.write(self._fd, line)
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
             now = time.monotonic()
             if fsync or now - self._last_fsync >= self.fsync_every_s:
                 os.fsync(self._fd)
