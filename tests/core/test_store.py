@@ -663,6 +663,76 @@ def test_compaction_folds_the_journal_and_others_follow(data, monkeypatch):
     db.close()
 
 
+# -- the lock is never held while a whole file is parsed --------------------------
+@pytest.fixture
+def parse_probe(data: Path, monkeypatch):
+    """Records, for each parse of a whole snapshot, whether another process could have
+    taken the store's exclusive lock at that moment (True: writers were not held up)."""
+    import fcntl
+
+    real_loads = orjson.loads
+    seen: list[tuple[str, bool]] = []
+
+    def loads(raw):
+        for name in ("store.json", "archive.json"):
+            snap = data / name
+            if isinstance(raw, bytes) and len(raw) > 2 and snap.exists() and raw == snap.read_bytes():
+                fd = os.open(data / ".lock", os.O_RDWR)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    seen.append((name, True))
+                except BlockingIOError:
+                    seen.append((name, False))
+                finally:
+                    os.close(fd)
+        return real_loads(raw)
+
+    monkeypatch.setattr(orjson, "loads", loads)
+    return seen
+
+
+def test_open_parses_without_holding_the_lock(data: Path, parse_probe):
+    TinyDBStore(data).close()
+    assert parse_probe == [("store.json", True)]
+
+
+def test_reload_after_another_compaction_does_not_hold_up_writers(data: Path, parse_probe):
+    """Regression: after one process compacted, the others reloaded the whole snapshot
+    under the lock (inside their next write, or a reader's shared lock), stopping every
+    writer for the length of the parse: seconds at 100k."""
+    a, b = TinyDBStore(data), TinyDBStore(data)
+    try:
+        t = new_ticket(a)
+        b.compact()
+        parse_probe.clear()
+        assert a.update_ticket(t.id, {"priority": "high"}, t.rev).rev == 2
+        assert parse_probe == [("store.json", True)]
+        b.compact()
+        parse_probe.clear()
+        assert a.get_ticket(t.id).rev == 2  # a reader's reload
+        assert parse_probe == [("store.json", True)]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_first_archive_load_when_closing_does_not_hold_up_writers(data: Path, parse_probe):
+    a = TinyDBStore(data)
+    t1, t2 = new_ticket(a), new_ticket(a)
+    a.update_ticket(t1.id, {"status": "closed"}, t1.rev)
+    a.compact()  # archive.json now holds T-1
+    a.close()
+    b = TinyDBStore(data)
+    try:
+        parse_probe.clear()
+        assert b.update_ticket(t2.id, {"status": "closed"}, t2.rev).status == "closed"
+        assert ("archive.json", True) in parse_probe
+        assert all(free for _, free in parse_probe)
+    finally:
+        b.close()
+
+
 # -- events -------------------------------------------------------------------
 def test_every_change_emits_its_ticket_event(data: Path, store: TinyDBStore):
     t = new_ticket(store, channel="chat")

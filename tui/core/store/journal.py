@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -49,19 +50,17 @@ class JournaledCollection:
 
     # -- reading -----------------------------------------------------------
     def load(self) -> None:
-        """Read the snapshot and replay the journal from the start."""
+        """Read the snapshot and replay the journal from the start.
+
+        Only reading the two files' bytes holds the shared lock, so that a compaction
+        cannot swap them midway; parsing (seconds at 100k) happens after it is released,
+        so that another process's reload never holds up writers for that long.
+        """
         with self._mutex:
+            with self._lock.shared() if self._lock is not None else nullcontext():
+                st, raw = self._read_snapshot()
+                journal_ino, chunk = self._read_journal_bytes(0)
             tables: Tables = {}
-            try:
-                st = os.stat(self.snapshot)
-                raw = self.snapshot.read_bytes()
-            except FileNotFoundError:
-                st, raw = None, b""
-            except PermissionError as exc:
-                raise StoreCorrupt(
-                    f"{self.snapshot}: cannot read it ({exc.strerror}). "
-                    "Ask for read/write access to the data directory's group."
-                ) from None
             if raw.strip():
                 try:
                     tables = orjson.loads(raw)
@@ -79,10 +78,21 @@ class JournaledCollection:
             self.tables = tables
             self._snapshot_id = (st.st_ino, st.st_mtime_ns) if st else None
             self._pos = 0
-            self._journal_ino = None
+            self._journal_ino = journal_ino
             self.stats = JournalStats()
-            self._read_journal()
+            self._apply_chunk(chunk)
             self.generation += 1
+
+    def _read_snapshot(self) -> tuple[os.stat_result | None, bytes]:
+        try:
+            return os.stat(self.snapshot), self.snapshot.read_bytes()
+        except FileNotFoundError:
+            return None, b""
+        except PermissionError as exc:
+            raise StoreCorrupt(
+                f"{self.snapshot}: cannot read it ({exc.strerror}). "
+                "Ask for read/write access to the data directory's group."
+            ) from None
 
     def refresh(self) -> bool:
         """Apply what other processes wrote since the last look. True if anything changed."""
@@ -97,11 +107,7 @@ class JournaledCollection:
                 and (jst.st_ino != self._journal_ino and self._journal_ino is not None
                      or jst.st_size < self._pos)
             ):
-                if self._lock is None:
-                    self.load()
-                else:
-                    with self._lock.shared():
-                        self.load()
+                self.load()
                 return True
             if jst is None or jst.st_size == self._pos:
                 return False
@@ -120,14 +126,24 @@ class JournaledCollection:
             return None
         return (st.st_ino, st.st_mtime_ns)
 
-    def _read_journal(self) -> None:
+    def _read_journal_bytes(self, pos: int) -> tuple[int | None, bytes]:
         try:
             with open(self.journal, "rb") as fh:
-                self._journal_ino = os.fstat(fh.fileno()).st_ino
-                fh.seek(self._pos)
-                chunk = fh.read()
+                ino = os.fstat(fh.fileno()).st_ino
+                fh.seek(pos)
+                return ino, fh.read()
         except FileNotFoundError:
+            return None, b""
+
+    def _read_journal(self) -> None:
+        ino, chunk = self._read_journal_bytes(self._pos)
+        if ino is None:
             return
+        self._journal_ino = ino
+        self._apply_chunk(chunk)
+
+    def _apply_chunk(self, chunk: bytes) -> None:
+        """Apply the complete lines of `chunk` (read at `_pos`); a torn tail waits."""
         end = chunk.rfind(b"\n") + 1
         self.stats.torn_tail = end < len(chunk)
         for line in chunk[:end].splitlines():

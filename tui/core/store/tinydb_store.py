@@ -81,10 +81,11 @@ class TinyDBStore(Repository):
             self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
         with self._lock.exclusive():
             remove_stray_temps(self.data_dir)
-            self._active.load()
-            self._refuse_if_broken(self._active)
-            if self._active.tables.get(OUTBOX):
-                self._load_archive()
+        # Not under the exclusive lock: parsing a big snapshot would stop every writer.
+        self._active.load()
+        self._refuse_if_broken(self._active)
+        if self._active.tables.get(OUTBOX):
+            self._load_archive()
         self._db = TinyDB(self._active, storage=_TablesStorage)
 
     def _archive_journal(self) -> Path:
@@ -279,6 +280,7 @@ class TinyDBStore(Repository):
                       source: str = "customer", **fields: Any) -> Ticket:
         now = now_utc()
         author = self.agent if source == "agent" else customer
+        self._active.refresh()  # a full reload, if one is due, before taking the lock
         with self._lock.exclusive(), self._mutex:
             self._active.refresh()
             number, meta = self._next_id("tickets")
@@ -308,6 +310,10 @@ class TinyDBStore(Repository):
 
     def _write_ticket(self, ticket_id: str, mutate: Any, expected_rev: int | None) -> tuple[dict, dict]:
         """Under the lock: read the current doc, check its rev, apply `mutate`, commit."""
+        # Reloads (after another process compacted) and a first archive load parse whole
+        # files: do them before taking the lock, so that other writers are not held up.
+        self.refresh()
+        self._find_doc(ticket_id)
         with self._lock.exclusive(), self._mutex:
             self.refresh()
             old, archived = self._find_doc(ticket_id)
@@ -349,6 +355,8 @@ class TinyDBStore(Repository):
             if changes.get("status") in ("new", "open", "pending", "on_hold"):
                 doc.pop("solved", None)
 
+        if changes.get("status") == "closed":
+            self._load_archive()  # before the lock: the move needs the archive
         old, new = self._write_ticket(ticket_id, mutate, expected_rev)
         for type_, data in events_for_change(old, new):
             self.events.emit(type_, "ticket", data, ticket=ticket_id)
