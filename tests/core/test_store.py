@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -731,6 +732,42 @@ def test_first_archive_load_when_closing_does_not_hold_up_writers(data: Path, pa
         assert all(free for _, free in parse_probe)
     finally:
         b.close()
+
+
+def test_reader_and_writer_threads_do_not_deadlock_on_a_reload(data: Path):
+    """Regression: a writer thread took the store lock then the store's mutex, a reader
+    thread reloading after a compaction took them in the other order: a deadlock, as
+    the app's poll and write workers are threads."""
+    import fcntl
+    import threading
+
+    s, other = TinyDBStore(data), TinyDBStore(data)
+    t = new_ticket(s)
+    fd = os.open(data / ".lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another process is writing
+    results: dict[str, object] = {}
+
+    def write():
+        results["write"] = s.update_ticket(t.id, {"priority": "high"}, t.rev)
+
+    def read():
+        results["read"] = s.get_ticket(t.id)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()  # waits for the other process's lock
+    time.sleep(0.2)
+    other._active.compact()  # the other process compacts while it holds the lock
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()  # a reload is due
+    time.sleep(0.2)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+    writer.join(10)
+    reader.join(10)
+    assert not writer.is_alive() and not reader.is_alive(), "deadlock"
+    assert results["write"].priority == "high" and results["read"].id == t.id
+    other.close()
+    s.close()
 
 
 # -- events -------------------------------------------------------------------

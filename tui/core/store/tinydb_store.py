@@ -75,7 +75,7 @@ class TinyDBStore(Repository):
         self._archive = JournaledCollection(
             self.data_dir / f"{ARCHIVE}.json", self._archive_journal(), self._lock)
         self._archive_loaded = False
-        self._mutex = threading.RLock()
+        self._mutex = threading.RLock()  # taken before self._lock, never after: one order
         self._search_cache: dict[str, tuple[int, str]] = {}
         self.events = events or EventWriter(
             self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
@@ -281,7 +281,7 @@ class TinyDBStore(Repository):
         now = now_utc()
         author = self.agent if source == "agent" else customer
         self._active.refresh()  # a full reload, if one is due, before taking the lock
-        with self._lock.exclusive(), self._mutex:
+        with self._mutex, self._lock.exclusive():
             self._active.refresh()
             number, meta = self._next_id("tickets")
             first = {"id": new_ulid(), "author_kind": "agent" if source == "agent" else "customer",
@@ -314,7 +314,7 @@ class TinyDBStore(Repository):
         # files: do them before taking the lock, so that other writers are not held up.
         self.refresh()
         self._find_doc(ticket_id)
-        with self._lock.exclusive(), self._mutex:
+        with self._mutex, self._lock.exclusive():
             self.refresh()
             old, archived = self._find_doc(ticket_id)
             if expected_rev is not None and old.get("_rev", 0) != expected_rev:
@@ -408,7 +408,7 @@ class TinyDBStore(Repository):
                 pass  # e.g. no room for the new snapshot; the journal still holds it all
 
     def compact(self) -> None:
-        with self._lock.exclusive(), self._mutex:
+        with self._mutex, self._lock.exclusive():
             self._active.compact()
             if self._archive_loaded or self._archive.journal_size():
                 self._load_archive()
