@@ -184,16 +184,20 @@ def written(tmp_path_factory) -> tuple[Path, bytes]:
     return data, (data / "store.journal").read_bytes()
 
 
-def replay_prefix(journal: bytes) -> dict:
+def replay_prefix(journal: bytes) -> tuple[dict, set[str]]:
+    """The active tickets after the complete lines of `journal`, and every ticket id seen."""
     tickets: dict = {}
+    seen: set[str] = set()
     for line in journal[: journal.rfind(b"\n") + 1].splitlines():
         for table, doc_id, doc in parse_crc_line(line, require_crc=True)["ops"]:
+            if doc is not None and table in ("tickets", "_archive_outbox"):
+                seen.add(doc["id"])
             if table == "tickets":
                 if doc is None:
                     tickets.pop(doc_id, None)
                 else:
                     tickets[doc_id] = doc
-    return tickets
+    return tickets, seen
 
 
 def test_journal_cut_at_any_byte_opens_and_accepts_writes(written, tmp_path: Path):
@@ -202,16 +206,25 @@ def test_journal_cut_at_any_byte_opens_and_accepts_writes(written, tmp_path: Pat
     ends = [i + 1 for i, b in enumerate(journal) if b == ord("\n")]
     cuts = {0, len(journal)} | set(rng.sample(range(len(journal)), 120))
     cuts |= {e + d for e in ends for d in (-1, 0, 1) if 0 <= e + d <= len(journal)}
+    # The archive copy is made after the close's outbox line and before the line that
+    # empties the outbox: a cut before that line means a crash before the copy.
+    copied_at = next(e for e, line in zip(ends, journal.splitlines())
+                     if b'["_archive_outbox","2",null]' in line)
     for cut in sorted(cuts):
         data = tmp_path / f"cut-{cut}"
         shutil.copytree(src, data)
         (data / "store.journal").write_bytes(journal[:cut])
-        expected = replay_prefix(journal[:cut])
+        if cut < copied_at:
+            for name in ("archive.json", "archive.journal"):
+                (data / name).unlink(missing_ok=True)
+        expected, seen = replay_prefix(journal[:cut])
         s = TinyDBStore(data)
         try:
             assert s.journal_problems() == [], cut
             active = {d["id"]: d for d in s.ticket_docs()}
             assert active == {doc["id"]: doc for doc in expected.values()}, cut
+            for tid in seen:  # a close in the prefix: moved to the archive, not lost
+                assert s.get_ticket(tid).id == tid
             new = s.insert_ticket(customer="C-1", subject="after the cut", body="x")
             if active:
                 first = sorted(active)[0]
