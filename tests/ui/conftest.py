@@ -180,16 +180,19 @@ def screen_text(app) -> str:
     return "\n".join("".join(parts) for parts in rows.values())
 
 
+def plain(widget) -> str:
+    """A Static's text, with the non-breaking spaces that keep fragments together made plain."""
+    return str(widget.content).replace("\xa0", " ")
+
+
 def notices(app) -> list[str]:
     return [n.message for n in app._notifications]
 
 
 async def choose(pilot, option_id: str) -> None:
-    """Pick `option_id` in the open PickerScreen with the keyboard."""
+    """Highlight `option_id` in the open PickerScreen and press Enter on it."""
     from textual.widgets import OptionList
 
     option_list = pilot.app.screen.query_one(OptionList)
-    target = option_list.get_option_index(option_id)
-    while option_list.highlighted != target:
-        await pilot.press("down" if (option_list.highlighted or 0) < target else "up")
+    option_list.highlighted = option_list.get_option_index(option_id)
     await pilot.press("enter")

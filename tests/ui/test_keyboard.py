@@ -10,7 +10,7 @@ from tui.core.textfold import fold
 from tui.screens import ComposeScreen, HelpScreen
 from tui.widgets import QueueList, TicketDetail
 
-from .conftest import AGENT, events, fresh, notices, ready, screen_text, until
+from .conftest import AGENT, events, fresh, notices, plain, ready, screen_text, until
 
 
 async def test_help_lists_bindings_with_remaps(make_app, config_path, size):
@@ -53,13 +53,14 @@ async def test_palette_opens_tickets_views_statuses_macros_customers(make_app, d
         await until(pilot, lambda: screen.ticket.id == "T-5")
         await palette(pilot, "oppfolging")  # accents folded: oppfølging
         await until(pilot, lambda: screen.ticket.id == "T-3")
-        await palette(pilot, "unassigned")
-        await until(pilot, lambda: screen.queue_panel.view == "unassigned")
         await palette(pilot, "status: on hold")
         await until(pilot, lambda: fresh(data_dir, "T-3").status == "on_hold")
         await palette(pilot, "Macro: Ask for")
         await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
         await pilot.press("escape")
+        await palette(pilot, "unassigned")
+        await until(pilot, lambda: screen.queue_panel.shown == ("unassigned", ""))
+        await until(pilot, lambda: screen.ticket.id == screen.queue_panel.queue.rows[0].id)
         await palette(pilot, "popescu")
         await until(pilot, lambda: screen.query_one("CustomerPane").customer_id == "C-2")
     assert events(data_dir, "T-3", "status_change")[-1]["data"]["to"] == "on_hold"
@@ -72,7 +73,7 @@ async def test_audit_trail_is_one_key_away(make_app, store, data_dir, size):
         screen = await ready(pilot, "T-1")
         await pilot.press("h")
         await until(pilot, lambda: screen.detail.showing_audit)
-        text = str(screen.query_one("#audit").content)
+        text = plain(screen.query_one("#audit"))
         assert "created the ticket (email, urgent)" in text
         assert "assigned nobody → ola" in text
         await pilot.press("h")

@@ -17,13 +17,14 @@ from ..core.loyalty import Loyalty, loyalty, outcome
 from ..core.models import Product, Ticket
 from ..core.store.base import CustomerHistory
 from ..messages import OpenTicket
-from ..text import line
+from ..text import line, unbroken
 
 TREND = {"up": "↑ improving", "down": "↓ falling", "steady": "→ steady"}
 
 
 def _field(name: str, value: Content | str) -> Content:
-    return Content.assemble((f"{name} ", "$text-muted"), value)
+    value = value if isinstance(value, Content) else Content(unbroken(value))
+    return Content.assemble((unbroken(name) + "\u00a0", "$text-muted"), value)
 
 
 def profile(history: CustomerHistory) -> Content:
@@ -38,24 +39,25 @@ def profile(history: CustomerHistory) -> Content:
 
 
 def loyalty_text(summary: Loyalty) -> Content:
-    spend = ", ".join(humanize.money(v, cur) for cur, v in summary.spend.items()) or "—"
+    spend = ", ".join(unbroken(humanize.money(v, cur)) for cur, v in summary.spend.items()) or "—"
     if summary.repeat_buyer:
-        buying = Content.assemble(f"{summary.purchases} purchases · ", ("repeat buyer", "bold $text-success"))
+        buying = Content.assemble(unbroken(f"{summary.purchases} purchases") + " · ",
+                                  (unbroken("repeat buyer"), "bold $text-success"))
     elif summary.purchases:
         buying = Content("1 purchase · one-time buyer")
     else:
         buying = Content.styled("no purchases", "$text-muted")
     csat = "no ratings"
     if summary.csat_avg is not None:
-        csat = f"{summary.csat_avg:.1f}/5 (n={summary.csat_n})"
+        csat = unbroken(f"{summary.csat_avg:.1f}/5 (n={summary.csat_n})")
         if summary.csat_trend:
-            csat += f" {TREND[summary.csat_trend]}"
+            csat += " " + unbroken(TREND[summary.csat_trend])
     return Content("\n").join([
         Content.styled("Loyalty", "bold underline"),
         _field("tenure", humanize.tenure(summary.tenure_days)),
         buying,
-        _field("lifetime spend", spend),
-        _field("CSAT", csat),
+        _field("lifetime spend", Content(spend)),
+        _field("CSAT", Content(csat)),
     ])
 
 
@@ -66,7 +68,8 @@ def purchases_text(history: CustomerHistory, products: dict[str, Product]) -> Co
         rows.append(Content.assemble(line(name, "bold")))
         rows.append(Content.assemble(
             "  ", (humanize.local_date(p.date), "$text-muted"), " · ",
-            humanize.money(p.amount, p.currency), " · ", str(p.channel).replace("_", " ")))
+            unbroken(humanize.money(p.amount, p.currency)), " · ",
+            unbroken(str(p.channel).replace("_", " "))))
     if not history.purchases:
         rows.append(Content.styled("none", "$text-muted"))
     return Content("\n").join(rows)

@@ -103,23 +103,28 @@ class QueueList(ScrollView, can_focus=True):
     def highlighted_id(self) -> str | None:
         return self.rows[self.cursor].id if 0 <= self.cursor < len(self.rows) else None
 
-    def set_rows(self, rows: list[QueueRow], keep: str | None = None) -> None:
-        """Show `rows`, keeping the cursor on ticket `keep` if it is still there."""
-        keep = keep or self.highlighted_id
+    def set_rows(self, rows: list[QueueRow], *, follow: bool) -> None:
+        """Show `rows`, keeping the cursor on the same ticket if it is still there.
+
+        With `follow` (the agent changed the view or filter) the detail pane follows the
+        cursor; otherwise (another process changed the store) the open ticket stays open.
+        """
+        keep = self.highlighted_id
         self.rows = rows
         self._index = {row.id: n for n, row in enumerate(rows)}
         self._id_width = max((len(row.id) for row in rows), default=7)
         self._columns = (-1, [])
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         self._cache.clear()
-        target = self._index.get(keep, min(self.cursor, len(rows) - 1)) if keep else 0
+        fallback = 0 if follow else min(self.cursor, len(rows) - 1)  # a new view starts at the top
+        target = self._index.get(keep, fallback) if keep else 0
         self.set_reactive(QueueList.cursor, max(0, target))
         self._scroll_to_cursor()
         self.refresh()
-        if self._highlighted is None:
-            self._cursor_moved()  # the first rows: show the top ticket
+        if follow or self._highlighted is None:
+            self._cursor_moved()
         else:
-            self._highlighted = self.highlighted_id  # a refresh does not change the open ticket
+            self._highlighted = self.highlighted_id
 
     def move_to(self, ticket_id: str) -> bool:
         if ticket_id in self._index:

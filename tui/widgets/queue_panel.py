@@ -106,8 +106,9 @@ class QueuePanel(Vertical):
         event.stop()
         if event.view != self.view or event.filter_text != self.filter_text:
             return  # a newer request is on its way
+        follow = self.shown != (event.view, event.filter_text)  # the agent asked for it
         self.shown = (event.view, event.filter_text)
-        self.queue.set_rows(event.selection.rows)
+        self.queue.set_rows(event.selection.rows, follow=follow)
         self._show_counts(event.selection.in_view, len(event.selection.rows))
 
     def _show_counts(self, in_view: int, matching: int) -> None:

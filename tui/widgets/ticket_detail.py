@@ -14,42 +14,48 @@ from ..core import humanize
 from ..core.audit import AuditLine
 from ..core.models import Message, Ticket
 from ..core.sla import SlaState, SlaTarget, first_reply_target, resolution_target
-from ..text import content, line
+from ..text import content, line, unbroken
 
 KINDS = {"customer_message": ("Customer", "-customer"), "public_reply": ("Public reply", "-reply"),
          "internal_note": ("Internal note", "-note"), "call_log": ("Call log", "-call")}
 
 
+def _pair(label: str, value: Content | str, style: str = "") -> Content:
+    """`label value`, kept on one line when the header wraps."""
+    value = value if isinstance(value, Content) else Content.styled(unbroken(value), style)
+    return Content.assemble((unbroken(label) + "\u00a0", "$text-muted"), value)
+
+
 def sla_text(name: str, target: SlaTarget | None, now: float) -> Content:
     if target is None:
-        return Content.assemble(f"{name}: ", ("no target", "$text-muted"))
+        return _pair(name, "no target", "$text-muted")
     state = target.state(now)
     if state == SlaState.MET:
-        return Content.assemble(f"{name}: ", ("met", "$text-success"))
+        return _pair(name, "met", "$text-success")
     remaining = target.remaining(now)
     if remaining is None:
-        return Content.assemble(f"{name}: ", ("missed", "$text-error"))
+        return _pair(name, "missed", "$text-error")
     if state == SlaState.BREACHED:
-        return Content.assemble(f"{name}: ", (f"breached {humanize.duration(remaining)}", "$text-error bold"))
+        return _pair(name, f"breached {humanize.duration(remaining)}", "$text-error bold")
     style = "$text-warning bold" if state == SlaState.AT_RISK else ""
-    return Content.assemble(f"{name}: ", (f"due in {humanize.duration(remaining)}", style))
+    return _pair(name, f"due in {humanize.duration(remaining)}", style)
 
 
 def header(ticket: Ticket, product: str | None, has_draft: bool) -> Content:
     doc = ticket.to_doc()
     now = time.time()
+    gap = Content("  ")
+    urgent = "bold $text-error" if ticket.priority == "urgent" else "bold"
     parts = [
         Content.assemble((ticket.id, "bold $accent"), " ", line(ticket.subject, "bold")),
-        Content.assemble(
-            ("status ", "$text-muted"), (str(ticket.status).replace("_", " "), "bold"),
-            ("  priority ", "$text-muted"),
-            (str(ticket.priority), "bold $text-error" if ticket.priority == "urgent" else "bold"),
-            ("  channel ", "$text-muted"), str(ticket.channel)),
-        Content.assemble(("product ", "$text-muted"), line(product or ticket.product or "—"),
-                         ("  assignee ", "$text-muted"), line(ticket.assignee or "nobody")),
-        Content.assemble(("tags ", "$text-muted"), line(" ".join(ticket.tags) or "—")),
-        Content.assemble(sla_text("First reply", first_reply_target(doc), now), "   ",
-                         sla_text("Resolution", resolution_target(doc), now)),
+        gap.join([_pair("status", str(ticket.status).replace("_", " "), "bold"),
+                  _pair("priority", str(ticket.priority), urgent),
+                  _pair("channel", str(ticket.channel).replace("_", " "))]),
+        gap.join([_pair("product", line(product or ticket.product or "—")),
+                  _pair("assignee", line(ticket.assignee or "nobody"))]),
+        _pair("tags", line(" ".join(ticket.tags) or "—")),
+        gap.join([sla_text("first reply", first_reply_target(doc), now),
+                  sla_text("resolution", resolution_target(doc), now)]),
     ]
     if has_draft:
         parts.append(Content.styled("✎ unsent draft: r/i/l opens it", "$text-warning"))
@@ -58,11 +64,11 @@ def header(ticket: Ticket, product: str | None, has_draft: bool) -> Content:
 
 def message_title(message: Message) -> Content:
     label, _ = KINDS.get(message.kind, (message.kind, ""))
-    title = Content.assemble((label, "bold"), " · ", line(message.author), " · ",
-                             (humanize.local_datetime(message.created), "$text-muted"))
+    title = Content.assemble((unbroken(label), "bold"), " · ", line(message.author), " · ",
+                             (unbroken(humanize.local_datetime(message.created)), "$text-muted"))
     if message.call_start and message.call_end:
         spent = (message.call_end - message.call_start).total_seconds()
-        title = title + Content(f" · call {humanize.clock(spent)}")
+        title = title + Content(" · " + unbroken(f"call {humanize.clock(spent)}"))
     return title
 
 

@@ -1,0 +1,124 @@
+"""Regenerate screenshots/*.svg and *.png from the current code and the demo store.
+
+    python screenshots/make_screenshots.py
+
+Each shot runs DeskApp headless (App.run_test) on a private copy of data/demo
+(times moved to now), drives it with Pilot and saves App.export_screenshot();
+rsvg-convert (apt-get install librsvg2-bin) turns the SVGs into PNGs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Awaitable, Callable
+
+from textual.pilot import Pilot
+
+from tui.app import DeskApp
+from tui.core.demo import copy_demo
+from tui.core.store import TinyDBStore
+from tui.paths import demo_store
+
+HERE = Path(__file__).resolve().parent
+AGENT = "aino"  # an agent of the demo store, so that "My open" has tickets
+Steps = Callable[[Pilot], Awaitable[None]]
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until the queue is shown and the detail pane has its ticket and thread."""
+    screen = pilot.app.screen
+    for _ in range(300):
+        ticket = getattr(screen, "ticket", None)
+        if screen.queue_panel.shown and ticket and \
+                screen.detail.shown_messages() == [m.id for m in ticket.messages]:
+            break
+        await pilot.pause(0.02)
+    await pilot.pause(0.3)
+
+
+async def main_screen(pilot: Pilot) -> None:
+    await pilot.press("j", "j", "j")
+
+
+async def filtered(pilot: Pilot) -> None:
+    await pilot.press("slash", *"lang:fi priority:urgent", "enter")
+    await pilot.pause(0.5)
+
+
+async def composer(pilot: Pilot) -> None:
+    await pilot.press("slash", *"lang:fi priority:urgent", "enter")
+    await pilot.pause(0.5)
+    await settle(pilot)
+    await pilot.press("m")
+    await pilot.pause(0.3)
+    await pilot.press("enter")  # the first macro: "Thanks, solved"
+
+
+async def help_screen(pilot: Pilot) -> None:
+    await pilot.press("question_mark")
+
+
+async def palette(pilot: Pilot) -> None:
+    await pilot.press("ctrl+p")
+    await pilot.pause(0.3)
+    await pilot.press(*"takuu")
+    await pilot.pause(0.8)
+
+
+SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
+    ("main-120x40", (120, 40), main_screen),
+    ("main-80x24", (80, 24), main_screen),
+    ("filter", (120, 40), filtered),
+    ("composer", (120, 40), composer),
+    ("help", (120, 40), help_screen),
+    ("palette", (120, 40), palette),
+]
+
+
+async def shoot(name: str, size: tuple[int, int], steps: Steps, workdir: Path) -> Path:
+    data = workdir / name
+    copy_demo(demo_store(), data, datetime.now(timezone.utc))
+    config = workdir / f"{name}-config" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('theme = "textual-dark"\n')
+    store = TinyDBStore(data, agent=AGENT)
+    try:
+        app = DeskApp(store, agent=AGENT, config_path=config)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            await steps(pilot)
+            await pilot.pause(0.5)
+            svg = HERE / f"{name}.svg"
+            svg.write_text(app.export_screenshot(title=f"desk · {name}"), encoding="utf-8")
+    finally:
+        store.close()
+    return svg
+
+
+def to_png(svg: Path) -> None:
+    # Rich writes spaces as &#160;; without xml:space="preserve" librsvg drops leading ones.
+    text = svg.read_text(encoding="utf-8").replace("<svg ", '<svg xml:space="preserve" ', 1)
+    subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png"))],
+                   input=text.encode("utf-8"), check=True)
+
+
+async def main() -> int:
+    if shutil.which("rsvg-convert") is None:
+        sys.stderr.write("rsvg-convert is missing: apt-get install -y librsvg2-bin\n")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="desk-shots-") as tmp:
+        for name, size, steps in SHOTS:
+            svg = await shoot(name, size, steps, Path(tmp))
+            to_png(svg)
+            print(f"{svg.relative_to(HERE.parent)} and .png")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
