@@ -6,9 +6,10 @@ from pathlib import Path
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding
 from textual.screen import Screen
 
-from .bindings import bindings, unknown_ids
+from .bindings import ALL_KEYS, bindings, keys_in_force, unknown_ids
 from .config import default_theme, load_config, save_theme
 from .core.drafts import Drafts
 from .core.macros import load_macros
@@ -61,6 +62,11 @@ class DeskApp(App):
     def say(self, message: str, severity: str = "information") -> None:
         """A notification whose text is shown as it is, never as markup (thread-safe)."""
         self.notify(one_line(message), severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def key_for(self, binding_id: str) -> str:
+        """How the first key in force for `binding_id` is shown, e.g. `r` or `^s`."""
+        first = keys_in_force(ALL_KEYS[binding_id], self.config.keymap).split(",")[0].strip()
+        return self.get_key_display(Binding(first, ""))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -88,11 +88,11 @@ SCOPES: dict[str, tuple[Key, ...]] = {
     ),
     "Composer": (
         Key("compose.send", "ctrl+s", "send", "Send", show=True),
-        Key("compose.kind", "ctrl+t", "toggle_kind", "Public ⇄ internal", show=True),
-        Key("compose.call", "ctrl+r", "toggle_call", "Stop/start call", show=True),
-        Key("compose.editor", "ctrl+o", "editor", "$EDITOR", show=True),
-        Key("compose.discard", "ctrl+g", "discard", "Discard draft", show=True),
-        Key("compose.close", "escape", "close", "Close, keep draft", show=True),
+        Key("compose.kind", "ctrl+t", "toggle_kind", "Public/internal", show=True),
+        Key("compose.call", "ctrl+r", "toggle_call", "Call stop/start", show=True),
+        Key("compose.editor", "ctrl+o", "editor", "Editor", show=True),
+        Key("compose.discard", "ctrl+g", "discard", "Discard", show=True),
+        Key("compose.close", "escape", "close", "Close (keeps draft)", show=True),
     ),
     "Conflict": (
         Key("conflict.reapply", "r", "choose('reapply')", "Re-apply mine", show=True),

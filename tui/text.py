@@ -33,11 +33,6 @@ def one_line(text: object) -> str:
     return value.replace("\r\n", "\n").translate(_ONE_LINE)
 
 
-def unbroken(text: str) -> str:
-    """Our own short fragments (a date, an amount, "label value") that wrapping must not split."""
-    return text.replace(" ", "\u00a0")
-
-
 def content(text: object, style: str | Style = "") -> Content:
     """Multi-line user text as Content."""
     return Content.styled(clean(text), style) if style else Content(clean(text))

@@ -181,8 +181,10 @@ def screen_text(app) -> str:
 
 
 def plain(widget) -> str:
-    """A Static's text, with the non-breaking spaces that keep fragments together made plain."""
-    return str(widget.content).replace("\xa0", " ")
+    """The text of a Static, or of a Flow laid out on one long line."""
+    from tui.widgets.flow import Flow
+
+    return (widget.text(1000) if isinstance(widget, Flow) else widget.content).plain
 
 
 def notices(app) -> list[str]:

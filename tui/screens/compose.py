@@ -104,7 +104,8 @@ class ComposeScreen(ModalScreen[Draft | None]):
         state = "call ended" if self.draft.call_end else "● on the call"
         self.query_one("#call-timer", Static).update(Content.assemble(
             (state, "bold $text-error" if not self.draft.call_end else "bold"),
-            f"  {humanize.clock(end - start)}   ", ("ctrl+r stops/resumes", "$text-muted")))
+            f"  {humanize.clock(end - start)}   ",
+            (f"{self.app.key_for('compose.call')} stops/resumes", "$text-muted")))
 
     # -- drafts --------------------------------------------------------------
     @on(TextArea.Changed)

@@ -33,9 +33,11 @@ class ConflictScreen(ModalScreen[str | None]):
                                         "bold $text-warning"), classes="dialog-title")
             yield Static(Content("\n").join(changed))
             yield Static(Content.assemble(("Yours: ", "$text-muted"), line(self.mine)))
+            key = self.app.key_for
             yield Static(Content.assemble(
-                ("r", "bold"), f" {self.labels[0]}   ", ("d", "bold"), f" {self.labels[1]}   ",
-                ("Esc", "bold"), " back (your draft is kept)"))
+                (key("conflict.reapply"), "bold"), f" {self.labels[0]}   ",
+                (key("conflict.discard"), "bold"), f" {self.labels[1]}   ",
+                (key("dialog.close"), "bold"), " back (your draft is kept)"))
         yield Footer(compact=True)
 
     def action_choose(self, choice: str) -> None:

@@ -30,7 +30,8 @@ class PickerScreen(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Static(self.title_content, classes="dialog-title")
             yield OptionList(*(Option(prompt, id=key) for key, prompt in self.options))
-            yield Static(Content.styled("Enter chooses · Esc closes", "$text-muted"))
+            yield Static(Content.styled(f"Enter chooses · {self.app.key_for('dialog.close')} closes",
+                                        "$text-muted"))
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
@@ -74,7 +75,8 @@ class TagsScreen(ModalScreen[list[str] | None]):
         with Vertical(classes="dialog"):
             yield Static(Content.styled(f"Tags of {self.ticket_id}", "bold"), classes="dialog-title")
             yield Input(" ".join(self.tags), placeholder="tags, separated by spaces", id="tags")
-            yield Static(Content.styled("Enter saves · Esc closes", "$text-muted"))
+            yield Static(Content.styled(f"Enter saves · {self.app.key_for('dialog.close')} closes",
+                                        "$text-muted"))
 
     @on(Input.Submitted)
     def _save(self, event: Input.Submitted) -> None:

@@ -17,71 +17,76 @@ from ..core.loyalty import Loyalty, loyalty, outcome
 from ..core.models import Product, Ticket
 from ..core.store.base import CustomerHistory
 from ..messages import OpenTicket
-from ..text import line, unbroken
+from ..text import line
+from .flow import Flow, Line
 
 TREND = {"up": "↑ improving", "down": "↓ falling", "steady": "→ steady"}
 
 
-def _field(name: str, value: Content | str) -> Content:
-    value = value if isinstance(value, Content) else Content(unbroken(value))
-    return Content.assemble((unbroken(name) + "\u00a0", "$text-muted"), value)
+def _field(name: str, value: Content | str) -> Line:
+    """A label and its value: the value moves under the label when both do not fit."""
+    value = value if isinstance(value, Content) else Content(value)
+    return [Content.styled(name, "$text-muted"), value]
 
 
-def profile(history: CustomerHistory) -> Content:
+def profile(history: CustomerHistory) -> list[Line]:
     c = history.customer
-    return Content("\n").join([
-        Content.assemble(line(c.name, "bold $accent"), ("  " + c.id, "$text-muted")),
+    return [
+        [line(c.name, "bold $accent"), Content.styled(c.id, "$text-muted")],
         _field("company", line(c.company or "—")),
         _field("region", line(", ".join(x for x in (c.region, c.country) if x) or "—")),
-        _field("language", line(c.language)) + Content("  ") + _field("tier", line(c.tier)),
+        _field("language", line(c.language)),
+        _field("tier", line(c.tier)),
         _field("customer since", humanize.local_date(c.customer_since)),
-    ])
+    ]
 
 
-def loyalty_text(summary: Loyalty) -> Content:
-    spend = ", ".join(unbroken(humanize.money(v, cur)) for cur, v in summary.spend.items()) or "—"
+def loyalty_lines(summary: Loyalty) -> list[Line]:
     if summary.repeat_buyer:
-        buying = Content.assemble(unbroken(f"{summary.purchases} purchases") + " · ",
-                                  (unbroken("repeat buyer"), "bold $text-success"))
+        buying = [Content(f"{summary.purchases} purchases ·"),
+                  Content.styled("repeat buyer", "bold $text-success")]
     elif summary.purchases:
-        buying = Content("1 purchase · one-time buyer")
+        buying = [Content("1 purchase ·"), Content("one-time buyer")]
     else:
-        buying = Content.styled("no purchases", "$text-muted")
-    csat = "no ratings"
+        buying = [Content.styled("no purchases", "$text-muted")]
+    csat = [Content("no ratings")]
     if summary.csat_avg is not None:
-        csat = unbroken(f"{summary.csat_avg:.1f}/5 (n={summary.csat_n})")
+        csat = [Content(f"{summary.csat_avg:.1f}/5 (n={summary.csat_n})")]
         if summary.csat_trend:
-            csat += " " + unbroken(TREND[summary.csat_trend])
-    return Content("\n").join([
-        Content.styled("Loyalty", "bold underline"),
+            csat.append(Content(TREND[summary.csat_trend]))
+    amounts = [humanize.money(v, cur) for cur, v in summary.spend.items()] or ["—"]
+    spend = [Content(a + ("," if n < len(amounts) - 1 else "")) for n, a in enumerate(amounts)]
+    return [
+        [Content.styled("Loyalty", "bold underline")],
         _field("tenure", humanize.tenure(summary.tenure_days)),
         buying,
-        _field("lifetime spend", Content(spend)),
-        _field("CSAT", Content(csat)),
-    ])
+        [Content.styled("lifetime spend", "$text-muted"), *spend],
+        [Content.styled("CSAT", "$text-muted"), *csat],
+    ]
 
 
-def purchases_text(history: CustomerHistory, products: dict[str, Product]) -> Content:
-    rows = [Content.styled(f"Purchases ({len(history.purchases)})", "bold underline")]
+def purchase_lines(history: CustomerHistory, products: dict[str, Product]) -> list[Line]:
+    lines: list[Line] = [[Content.styled(f"Purchases ({len(history.purchases)})", "bold underline")]]
     for p in history.purchases:
         name = products[p.product].name if p.product in products else p.product
-        rows.append(Content.assemble(line(name, "bold")))
-        rows.append(Content.assemble(
-            "  ", (humanize.local_date(p.date), "$text-muted"), " · ",
-            unbroken(humanize.money(p.amount, p.currency)), " · ",
-            unbroken(str(p.channel).replace("_", " "))))
+        lines.append([line(name, "bold")])
+        lines.append([Content.styled("  " + humanize.local_date(p.date), "$text-muted"),
+                      Content("· " + humanize.money(p.amount, p.currency)),
+                      Content("· " + str(p.channel).replace("_", " "))])
     if not history.purchases:
-        rows.append(Content.styled("none", "$text-muted"))
-    return Content("\n").join(rows)
+        lines.append([Content.styled("none", "$text-muted")])
+    return lines
 
 
 def past_ticket(ticket: Ticket) -> Content:
-    rating = f"CSAT {ticket.satisfaction.score}" if ticket.satisfaction else "no CSAT"
+    status = str(ticket.status).replace("_", " ")
+    ended = outcome(ticket)
+    facts = [status] + ([ended] if ended not in (str(ticket.status), "open") else [])
+    facts.append(f"CSAT {ticket.satisfaction.score}" if ticket.satisfaction else "no CSAT")
     return Content("\n").join([
         Content.assemble((ticket.id, "bold"), " ", line(ticket.subject)),
-        Content.assemble(("  " + humanize.local_date(ticket.created), "$text-muted"),
-                         f" · {str(ticket.status).replace('_', ' ')} · ", line(outcome(ticket)),
-                         f" · {rating}"),
+        Content.assemble(("  " + humanize.local_date(ticket.created), "$text-muted"), " · ",
+                         line(" · ".join(facts))),
     ])
 
 
@@ -100,9 +105,9 @@ class CustomerPane(Vertical):
 
     def compose(self) -> ComposeResult:
         with CustomerInfo(id="customer-info"):
-            yield Static("No customer.", id="profile")
-            yield Static(id="loyalty")
-            yield Static(id="purchases")
+            yield Flow([[Content("No customer.")]], gap=" ", id="profile")
+            yield Flow(gap=" ", id="loyalty")
+            yield Flow(gap=" ", id="purchases")
         yield Static(Content.styled("Past tickets (Enter opens)", "bold underline"),
                      id="past-title")
         yield PastTickets(id="past-tickets")
@@ -112,9 +117,9 @@ class CustomerPane(Vertical):
         self.customer_id = history.customer.id
         summary = loyalty(history.customer, history.purchases, history.tickets,
                           datetime.now(timezone.utc))
-        self.query_one("#profile", Static).update(profile(history))
-        self.query_one("#loyalty", Static).update(loyalty_text(summary))
-        self.query_one("#purchases", Static).update(purchases_text(history, products))
+        self.query_one("#profile", Flow).set_lines(profile(history))
+        self.query_one("#loyalty", Flow).set_lines(loyalty_lines(summary))
+        self.query_one("#purchases", Flow).set_lines(purchase_lines(history, products))
         past = self.query_one(PastTickets)
         highlighted = past.highlighted if same else None
         past.set_options(Option(past_ticket(t), id=t.id) for t in history.tickets)

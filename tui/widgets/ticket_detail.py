@@ -14,16 +14,17 @@ from ..core import humanize
 from ..core.audit import AuditLine
 from ..core.models import Message, Ticket
 from ..core.sla import SlaState, SlaTarget, first_reply_target, resolution_target
-from ..text import content, line, unbroken
+from ..text import content, line
+from .flow import Flow, Line
 
+NO_TICKET = Content("No ticket selected.")
 KINDS = {"customer_message": ("Customer", "-customer"), "public_reply": ("Public reply", "-reply"),
          "internal_note": ("Internal note", "-note"), "call_log": ("Call log", "-call")}
 
 
 def _pair(label: str, value: Content | str, style: str = "") -> Content:
-    """`label value`, kept on one line when the header wraps."""
-    value = value if isinstance(value, Content) else Content.styled(unbroken(value), style)
-    return Content.assemble((unbroken(label) + "\u00a0", "$text-muted"), value)
+    value = value if isinstance(value, Content) else Content.styled(value, style)
+    return Content.assemble((label + " ", "$text-muted"), value)
 
 
 def sla_text(name: str, target: SlaTarget | None, now: float) -> Content:
@@ -41,42 +42,41 @@ def sla_text(name: str, target: SlaTarget | None, now: float) -> Content:
     return _pair(name, f"due in {humanize.duration(remaining)}", style)
 
 
-def header(ticket: Ticket, product: str | None, has_draft: bool) -> Content:
+def header(ticket: Ticket, product: str | None, draft_hint: str | None) -> list[Line]:
     doc = ticket.to_doc()
     now = time.time()
-    gap = Content("  ")
     urgent = "bold $text-error" if ticket.priority == "urgent" else "bold"
-    parts = [
-        Content.assemble((ticket.id, "bold $accent"), " ", line(ticket.subject, "bold")),
-        gap.join([_pair("status", str(ticket.status).replace("_", " "), "bold"),
-                  _pair("priority", str(ticket.priority), urgent),
-                  _pair("channel", str(ticket.channel).replace("_", " "))]),
-        gap.join([_pair("product", line(product or ticket.product or "—")),
-                  _pair("assignee", line(ticket.assignee or "nobody"))]),
-        _pair("tags", line(" ".join(ticket.tags) or "—")),
-        gap.join([sla_text("first reply", first_reply_target(doc), now),
-                  sla_text("resolution", resolution_target(doc), now)]),
+    lines: list[Line] = [
+        [Content.assemble((ticket.id, "bold $accent"), " ", line(ticket.subject, "bold"))],
+        [_pair("status", str(ticket.status).replace("_", " "), "bold"),
+         _pair("priority", str(ticket.priority), urgent),
+         _pair("channel", str(ticket.channel).replace("_", " ")),
+         _pair("product", line(product or ticket.product or "—")),
+         _pair("assignee", line(ticket.assignee or "nobody")),
+         _pair("tags", line(" ".join(ticket.tags) or "—"))],
+        [sla_text("first reply", first_reply_target(doc), now),
+         sla_text("resolution", resolution_target(doc), now)],
     ]
-    if has_draft:
-        parts.append(Content.styled("✎ unsent draft: r/i/l opens it", "$text-warning"))
-    return Content("\n").join(parts)
+    if draft_hint:
+        lines.append([Content.styled(f"✎ unsent draft: {draft_hint} opens it", "$text-warning")])
+    return lines
 
 
-def message_title(message: Message) -> Content:
+def message_title(message: Message) -> Line:
     label, _ = KINDS.get(message.kind, (message.kind, ""))
-    title = Content.assemble((unbroken(label), "bold"), " · ", line(message.author), " · ",
-                             (unbroken(humanize.local_datetime(message.created)), "$text-muted"))
+    parts = [Content.styled(label, "bold"), Content("· ") + line(message.author),
+             Content.styled("· " + humanize.local_datetime(message.created), "$text-muted")]
     if message.call_start and message.call_end:
         spent = (message.call_end - message.call_start).total_seconds()
-        title = title + Content(" · " + unbroken(f"call {humanize.clock(spent)}"))
-    return title
+        parts.append(Content(f"· call {humanize.clock(spent)}"))
+    return parts
 
 
-class MessageView(Static):
+class MessageView(Flow):
     def __init__(self, message: Message) -> None:
         _, kind_class = KINDS.get(message.kind, ("", ""))
         body = content(message.body.strip() or "(empty)")
-        super().__init__(Content("\n").join([message_title(message), body]),
+        super().__init__([message_title(message), [body]], gap=" ",
                          classes=f"message {kind_class}")
         self.message_id = message.id
 
@@ -91,20 +91,22 @@ class TicketDetail(VerticalScroll, can_focus=True):
         self.showing_audit = False
 
     def compose(self) -> ComposeResult:
-        yield Static("No ticket selected.", id="ticket-header")
+        yield Flow([[NO_TICKET]], id="ticket-header")
         yield Vertical(id="thread")
         yield Static(id="audit")
 
     def show(self, ticket: Ticket | None, product: str | None = None, has_draft: bool = False) -> None:
         same = self.ticket is not None and ticket is not None and self.ticket.id == ticket.id
         self.ticket, self.has_draft = ticket, has_draft
-        head = self.query_one("#ticket-header", Static)
+        head = self.query_one("#ticket-header", Flow)
         thread = self.query_one("#thread", Vertical)
         thread.remove_children()
         if ticket is None:
-            head.update("No ticket selected.")
+            head.set_lines([[NO_TICKET]])
             return
-        head.update(header(ticket, product, has_draft))
+        key = self.app.key_for
+        hint = "/".join(key(k) for k in ("ticket.reply", "ticket.note", "ticket.call"))
+        head.set_lines(header(ticket, product, hint if has_draft else None))
         thread.mount_all(MessageView(m) for m in ticket.messages)
         if not same:
             self.showing_audit = False
@@ -119,7 +121,8 @@ class TicketDetail(VerticalScroll, can_focus=True):
                     (humanize.local_datetime(a.when) if a.when else "?", "$text-muted"), "  ",
                     (line(a.who).plain, "bold"), "  ", line(a.what))
                 for a in lines]
-        title = Content.styled("Ticket history (h: back to the thread)", "bold")
+        title = Content.styled(f"Ticket history ({self.app.key_for('main.audit')}: back to the thread)",
+                               "bold")
         body = Content("\n").join(rows) if rows else Content.styled("No events yet.", "$text-muted")
         self.query_one("#audit", Static).update(Content("\n").join([title, body]))
         self.showing_audit = True
