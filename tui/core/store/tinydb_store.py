@@ -14,7 +14,7 @@ import stat
 import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -296,11 +296,15 @@ class TinyDBStore(Repository):
             doc = ticket.to_doc()  # type: ignore[attr-defined]
             ticket = self._ticket(doc, False)  # the stored form (ms timestamps)
             self._active.commit([("tickets", str(number), doc), (META, "1", meta)])
+            region = self._customer_field(customer, "region")
+            self._emit(ticket.id, events_for_new_ticket(doc, source, CONTACT_KIND, region))
             self._maybe_compact()
-        region = self._customer_field(customer, "region")
-        for type_, data in events_for_new_ticket(doc, source, CONTACT_KIND, region):
-            self.events.emit(type_, "ticket", data, ticket=ticket.id)
         return ticket
+
+    def _emit(self, ticket_id: str, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Log a write's ticket events. Called under the lock, so the log's order is the store's."""
+        for type_, data in events:
+            self.events.emit(type_, "ticket", data, ticket=ticket_id)
 
     def _customer_field(self, customer_id: str, name: str) -> Any:
         try:
@@ -308,8 +312,10 @@ class TinyDBStore(Repository):
         except (IndexError, ValueError):
             return None
 
-    def _write_ticket(self, ticket_id: str, mutate: Any, expected_rev: int | None) -> tuple[dict, dict]:
-        """Under the lock: read the current doc, check its rev, apply `mutate`, commit."""
+    def _write_ticket(self, ticket_id: str, mutate: Any, expected_rev: int | None,
+                      events: Callable[[dict, dict], Iterable[tuple[str, dict[str, Any]]]]
+                      ) -> tuple[dict, dict]:
+        """Under the lock: read the current doc, check its rev, apply `mutate`, commit, log."""
         # Reloads (after another process compacted) and a first archive load parse whole
         # files: do them before taking the lock, so that other writers are not held up.
         self.refresh()
@@ -331,6 +337,8 @@ class TinyDBStore(Repository):
                 self._move_to_archive(doc_id, doc)
             else:
                 self._active.commit([("tickets", doc_id, doc)])
+            self._emit(ticket_id, events(old, doc))
+            if not archived and doc["status"] != "closed":
                 self._maybe_compact()
             return old, doc
 
@@ -357,17 +365,14 @@ class TinyDBStore(Repository):
 
         if changes.get("status") == "closed":
             self._load_archive()  # before the lock: the move needs the archive
-        old, new = self._write_ticket(ticket_id, mutate, expected_rev)
-        for type_, data in events_for_change(old, new):
-            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+        old, new = self._write_ticket(ticket_id, mutate, expected_rev, events_for_change)
         return self._ticket(new, new["status"] == "closed")
 
     def change_tags(self, ticket_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Ticket:
         add, remove = set(add), set(remove)
         old, new = self._write_ticket(
-            ticket_id, lambda d: d.update(tags=sorted((set(d.get("tags", [])) | add) - remove)), None)
-        for type_, data in events_for_change(old, new):
-            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+            ticket_id, lambda d: d.update(tags=sorted((set(d.get("tags", [])) | add) - remove)), None,
+            events_for_change)
         return self._ticket(new, new["status"] == "closed")
 
     def append_message(self, ticket_id: str, *, kind: str, body: str, author: str | None = None,
@@ -387,16 +392,16 @@ class TinyDBStore(Repository):
             if kind == "public_reply" and not doc.get("first_replied"):
                 doc["first_replied"] = now
 
-        old, new = self._write_ticket(ticket_id, mutate, None)
-        for type_, data in events_for_message(new["messages"][-1], new, CONTACT_KIND):
-            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+        old, new = self._write_ticket(
+            ticket_id, mutate, None,
+            lambda old, new: events_for_message(new["messages"][-1], new, CONTACT_KIND))
         return self._ticket(new, new["status"] == "closed")
 
     def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket:
         rating = {"score": score, "comment": comment, "date": now_utc()}
-        old, new = self._write_ticket(ticket_id, lambda d: d.update(satisfaction=rating), None)
-        self.events.emit("csat_response", "ticket", {"survey": f"S-{ticket_id}", "score": score},
-                         ticket=ticket_id)
+        old, new = self._write_ticket(
+            ticket_id, lambda d: d.update(satisfaction=rating), None,
+            lambda old, new: [("csat_response", {"survey": f"S-{ticket_id}", "score": score})])
         return self._ticket(new, new["status"] == "closed")
 
     def _maybe_compact(self) -> None:
