@@ -1,7 +1,7 @@
 from datetime import datetime, timezone
 
 from tui.core.filter import parse
-from tui.core.queue import VIEWS_BY_KEY, QueueIndex, ViewContext, build_row, select
+from tui.core.queue import VIEWS_BY_KEY, Lookups, QueueIndex, ViewContext, build_row, select
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=timezone.utc)
 CUSTOMERS = {"C-1": {"id": "C-1", "name": "Aino Virtanen", "language": "fi", "region": "Uusimaa"},
@@ -78,10 +78,18 @@ def test_index_reuses_rows_until_the_revision_changes():
 
 
 def test_rows_tolerate_missing_fields():
-    row = build_row({"id": "T-1"}, {}, {})
+    row = build_row({"id": "T-1"}, Lookups.build({}, {}))
     assert row.sla.next_due is None and row.customer_name == ""
 
 
 def test_select_can_be_cancelled():
     rows = QueueIndex().update([doc(1)], CUSTOMERS, PRODUCTS)
     assert select(rows, VIEWS_BY_KEY["all"], parse(""), ctx(), cancelled=lambda: True) is None
+
+
+def test_search_fields_are_folded_only_when_a_filter_needs_them():
+    rows = QueueIndex().update([doc(1, subject="Vânzări")], CUSTOMERS, PRODUCTS)
+    select(rows, VIEWS_BY_KEY["all"], parse(""), ctx())
+    assert rows[0]._search is None
+    select(rows, VIEWS_BY_KEY["all"], parse("vanzari"), ctx())
+    assert rows[0]._search is not None and "vanzari" in rows[0].search.text

@@ -7,7 +7,7 @@ only the rows whose `_rev` changed since the last update.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time as dtime
 from typing import Any, Callable, Iterable
 
@@ -19,7 +19,7 @@ from .textfold import fold
 NO_RANK = len(PRIORITY_RANK)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QueueRow:
     id: str
     rev: int
@@ -32,7 +32,16 @@ class QueueRow:
     created: float
     solved: float | None
     sla: sla.SlaClock
-    search: Searchable
+    doc: dict[str, Any] = field(repr=False)  # the stored document (never changed in place)
+    lookups: "Lookups" = field(repr=False)
+    _search: Searchable | None = field(default=None, repr=False)
+
+    @property
+    def search(self) -> Searchable:
+        """The folded fields, made on first use: a queue without a filter never needs them."""
+        if self._search is None:
+            self._search = searchable(self.doc, self.lookups)
+        return self._search
 
     @property
     def sort_key(self) -> tuple[int, float, int, float, str]:
@@ -46,26 +55,47 @@ def _folded(*parts: Any) -> str:
     return fold(" ".join(str(p) for p in parts if p))
 
 
-def build_row(doc: dict[str, Any], customers: dict[str, dict[str, Any]],
-              products: dict[str, dict[str, Any]]) -> QueueRow:
-    customer = customers.get(doc.get("customer", ""), {})
-    product = products.get(doc.get("product") or "", {})
+@dataclass(frozen=True, slots=True)
+class Lookups:
+    """Customers and products, folded once for every ticket that mentions them."""
+
+    names: dict[str, str]  # customer id -> name as written
+    customers: dict[str, tuple[str, str, str]]  # customer id -> (folded text, lang, region)
+    products: dict[str, str]  # product id -> folded text
+
+    @classmethod
+    def build(cls, customers: dict[str, dict[str, Any]],
+              products: dict[str, dict[str, Any]]) -> "Lookups":
+        return cls(
+            names={cid: c.get("name") or cid for cid, c in customers.items()},
+            customers={cid: (_folded(cid, c.get("name"), c.get("company"), c.get("email")),
+                             fold(c.get("language") or ""), _folded(c.get("region")))
+                       for cid, c in customers.items()},
+            products={pid: _folded(pid, p.get("name"), p.get("category"))
+                      for pid, p in products.items()})
+
+
+def searchable(doc: dict[str, Any], lookups: Lookups) -> Searchable:
+    customer_id, product_id = doc.get("customer", ""), doc.get("product") or ""
+    customer_text, lang, region = lookups.customers.get(customer_id, (fold(customer_id), "", ""))
+    product_text = lookups.products.get(product_id, fold(product_id))
     tags = tuple(fold(t) for t in doc.get("tags", []))
-    customer_text = _folded(doc.get("customer"), customer.get("name"), customer.get("company"),
-                            customer.get("email"))
-    product_text = _folded(doc.get("product"), product.get("name"), product.get("category"))
-    search = Searchable(
-        text=_folded(doc.get("id"), doc.get("subject"), customer_text, product_text, *tags),
+    return Searchable(
+        text=" ".join((fold(doc.get("id", "")), fold(doc.get("subject", "")), customer_text,
+                       product_text, *tags)),
         status=doc.get("status", ""), priority=doc.get("priority", ""), tags=tags,
         customer=customer_text, product=product_text, channel=doc.get("channel", ""),
-        lang=fold(customer.get("language") or ""), region=_folded(customer.get("region")),
-        assignee=fold(doc.get("assignee") or ""))
+        lang=lang, region=region, assignee=fold(doc.get("assignee") or ""))
+
+
+def build_row(doc: dict[str, Any], lookups: Lookups) -> QueueRow:
+    customer_id = doc.get("customer", "")
     return QueueRow(
         id=doc.get("id", "?"), rev=doc.get("_rev", 0), subject=doc.get("subject", ""),
-        customer_id=doc.get("customer", ""), customer_name=customer.get("name") or doc.get("customer", ""),
+        customer_id=customer_id, customer_name=lookups.names.get(customer_id, customer_id),
         priority=doc.get("priority", ""), status=doc.get("status", ""),
         assignee=doc.get("assignee"), created=sla.epoch(doc.get("created")) or 0.0,
-        solved=sla.epoch(doc.get("solved")), sla=sla.clock(doc), search=search)
+        solved=sla.epoch(doc.get("solved")), sla=sla.clock(doc), doc=doc, lookups=lookups)
 
 
 class QueueIndex:
@@ -73,17 +103,19 @@ class QueueIndex:
 
     def __init__(self) -> None:
         self._rows: dict[str, QueueRow] = {}
-        self._lookups: tuple[dict, dict] = ({}, {})
+        self._sources: tuple[dict, dict] = ({}, {})
+        self._lookups = Lookups({}, {}, {})
 
     def update(self, docs: Iterable[dict[str, Any]], customers: dict[str, dict[str, Any]],
                products: dict[str, dict[str, Any]]) -> list[QueueRow]:
-        if (customers, products) != self._lookups:
-            self._rows, self._lookups = {}, (customers, products)
+        if (customers, products) != self._sources:
+            self._sources = (customers, products)
+            self._rows, self._lookups = {}, Lookups.build(customers, products)
         old, rows = self._rows, {}
         for doc in docs:
             row = old.get(doc.get("id", ""))
             if row is None or row.rev != doc.get("_rev", 0):
-                row = build_row(doc, customers, products)
+                row = build_row(doc, self._lookups)
             rows[row.id] = row
         self._rows = rows
         return list(rows.values())
@@ -154,7 +186,7 @@ def select(rows: Iterable[QueueRow], view: View, flt: Filter, ctx: ViewContext,
             return None
         if view.test(row, ctx):
             in_view += 1
-            if flt.matches(row.search, ctx.agent):
+            if not flt or flt.matches(row.search, ctx.agent):
                 chosen.append(row)
     chosen.sort(key=lambda r: r.sort_key)
     return Selection(chosen, in_view)

@@ -32,7 +32,7 @@ def epoch(value: Any) -> float | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # 3.11 reads the "Z" suffix
     except ValueError:
         return None
     return parsed.timestamp() if parsed.tzinfo else None
