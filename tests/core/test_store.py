@@ -640,6 +640,36 @@ def test_compaction_failure_does_not_fail_an_acknowledged_write(data, store, mon
     assert not list(data.glob("*.desk-tmp")) and not list(data.glob(".*.desk-tmp"))
 
 
+def test_refresh_racing_a_compaction_never_reads_a_misaligned_journal(data: Path):
+    """Regression: a reader that found the snapshot unchanged, then read the journal after
+    another process had compacted and written again, read the new journal from its old
+    offset: a spurious damaged line and a view missing changes."""
+    a, b = TinyDBStore(data), TinyDBStore(data)
+    try:
+        t = new_ticket(a)
+        for i in range(3):
+            a.append_message(t.id, kind="internal_note", body=f"before {i} " + "x" * 200)
+        b.get_ticket(t.id)
+        a.append_message(t.id, kind="internal_note", body="b has not read this yet")
+        coll = b._active
+        real_read = coll._read_journal_bytes
+
+        def compaction_in_between(pos):  # b has stat()ed both files; now a works
+            coll._read_journal_bytes = real_read
+            a.compact()
+            for i in range(8):
+                a.append_message(t.id, kind="internal_note", body=f"after {i} " + "y" * 200)
+            return real_read(pos)
+
+        coll._read_journal_bytes = compaction_in_between
+        got = b.get_ticket(t.id)
+        assert b.journal_problems() == []
+        assert got == a.get_ticket(t.id) and got.messages[-1].body.startswith("after 7")
+    finally:
+        a.close()
+        b.close()
+
+
 def test_compaction_folds_the_journal_and_others_follow(data, monkeypatch):
     a, b = TinyDBStore(data), TinyDBStore(data)
     try:

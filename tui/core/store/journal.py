@@ -112,7 +112,9 @@ class JournaledCollection:
             if jst is None or jst.st_size == self._pos:
                 return False
             before = self.stats.lines
-            self._read_journal()
+            if not self._read_journal():
+                self.load()
+                return True
             if self.stats.lines != before:
                 self.generation += 1
                 return True
@@ -135,12 +137,18 @@ class JournaledCollection:
         except FileNotFoundError:
             return None, b""
 
-    def _read_journal(self) -> None:
+    def _read_journal(self) -> bool:
+        """Apply what was appended since `_pos`; False if a compaction got in between."""
         ino, chunk = self._read_journal_bytes(self._pos)
+        # A compaction replaces the snapshot before it empties the journal: if the
+        # snapshot is unchanged now, what we read followed our position.
+        if self._stat_id(self.snapshot) != self._snapshot_id:
+            return False
         if ino is None:
-            return
+            return True
         self._journal_ino = ino
         self._apply_chunk(chunk)
+        return True
 
     def _apply_chunk(self, chunk: bytes) -> None:
         """Apply the complete lines of `chunk` (read at `_pos`); a torn tail waits."""
