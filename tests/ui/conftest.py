@@ -134,7 +134,7 @@ def make_app(store, config_path):
     return make
 
 
-async def until(pilot, condition: Callable[[], object], timeout: float = 3.0) -> None:
+async def until(pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
     """Let the app run until `condition()` holds; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not condition():

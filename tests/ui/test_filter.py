@@ -1,8 +1,10 @@
 """The `/` filter: free text, field terms, negation, accents, match count; and the views."""
 
+from textual.events import Key
+
 from tui.widgets import FilterInput, QueueList
 
-from .conftest import ready, screen_text, until
+from .conftest import events, notices, ready, screen_text, until
 
 
 async def apply_filter(pilot, text: str) -> list[str]:
@@ -65,3 +67,15 @@ async def test_views(make_app):
         for key, expected in VIEWS:
             await pilot.press(key)
             await until(pilot, lambda: {r.id for r in screen.query_one(QueueList).rows} == expected)
+
+
+async def test_a_burst_after_slash_runs_no_ticket_action(make_app, data_dir):
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await ready(pilot)
+        # all at once, as a paste delivers them; a, n and r are ticket keys on the queue
+        for key, char in [("slash", "/"), *((c, c) for c in "vanzari"), ("enter", "\r")]:
+            app._driver.send_message(Key(key, char).set_sender(app))
+        await pilot.pause(0.5)
+        assert app.screen is screen and not notices(app)
+    assert not any(events(data_dir, f"T-{n}", "assign") for n in range(1, 10))

@@ -41,7 +41,9 @@ async def palette(pilot, query: str) -> None:
     commands = pilot.app.screen.query_one("CommandList", OptionList)
     await until(pilot, lambda: commands.option_count and fold(query.split()[-1])
                 in fold(str(commands.get_option_at_index(0).prompt)))
-    await pilot.press("down", "enter")
+    await pilot.pause(0.2)  # let the search finish, so the first hit stays first
+    commands.highlighted = 0
+    await pilot.press("enter")
     await until(pilot, lambda: not isinstance(pilot.app.screen, CommandPalette))
 
 

@@ -50,7 +50,7 @@ class MainScreen(TicketActions, Screen):
     def on_mount(self) -> None:
         self.products = {p.id: p for p in self.app.store.products()}
         self.queue_panel.reload()
-        self.queue_panel.queue.focus()
+        self.set_focus(self.queue_panel.queue)
         self._poll(self.app.store.generation)
 
     @property
@@ -93,7 +93,7 @@ class MainScreen(TicketActions, Screen):
         self.set_class(False, "-show-customer")
         self.queue_panel.queue.move_to(ticket_id)
         self.load_ticket(ticket_id)
-        self.detail.focus()
+        self.set_focus(self.detail)
 
     @work(thread=True, exclusive=True, group="detail")
     def load_ticket(self, ticket_id: str) -> None:
@@ -164,21 +164,21 @@ class MainScreen(TicketActions, Screen):
 
     def set_view(self, key: str) -> None:
         self.queue_panel.set_view(key)
-        self.queue_panel.queue.focus()
+        self.set_focus(self.queue_panel.queue)
 
     def action_toggle_customer(self) -> None:
         if self.has_class("-wide"):
             info = self.query_one("#customer-info")
-            (self.queue_panel.queue if info.has_focus else info).focus()
+            self.set_focus(self.queue_panel.queue if info.has_focus else info)
             return
         showing = not self.has_class("-show-customer")
         self.set_class(showing, "-show-customer")
-        (self.query_one("#customer-info") if showing else self.detail).focus()
+        self.set_focus(self.query_one("#customer-info") if showing else self.detail)
 
     def show_customer(self, customer_id: str) -> None:
         self.load_customer(customer_id)
         self.set_class(not self.has_class("-wide"), "-show-customer")
-        self.query_one("#customer-info").focus()
+        self.set_focus(self.query_one("#customer-info"))
 
     def action_toggle_audit(self) -> None:
         if self.ticket is None:
@@ -188,7 +188,7 @@ class MainScreen(TicketActions, Screen):
         else:
             self.load_audit(self.ticket.id)
         self.set_class(False, "-show-customer")
-        self.detail.focus()
+        self.set_focus(self.detail)
 
     def action_next_pane(self) -> None:
         self.focus_next()
@@ -199,4 +199,4 @@ class MainScreen(TicketActions, Screen):
     def action_focus_queue(self) -> None:
         self.set_class(False, "-show-customer")
         self.detail.hide_audit()
-        self.queue_panel.queue.focus()
+        self.set_focus(self.queue_panel.queue)

@@ -29,11 +29,11 @@ class FilterInput(Input):
     BINDINGS = bindings("Filter")
 
     def action_done(self) -> None:
-        self.screen.query_one(QueueList).focus()
+        self.screen.set_focus(self.screen.query_one(QueueList))
 
     def action_clear(self) -> None:
         self.value = ""
-        self.screen.query_one(QueueList).focus()
+        self.screen.set_focus(self.screen.query_one(QueueList))
 
 
 class QueuePanel(Vertical):
@@ -66,7 +66,9 @@ class QueuePanel(Vertical):
     def open_filter(self) -> None:
         filter_input = self.query_one(FilterInput)
         filter_input.add_class("-open")
-        filter_input.focus()
+        # set_focus, not focus(): it takes effect at once, so keys that follow "/" in a
+        # burst (a paste) can no longer run a, n or r on the queue
+        self.screen.set_focus(filter_input)
 
     def set_filter(self, text: str) -> None:
         self.query_one(FilterInput).value = text
