@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from pathlib import Path
 
 from textual import work
@@ -13,10 +15,12 @@ from .bindings import ALL_KEYS, bindings, keys_in_force, unknown_ids
 from .config import default_theme, load_config, save_theme
 from .core.drafts import Drafts
 from .core.macros import load_macros
+from .core.presence import PresenceBoard
 from .core.serialized import SerializedRepository
 from .core.store.base import Repository
 from .paths import config_file
-from .screens import HelpScreen, MainScreen
+from .presence_watch import PresenceWatch
+from .screens import ComposeScreen, HelpScreen, MainScreen
 from .text import one_line
 
 
@@ -34,6 +38,9 @@ class DeskApp(App):
         self.config, problems = load_config(self.config_path)
         self.macros = load_macros(self.config_path.parent / "macros.toml")
         self.drafts = Drafts(store.data_dir, agent)
+        self.presence = PresenceWatch(PresenceBoard(store.data_dir, agent),
+                                      on_error=lambda text: self.say(text, "warning"))
+        self._left = False
         self.problems = [*problems, *self.macros.problems]
         self.problems += [f"{self.config_path}: [keymap] has no binding {name!r}; see ? for the ids"
                           for name in unknown_ids(self.config.keymap)]
@@ -51,6 +58,7 @@ class DeskApp(App):
         self.set_keymap(self.config.keymap)
         for problem in self.problems:
             self.say(problem, "warning")
+        self._catch_signals()
 
     @work(thread=True, exclusive=True, group="config")
     def _save_theme(self, theme: str) -> None:
@@ -72,5 +80,31 @@ class DeskApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(dict(self.config.keymap)))
 
-    def on_unmount(self) -> None:
+    # -- ending -----------------------------------------------------------------------
+    def _catch_signals(self) -> None:
+        """SIGHUP (the SSH link dropped) and SIGTERM end desk through `leave`, then exit."""
+        if self.is_headless:
+            return  # under run_test: the test runner's signals are not ours
+        loop = asyncio.get_running_loop()
+        for signum, reason in ((signal.SIGHUP, "hangup"), (signal.SIGTERM, "terminated")):
+            loop.add_signal_handler(signum, self._on_signal, signum, reason)
+
+    def _on_signal(self, signum: int, reason: str) -> None:
+        self.leave(reason)
+        self.exit(return_code=128 + signum)
+
+    def leave(self, reason: str = "quit") -> None:
+        """Whatever ends desk (quit, SIGHUP, SIGTERM) runs this first, once: the draft being
+        typed goes to disk and this desk's presence is cleared. `reason` is the run_end reason
+        ("quit", "hangup", "terminated") for whatever else must be recorded on the way out."""
+        if self._left:
+            return
+        self._left = True
+        for screen in self.screen_stack:
+            if isinstance(screen, ComposeScreen):
+                screen.save_now()
         self.drafts.flush()
+        self.presence.stop()
+
+    def on_unmount(self) -> None:
+        self.leave()

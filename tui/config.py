@@ -2,6 +2,7 @@
 
     theme = "ansi-dark"
     poll_seconds = 1.0
+    bell_on_new_ticket = true   # also ring the terminal bell when a ticket arrives in the view
 
     [keymap]
     "ticket.reply" = "R"
@@ -34,6 +35,7 @@ class Config(BaseModel):
     poll_seconds: float = Field(default=1.0, ge=0.1, le=60)
     keymap: dict[str, str] = Field(default_factory=dict)
     editor: str | None = None  # else $VISUAL, then $EDITOR
+    bell_on_new_ticket: bool = False  # the toast for a new ticket in the view also rings
 
 
 def load_config(path: Path) -> tuple[Config, list[str]]:

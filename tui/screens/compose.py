@@ -68,6 +68,11 @@ class ComposeScreen(ModalScreen[Draft | None]):
         if self.draft.kind == "call_log":
             self._tick()
             self.set_interval(1.0, self._tick)
+        self.app.presence.composing(self.ticket.id)
+
+    def on_unmount(self) -> None:
+        self.save_now()
+        self.app.presence.composing(None)
 
     def _last_customer_message(self) -> Content:
         last = next((m for m in reversed(self.ticket.messages) if m.kind == "customer_message"), None)
@@ -123,6 +128,13 @@ class ComposeScreen(ModalScreen[Draft | None]):
         error = future.exception()
         if error is not None:
             self.app.notify(f"Could not save the draft: {error}", severity="error", markup=False)
+
+    def save_now(self) -> None:
+        """Queue what was typed since the last save without waiting for the pause in typing
+        (desk is ending: `Drafts.flush` then waits for it, after any earlier save)."""
+        if self._save_timer is not None:
+            self._stop_typing_timer()
+            self.drafts.save_later(self.draft)
 
     def _stop_typing_timer(self) -> None:
         if self._save_timer:

@@ -29,6 +29,8 @@ from ..text import one_line
 
 STATUS_LABELS = {"on_hold": "on hold"}
 SUBJECT_MIN = 20
+ARRIVAL_SLACK_S = 5.0  # a ticket created this long before desk started still counts as new
+HERE = {"replying": ("✎", "queue--replying"), "viewing": ("●", "queue--viewing")}  # other desks
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,13 @@ def _priority_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, 
     return row.priority, {"urgent": "queue--urgent", "high": "queue--high"}.get(row.priority, "")
 
 
+def _here_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, str]:
+    return HERE.get(queue.here.get(row.id, ""), (" ", ""))
+
+
 COLUMNS = {c.key: c for c in (
     Column("id", "ID", 7, lambda q, r, n: (r.id, "queue--muted")),
+    Column("here", " ", 1, _here_cell),
     Column("subject", "Subject", SUBJECT_MIN, lambda q, r, n: (one_line(r.subject), "")),
     Column("customer", "Customer", 16, lambda q, r, n: (one_line(r.customer_name), "")),
     Column("priority", "Prio", 6, _priority_cell),
@@ -62,7 +69,7 @@ COLUMNS = {c.key: c for c in (
     Column("age", "Age", 4, lambda q, r, n: (humanize.age(n - r.created), "queue--muted")),
     Column("assignee", "Assignee", 10, lambda q, r, n: (one_line(r.assignee or "—"), "")),
 )}
-ORDER = ("id", "subject", "customer", "priority", "status", "sla", "age", "assignee")
+ORDER = ("id", "here", "subject", "customer", "priority", "status", "sla", "age", "assignee")
 DROP_ORDER = ("assignee", "age", "customer", "status", "priority")  # first to go when narrow
 
 
@@ -84,7 +91,8 @@ def fit_columns(width: int, id_width: int) -> list[tuple[Column, int]]:
 
 class QueueList(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {"queue--header", "queue--cursor", "queue--cursor-blurred", "queue--muted",
-                         "queue--breached", "queue--at-risk", "queue--urgent", "queue--high"}
+                         "queue--breached", "queue--at-risk", "queue--urgent", "queue--high",
+                         "queue--viewing", "queue--replying"}
     BINDINGS = bindings("Queue")
 
     cursor = reactive(0, repaint=False)
@@ -97,6 +105,9 @@ class QueueList(ScrollView, can_focus=True):
         self._highlighted: str | None = None
         self._id_width = 7
         self._columns: tuple[int, list[tuple[Column, int]]] = (-1, [])
+        self.here: dict[str, str] = {}  # ticket → "viewing" | "replying" by another desk
+        self._since = time.time() - ARRIVAL_SLACK_S
+        self._recent: set[str] | None = None  # tickets created since then, once shown
 
     # -- data -------------------------------------------------------------
     @property
@@ -110,6 +121,7 @@ class QueueList(ScrollView, can_focus=True):
         cursor; otherwise (another process changed the store) the open ticket stays open.
         """
         keep = self.highlighted_id
+        self._note_arrivals(rows, quiet=follow)
         self.rows = rows
         self._index = {row.id: n for n, row in enumerate(rows)}
         self._id_width = max((len(row.id) for row in rows), default=7)
@@ -125,6 +137,36 @@ class QueueList(ScrollView, can_focus=True):
             self._cursor_moved()
         else:
             self._highlighted = self.highlighted_id
+
+    def _note_arrivals(self, rows: list[QueueRow], quiet: bool) -> None:
+        """A ticket created since desk started shows up in the view the agent is looking at:
+        a toast (and the bell, if configured). Not on the first load, nor when the agent
+        changed the view or the filter (`quiet`): then the rows are new to them anyway."""
+        recent = [row for row in rows if row.created >= self._since]
+        if self._recent is None or quiet:
+            self._recent = (self._recent or set()) | {row.id for row in recent}
+            return
+        arrived = [row for row in recent if row.id not in self._recent]
+        self._recent.update(row.id for row in arrived)
+        if not arrived:
+            return
+        if len(arrived) == 1:
+            text = f"New ticket in this view: {arrived[0].id} {arrived[0].subject}"
+        else:
+            more = " …" if len(arrived) > 5 else ""
+            text = f"{len(arrived)} new tickets in this view: " + \
+                ", ".join(r.id for r in arrived[:5]) + more
+        self.app.say(text)
+        if self.app.config.bell_on_new_ticket:
+            self.app.bell()
+
+    def set_here(self, here: dict[str, str]) -> None:
+        """Mark the tickets other desks are on; only their rows are drawn again."""
+        changed = {t for t in here.keys() | self.here.keys() if here.get(t) != self.here.get(t)}
+        self.here = here
+        for ticket_id in changed:
+            if (index := self._index.get(ticket_id)) is not None:
+                self.refresh_line(index + 1)
 
     def move_to(self, ticket_id: str) -> bool:
         if ticket_id in self._index:
@@ -219,7 +261,8 @@ class QueueList(ScrollView, can_focus=True):
         row = self.rows[index]
         now = time.time()
         on_cursor = index == self.cursor
-        key = (row.id, row.rev, on_cursor, on_cursor and self.has_focus, width, int(now // 60))
+        key = (row.id, row.rev, on_cursor, on_cursor and self.has_focus, width, int(now // 60),
+               self.here.get(row.id))
         strip = self._cache.get(key)
         if strip is None:
             strip = self._render_row(row, width, now, on_cursor)

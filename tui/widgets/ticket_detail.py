@@ -13,7 +13,9 @@ from ..bindings import bindings
 from ..core import humanize
 from ..core.audit import AuditLine
 from ..core.models import Message, Ticket
+from ..core.presence import Presence, by_ticket
 from ..core.sla import SlaState, SlaTarget, first_reply_target, resolution_target
+from ..presence_watch import also_here
 from ..text import content, line
 from .flow import Flow, Line
 
@@ -42,7 +44,8 @@ def sla_text(name: str, target: SlaTarget | None, now: float) -> Content:
     return _pair(name, f"due in {humanize.duration(remaining)}", style)
 
 
-def header(ticket: Ticket, product: str | None, draft_hint: str | None) -> list[Line]:
+def header(ticket: Ticket, product: str | None, draft_hint: str | None,
+           others: str = "") -> list[Line]:
     doc = ticket.to_doc()
     now = time.time()
     urgent = "bold $text-error" if ticket.priority == "urgent" else "bold"
@@ -57,6 +60,8 @@ def header(ticket: Ticket, product: str | None, draft_hint: str | None) -> list[
         [sla_text("first reply", first_reply_target(doc), now),
          sla_text("resolution", resolution_target(doc), now)],
     ]
+    if others:
+        lines.append([Content.assemble(("also here: ", "$text-muted"), line(others, "bold $text-accent"))])
     if draft_hint:
         lines.append([Content.styled(f"✎ unsent draft: {draft_hint} opens it", "$text-warning")])
     return lines
@@ -89,6 +94,8 @@ class TicketDetail(VerticalScroll, can_focus=True):
         self.ticket: Ticket | None = None
         self.has_draft = False
         self.showing_audit = False
+        self.product: str | None = None
+        self.others: dict[str, str] = {}  # ticket → "bob (replying), carol": other desks on it
 
     def compose(self) -> ComposeResult:
         yield Flow([[NO_TICKET]], id="ticket-header")
@@ -97,21 +104,36 @@ class TicketDetail(VerticalScroll, can_focus=True):
 
     def show(self, ticket: Ticket | None, product: str | None = None, has_draft: bool = False) -> None:
         same = self.ticket is not None and ticket is not None and self.ticket.id == ticket.id
-        self.ticket, self.has_draft = ticket, has_draft
-        head = self.query_one("#ticket-header", Flow)
+        self.ticket, self.has_draft, self.product = ticket, has_draft, product
         thread = self.query_one("#thread", Vertical)
         thread.remove_children()
+        self._show_header()
         if ticket is None:
-            head.set_lines([[NO_TICKET]])
             return
-        key = self.app.key_for
-        hint = "/".join(key(k) for k in ("ticket.reply", "ticket.note", "ticket.call"))
-        head.set_lines(header(ticket, product, hint if has_draft else None))
         thread.mount_all(MessageView(m) for m in ticket.messages)
         if not same:
             self.showing_audit = False
             self.set_class(False, "-audit")
             self.scroll_home(animate=False)
+
+    def _show_header(self) -> None:
+        head = self.query_one("#ticket-header", Flow)
+        if self.ticket is None:
+            head.set_lines([[NO_TICKET]])
+            return
+        key = self.app.key_for
+        hint = "/".join(key(k) for k in ("ticket.reply", "ticket.note", "ticket.call"))
+        head.set_lines(header(self.ticket, self.product, hint if self.has_draft else None,
+                              self.others.get(self.ticket.id, "")))
+
+    def show_presence(self, entries: list[Presence]) -> None:
+        """Other desks changed: "also here: bob (replying)" on the ticket shown."""
+        others = {ticket: also_here(here, self.app.agent) for ticket, here in by_ticket(entries).items()}
+        shown = self.ticket.id if self.ticket else None
+        changed = self.others.get(shown or "") != others.get(shown or "")
+        self.others = others
+        if changed:
+            self._show_header()
 
     def shown_messages(self) -> list[str]:
         return [view.message_id for view in self.query(MessageView)]
