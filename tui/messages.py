@@ -10,6 +10,11 @@ from .core.audit import AuditLine
 from .core.models import Ticket
 from .core.queue import Selection
 from .core.store.base import CustomerHistory
+from .core.store.errors import StoreError
+
+# What a store call in a worker may raise that the agent is told about (rather than the
+# app stopping): the store's own errors, and ValueError for a damaged record or draft.
+STORE_ERRORS = (StoreError, ValueError)
 
 
 @dataclass

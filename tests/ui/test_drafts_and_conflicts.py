@@ -131,3 +131,17 @@ async def test_reply_conflict_keeps_the_draft_until_sent(make_app, data_dir, con
     bodies = [m.body for m in fresh(data_dir, "T-1").messages]
     assert bodies[-2:] == ["Nyt se savuaa!", "Vaihdamme keittimen."]
     assert len(events(data_dir, "T-1", "agent_reply")) == 1
+
+
+async def test_a_damaged_draft_is_reported_not_fatal(make_app, data_dir):
+    app = make_app()
+    app.drafts.root.mkdir(parents=True)
+    app.drafts.path("T-1").write_bytes(b'{"ticket": "T-1", "kind": "public_reply", '
+                                       b'"body": "hei", "seen": {"id": "garbage"}}')
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await ready(pilot, "T-1")
+        await open_composer(pilot)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: any("Not sent, your draft is kept" in n for n in notices(app)))
+        assert app.is_running and app.drafts.path("T-1").exists()
+    assert len(fresh(data_dir, "T-1").messages) == 1

@@ -14,9 +14,9 @@ from ..core.drafts import Draft
 from ..core.macros import Macro, MacroError, render, variables
 from ..core.models import OPEN_STATUSES, Priority, Ticket, TicketStatus, format_ts
 from ..core.sla import epoch
-from ..core.store.errors import ConflictError, StoreError
+from ..core.store.errors import ConflictError
 from ..core.ticket_diff import changes_since
-from ..messages import OpenTicket, TicketChanged
+from ..messages import STORE_ERRORS, OpenTicket, TicketChanged
 from ..text import line
 from .compose import LABELS, ComposeScreen
 from .conflict import DISCARD, REAPPLY, ConflictScreen
@@ -30,7 +30,8 @@ TAKE_TRIES = 10
 
 
 class TicketActions:
-    """Mixed into MainScreen, which provides `ticket`, `queue_panel` and `open_ticket`."""
+    """Mixed into MainScreen, which provides `ticket`, `products`, `queue_panel` and
+    `load_ticket`."""
 
     app: "DeskApp"
     ticket: Ticket | None
@@ -88,7 +89,7 @@ class TicketActions:
             ticket = store.append_message(draft.ticket, kind=draft.kind, body=draft.body,
                                           call_start=_when(draft.call_start),
                                           call_end=_when(draft.call_end))
-        except StoreError as exc:
+        except STORE_ERRORS as exc:
             self.app.say(f"Not sent, your draft is kept: {exc}", "error")
             return
         self.app.drafts.delete_later(draft.ticket)
@@ -125,7 +126,7 @@ class TicketActions:
         except ConflictError as exc:
             self.app.call_from_thread(self._write_conflict, seen, exc.current, changes, what)
             return
-        except StoreError as exc:
+        except STORE_ERRORS as exc:
             self.app.say(f"{seen.id}: not changed: {exc}", "error")
             return
         self.post_message(TicketChanged(ticket, what))
@@ -148,7 +149,7 @@ class TicketActions:
         """In a worker: tag changes merge with others' and never conflict."""
         try:
             ticket = self.app.store.change_tags(ticket_id, add, remove)
-        except StoreError as exc:
+        except STORE_ERRORS as exc:
             self.app.say(f"{ticket_id}: tags not changed: {exc}", "error")
             return
         changed = [f"+{t}" for t in add] + [f"-{t}" for t in remove]
@@ -240,7 +241,7 @@ class TicketActions:
     def _variables(self, ticket: Ticket) -> dict[str, str]:
         try:
             customer = self.app.store.get_customer(ticket.customer)
-        except StoreError:
+        except STORE_ERRORS:
             customer = None
         product = self.products.get(ticket.product or "")
         return variables(ticket, customer, product, self.app.agent)
@@ -265,9 +266,9 @@ class TicketActions:
                 try:
                     ticket = self.app.store.update_ticket(ticket_id, {"assignee": agent},
                                                           exc.current.rev)
-                except StoreError:
+                except STORE_ERRORS:
                     continue
-            except StoreError as exc:
+            except STORE_ERRORS as exc:
                 self.app.say(f"{ticket_id}: {exc}", "error")
                 return
             self.post_message(TicketChanged(ticket, "taken, assigned to you"))

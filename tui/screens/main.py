@@ -16,9 +16,8 @@ from ..core.audit import describe
 from ..core.eventlog import EVENTS_FILE, ticket_events
 from ..core.handling import HandlingClock
 from ..core.models import Ticket
-from ..core.store.errors import StoreError
-from ..messages import (AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged, TicketChanged,
-                        TicketHighlighted, TicketLoaded)
+from ..messages import (STORE_ERRORS, AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged,
+                        TicketChanged, TicketHighlighted, TicketLoaded)
 from ..widgets import CustomerPane, QueueList, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
 
@@ -35,7 +34,8 @@ class MainScreen(TicketActions, Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.ticket: Ticket | None = None
+        self.ticket: Ticket | None = None  # in the detail pane
+        self.wanted: str | None = None  # asked for, maybe still being read
         self.clock = HandlingClock()
 
     def compose(self) -> ComposeResult:
@@ -67,8 +67,16 @@ class MainScreen(TicketActions, Screen):
         """Stat the store every poll_seconds; say so when its generation moves."""
         worker = get_current_worker()
         store, interval = self.app.store, self.app.config.poll_seconds
+        failing = ""
         while not worker.cancelled_event.wait(interval):
-            store.refresh()
+            try:
+                store.refresh()
+            except STORE_ERRORS as exc:
+                if str(exc) != failing:  # say it once, keep trying
+                    failing = str(exc)
+                    self.app.say(f"Cannot read the store: {exc}", "error")
+                continue
+            failing = ""
             if store.generation != seen:
                 seen = store.generation
                 self.post_message(StoreChanged(seen))
@@ -76,15 +84,16 @@ class MainScreen(TicketActions, Screen):
     @on(StoreChanged)
     def _store_changed(self) -> None:
         self.queue_panel.reload()
-        if self.ticket is not None:
-            self.load_ticket(self.ticket.id)
+        if self.wanted is not None:
+            self.load_ticket(self.wanted)
 
     # -- the current ticket ------------------------------------------------------
     @on(TicketHighlighted)
     def _highlighted(self, event: TicketHighlighted) -> None:
         if event.ticket_id is None:
+            self.wanted = None
             self._show_ticket(None, False)
-        elif self.ticket is None or event.ticket_id != self.ticket.id:
+        elif event.ticket_id != self.wanted:
             self.load_ticket(event.ticket_id)
 
     @on(OpenTicket)
@@ -95,17 +104,24 @@ class MainScreen(TicketActions, Screen):
         self.load_ticket(ticket_id)
         self.set_focus(self.detail)
 
-    @work(thread=True, exclusive=True, group="detail")
     def load_ticket(self, ticket_id: str) -> None:
+        """Show `ticket_id` in the detail pane once it is read; a later call wins."""
+        self.wanted = ticket_id
+        self._read_ticket(ticket_id)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _read_ticket(self, ticket_id: str) -> None:
         try:
             ticket = self.app.store.get_ticket(ticket_id)
-        except StoreError as exc:
+        except STORE_ERRORS as exc:
             self.app.say(str(exc), "error")
             return
         self.post_message(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists()))
 
     @on(TicketLoaded)
     def _ticket_loaded(self, event: TicketLoaded) -> None:
+        if event.ticket.id != self.wanted:
+            return  # read for a ticket the agent has since moved away from
         shown = self.ticket
         if shown and shown.id == event.ticket.id and shown.rev == event.ticket.rev \
                 and self.detail.has_draft == event.has_draft:
@@ -127,7 +143,7 @@ class MainScreen(TicketActions, Screen):
     @on(TicketChanged)
     def _ticket_changed(self, event: TicketChanged) -> None:
         self.app.say(f"{event.ticket.id}: {event.what}")
-        if self.ticket is None or self.ticket.id == event.ticket.id:
+        if event.ticket.id == self.wanted:
             self._show_ticket(event.ticket, self.app.drafts.path(event.ticket.id).exists())
         self.queue_panel.reload()
 
@@ -136,7 +152,7 @@ class MainScreen(TicketActions, Screen):
     def load_customer(self, customer_id: str) -> None:
         try:
             history = self.app.store.customer_history(customer_id)
-        except StoreError as exc:
+        except STORE_ERRORS as exc:
             self.app.say(str(exc), "error")
             return
         self.post_message(CustomerLoaded(history))
@@ -147,7 +163,11 @@ class MainScreen(TicketActions, Screen):
 
     @work(thread=True, exclusive=True, group="audit")
     def load_audit(self, ticket_id: str) -> None:
-        events = ticket_events(self.app.store.data_dir / EVENTS_FILE, ticket_id)
+        try:
+            events = ticket_events(self.app.store.data_dir / EVENTS_FILE, ticket_id)
+        except OSError as exc:
+            self.app.say(f"Cannot read the ticket history: {exc}", "error")
+            return
         self.post_message(AuditLoaded(ticket_id, [describe(e) for e in events]))
 
     @on(AuditLoaded)

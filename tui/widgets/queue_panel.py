@@ -16,7 +16,7 @@ from tinydb import Query
 from ..bindings import bindings
 from ..core.filter import parse
 from ..core.queue import VIEWS_BY_KEY, QueueIndex, QueueRow, ViewContext, by_id, select
-from ..messages import QueueSelected
+from ..messages import STORE_ERRORS, QueueSelected
 from ..text import line
 from .queue import QueueList
 
@@ -93,10 +93,14 @@ class QueuePanel(Vertical):
         worker = get_current_worker()
         view, filter_text = VIEWS_BY_KEY[self.view], self.filter_text
         store = self.app.store
-        docs = store.ticket_docs(include_archive=view.needs_archive)
-        everything = Query().noop()
-        customers = by_id(store.query("customers", everything))
-        products = by_id(store.query("products", everything))
+        try:
+            docs = store.ticket_docs(include_archive=view.needs_archive)
+            everything = Query().noop()
+            customers = by_id(store.query("customers", everything))
+            products = by_id(store.query("products", everything))
+        except STORE_ERRORS as exc:
+            self.app.say(f"Cannot list tickets: {exc}", "error")
+            return
         rows = self._index.update(docs, customers, products)
         ctx = ViewContext.at(self.app.agent, datetime.now(timezone.utc))
         selection = select(rows, view, parse(filter_text), ctx, lambda: worker.is_cancelled)
