@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 NOBODY = "-"
 TAKE_TRIES = 10
+MERGE_TRIES = 5
 
 
 class TicketActions:
@@ -82,7 +83,7 @@ class TicketActions:
         try:
             current = store.get_ticket(draft.ticket)
             seen = Ticket.model_validate(draft.seen) if draft.seen else current
-            changes = changes_since(seen, current) if current.rev != seen.rev else []
+            changes = _to_see(seen, current) if current.rev != seen.rev else []
             if changes and not confirmed:
                 self.app.call_from_thread(self._send_conflict, draft, current, changes)
                 return
@@ -120,16 +121,24 @@ class TicketActions:
         self._update_now(seen, changes, what)
 
     def _update_now(self, seen: Ticket, changes: dict[str, Any], what: str) -> None:
-        """In a worker: update with the revision the agent saw."""
-        try:
-            ticket = self.app.store.update_ticket(seen.id, changes, expected_rev=seen.rev)
-        except ConflictError as exc:
-            self.app.call_from_thread(self._write_conflict, seen, exc.current, changes, what)
+        """In a worker: update with the revision the agent saw. If others changed only what
+        cannot clash (tags, fields this change leaves alone), it goes on top of theirs."""
+        base = seen
+        for _ in range(MERGE_TRIES):
+            try:
+                ticket = self.app.store.update_ticket(seen.id, changes, expected_rev=base.rev)
+            except ConflictError as exc:
+                if not _to_see(seen, exc.current) and _untouched(seen, exc.current, changes):
+                    base = exc.current
+                    continue
+                self.app.call_from_thread(self._write_conflict, seen, exc.current, changes, what)
+                return
+            except STORE_ERRORS as exc:
+                self.app.say(f"{seen.id}: not changed: {exc}", "error")
+                return
+            self.post_message(TicketChanged(ticket, what))
             return
-        except STORE_ERRORS as exc:
-            self.app.say(f"{seen.id}: not changed: {exc}", "error")
-            return
-        self.post_message(TicketChanged(ticket, what))
+        self.app.say(f"{seen.id}: not changed: others keep changing it; try again", "warning")
 
     def _write_conflict(self, seen: Ticket, current: Ticket, changes: dict[str, Any],
                         what: str) -> None:
@@ -280,6 +289,18 @@ class TicketActions:
 def _when(value: str | None) -> datetime | None:
     seconds = epoch(value)
     return datetime.fromtimestamp(seconds, timezone.utc) if seconds is not None else None
+
+
+def _to_see(seen: Ticket, current: Ticket) -> list[str]:
+    """What others changed that the agent must see before their write goes on top: new
+    messages, status, assignee, priority, subject. Not tags: both agents' tags are kept."""
+    return changes_since(seen.model_copy(update={"tags": current.tags}), current)
+
+
+def _untouched(seen: Ticket, current: Ticket, changes: dict[str, Any]) -> bool:
+    """None of the fields in `changes` moved since `seen`."""
+    before, now = seen.to_doc(), current.to_doc()
+    return all(before.get(field) == now.get(field) for field in changes)
 
 
 def _describe(changes: dict[str, Any]) -> str:

@@ -18,6 +18,7 @@ from ..core.handling import HandlingClock
 from ..core.models import Ticket
 from ..messages import (STORE_ERRORS, AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged,
                         TicketChanged, TicketHighlighted, TicketLoaded)
+from ..presence_watch import PresenceChanged, marks
 from ..widgets import CustomerPane, QueueList, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
 
@@ -52,6 +53,7 @@ class MainScreen(TicketActions, Screen):
         self.queue_panel.reload()
         self.set_focus(self.queue_panel.queue)
         self._poll(self.app.store.generation)
+        self.app.presence.start(self)
 
     @property
     def queue_panel(self) -> QueuePanel:
@@ -133,6 +135,7 @@ class MainScreen(TicketActions, Screen):
         product = self.products.get(ticket.product or "") if ticket else None
         self.detail.show(ticket, product.name if product else None, has_draft)
         self.clock.focus(ticket.id if ticket else None)
+        self.app.presence.show(ticket.id if ticket else None)
         self.query_one(StatusBar).tick()
         if ticket is None:
             return
@@ -146,6 +149,11 @@ class MainScreen(TicketActions, Screen):
         if event.ticket.id == self.wanted:
             self._show_ticket(event.ticket, self.app.drafts.path(event.ticket.id).exists())
         self.queue_panel.reload()
+
+    @on(PresenceChanged)
+    def _presence_changed(self, event: PresenceChanged) -> None:
+        self.detail.show_presence(event.entries)
+        self.queue_panel.queue.set_here(marks(event.entries))
 
     # -- customer and audit trail -----------------------------------------------
     @work(thread=True, exclusive=True, group="customer")
