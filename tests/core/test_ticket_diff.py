@@ -30,3 +30,5 @@ def test_changes_are_described():
     assert "assignee: nobody → ola" in lines
     assert "priority: normal → high" in lines
     assert "tags: +b -a" in lines
+    assert changes_since(seen, ticket(messages=[msg(1)], tags=["a"], status="on_hold")) == \
+        ["status: new → on hold"]

@@ -14,6 +14,10 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _status(status: str) -> str:
+    return str(status).replace("_", " ")  # "on hold", as the ticket header shows it
+
+
 def changes_since(seen: Ticket, current: Ticket) -> list[str]:
     """Plain sentences, most important first; empty if nothing an agent cares about changed."""
     lines = []
@@ -22,7 +26,7 @@ def changes_since(seen: Ticket, current: Ticket) -> list[str]:
     for (kind, author), n in Counter((m.kind, m.author) for m in new).items():
         lines.append(f"{_plural(n, 'new ' + KIND_NAMES.get(kind, kind))} from {author}")
     if seen.status != current.status:
-        lines.append(f"status: {seen.status} → {current.status}")
+        lines.append(f"status: {_status(seen.status)} → {_status(current.status)}")
     if seen.assignee != current.assignee:
         lines.append(f"assignee: {seen.assignee or 'nobody'} → {current.assignee or 'nobody'}")
     if seen.priority != current.priority:
