@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -21,16 +22,22 @@ from .core.store.base import Repository
 from .paths import config_file
 from .presence_watch import PresenceWatch
 from .screens import ComposeScreen, HelpScreen, MainScreen
+from .session_app import WorkStreamApp
 from .text import one_line
 
+if TYPE_CHECKING:
+    from .core.metrics import MetricsConfig
+    from .core.worklog import WorkRecorder
 
-class DeskApp(App):
+
+class DeskApp(WorkStreamApp, App):
     CSS_PATH = "app.tcss"
     TITLE = "desk"
     BINDINGS = bindings("Everywhere")
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
 
-    def __init__(self, store: Repository, *, agent: str, config_path: Path | None = None):
+    def __init__(self, store: Repository, *, agent: str, config_path: Path | None = None,
+                 recorder: "WorkRecorder | None" = None, metrics_config: "MetricsConfig | None" = None):
         super().__init__()
         self.store = SerializedRepository(store)
         self.agent = agent
@@ -41,7 +48,8 @@ class DeskApp(App):
         self.presence = PresenceWatch(PresenceBoard(store.data_dir, agent),
                                       on_error=lambda text: self.say(text, "warning"))
         self._left = False
-        self.problems = [*problems, *self.macros.problems]
+        self.problems = [*problems, *self.macros.problems,
+                         *self.init_work(store, recorder, metrics_config)]
         self.problems += [f"{self.config_path}: [keymap] has no binding {name!r}; see ? for the ids"
                           for name in unknown_ids(self.config.keymap)]
 
@@ -59,6 +67,7 @@ class DeskApp(App):
         for problem in self.problems:
             self.say(problem, "warning")
         self._catch_signals()
+        self.start_work()
 
     @work(thread=True, exclusive=True, group="config")
     def _save_theme(self, theme: str) -> None:
@@ -100,6 +109,7 @@ class DeskApp(App):
         if self._left:
             return
         self._left = True
+        self.stop_work(reason)
         for screen in self.screen_stack:
             if isinstance(screen, ComposeScreen):
                 screen.save_now()

@@ -47,6 +47,9 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("view.waiting", "5", "view('waiting')", "View: Pending/On-hold"),
         Key("view.solved_today", "6", "view('solved_today')", "View: Solved today"),
         Key("view.all", "7", "view('all')", "View: All"),
+        Key("session.report", "d", "app.session_report", "Session report (FCR, AHT)"),
+        Key("session.break", "b", "app.session_break", "Break start/end"),
+        Key("session.pause", "P", "app.session_pause", "Pause/resume the handling timer"),
     ),
     "Ticket": (
         Key("ticket.reply", "r", "reply", "Reply", show=True),
@@ -59,6 +62,9 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("ticket.tags", "t", "tags", "Tags"),
         Key("ticket.macro", "m", "macro", "Macro", show=True),
         Key("ticket.take_next", "n", "take_next", "Take next", show=True),
+        Key("ticket.why", "w", "app.ticket_why", "Why: FCR and handle time"),
+        Key("ticket.hold", "o", "app.ticket_hold", "Call on hold/resume"),
+        Key("ticket.wrap_end", "e", "app.ticket_wrap_end", "Wrap-up done (after a call)"),
     ),
     "Queue": (
         Key("queue.down", "j,down", "cursor_down", "Down"),
@@ -90,6 +96,7 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("compose.send", "ctrl+s", "send", "Send", show=True),
         Key("compose.kind", "ctrl+t", "toggle_kind", "Public/internal", show=True),
         Key("compose.call", "ctrl+r", "toggle_call", "Call stop/start", show=True),
+        Key("compose.hold", "ctrl+l", "toggle_hold", "Call on hold/resume"),
         Key("compose.editor", "ctrl+o", "editor", "Editor", show=True),
         Key("compose.discard", "ctrl+g", "discard", "Discard", show=True),
         Key("compose.close", "escape", "close", "Close (keeps draft)", show=True),
@@ -97,6 +104,17 @@ SCOPES: dict[str, tuple[Key, ...]] = {
     "Conflict": (
         Key("conflict.reapply", "r", "choose('reapply')", "Re-apply mine", show=True),
         Key("conflict.discard", "d", "choose('discard')", "Discard mine", show=True),
+    ),
+    "Report": (
+        Key("report.slice", "s", "slice", "Slice by the next segment", show=True),
+        Key("report.close", "escape,q", "close", "Close the report", show=True),
+        Key("report.down", "j,down", "scroll_down", "Scroll down"),
+        Key("report.up", "k,up", "scroll_up", "Scroll up"),
+    ),
+    "Why": (
+        Key("why.close", "escape,q", "close", "Close", show=True),
+        Key("why.down", "j,down", "scroll_down", "Scroll down"),
+        Key("why.up", "k,up", "scroll_up", "Scroll up"),
     ),
     "Help": (
         Key("help.close", "question_mark,q", "close", "Close help"),

@@ -134,18 +134,31 @@ def open_app(data_dir: Path) -> int:
     warning = world_readable_warning(data_dir)
     if warning:
         sys.stderr.write(f"desk: warning: {warning}\n")
+    from .app import DeskApp
+    from .session import open_run, summary_after
+    from .session_app import metrics_settings
+
+    # One run context for the work stream and the store's ticket events (one seq counter).
+    writer, recorder = open_run(data_dir, agent, metrics_settings(paths.config_file())[0])
     try:
-        store = open_store(data_dir, agent=agent)
+        store = open_store(data_dir, agent=agent, events=writer)
     except StoreError as exc:
         sys.stderr.write(f"desk: {exc}\n")
         return EXIT_USAGE
-    from .app import DeskApp
-
+    app = DeskApp(store, agent=agent, recorder=recorder)
+    summary: list[str] = []
     try:
-        DeskApp(store, agent=agent).run()
+        app.run()
+        summary = summary_after(app.work, store)
     finally:
+        recorder.run_end("error")  # a no-op unless the app died before recording its end
         store.close()
-    return 0
+    if summary:
+        try:
+            print("\n".join(summary), flush=True)
+        except OSError:
+            pass  # the terminal is gone
+    return app.return_code or 0
 
 
 def open_demo() -> int:

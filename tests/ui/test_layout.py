@@ -30,9 +30,14 @@ async def test_status_bar_shows_agent_session_and_handling_time(make_app, size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
         await ready(pilot, "T-2")
+        await until(pilot, lambda: app.work.focused == "T-2")
         bar = str(app.screen.query_one("#status", Static).render())
-        assert f"agent {AGENT}" in bar and "session 0:0" in bar and "T-2 handling 0:0" in bar
-        assert "FCR" not in bar and "AHT" not in bar
+        # The timer and AHT never without the session FCR (metrics-spec §B.9); at 80 columns
+        # the labels are shorter and the agent's name goes first.
+        assert "T-2" in bar and "FCR" in bar and len(bar) <= size[0] - 2
+        if size[0] >= 110:
+            assert f"agent {AGENT}" in bar and "session 0:0" in bar and "T-2 handling 0:0" in bar
+            assert "AHT" in bar and "items" in bar
 
 
 async def test_too_small_terminal_says_so(make_app):

@@ -66,6 +66,7 @@ class ComposeScreen(ModalScreen[Draft | None]):
         body.move_cursor(body.document.end)
         body.focus()
         if self.draft.kind == "call_log":
+            self._call_changed()
             self._tick()
             self.set_interval(1.0, self._tick)
         self.app.presence.composing(self.ticket.id)
@@ -106,7 +107,9 @@ class ComposeScreen(ModalScreen[Draft | None]):
         if start is None:
             return
         end = epoch(self.draft.call_end) or datetime.now(timezone.utc).timestamp()
-        state = "call ended" if self.draft.call_end else "● on the call"
+        call = self.app.work.live_call(self.ticket.id)
+        state = "call ended" if self.draft.call_end else "‖ on hold" if call and call.on_hold \
+            else "● on the call"
         self.query_one("#call-timer", Static).update(Content.assemble(
             (state, "bold $text-error" if not self.draft.call_end else "bold"),
             f"  {humanize.clock(end - start)}   ",
@@ -149,6 +152,7 @@ class ComposeScreen(ModalScreen[Draft | None]):
         self._stop_typing_timer()
         if self.draft.kind == "call_log" and not self.draft.call_end:
             self.draft.call_end = now_ts()
+            self._call_changed()
         self._save()
         self.dismiss(self.draft)
 
@@ -162,6 +166,8 @@ class ComposeScreen(ModalScreen[Draft | None]):
         self._stop_typing_timer()
         self.drafts.delete_later(self.ticket.id)
         self.notify(f"Draft for {self.ticket.id} discarded.")
+        if self.draft.kind == "call_log":
+            self.app.work.call(self.ticket, live=False)
         self.dismiss(None)
 
     def action_toggle_kind(self) -> None:
@@ -177,8 +183,19 @@ class ComposeScreen(ModalScreen[Draft | None]):
             self.notify("Only a call log has a call to stop; press l to log a call.")
             return
         self.draft.call_end = None if self.draft.call_end else now_ts()
+        self._call_changed()
         self._tick()
         self._save()
+
+    def action_toggle_hold(self) -> None:
+        if self.app.work.toggle_hold(self.ticket.id) is None:
+            self.notify("No call in progress to put on hold.", severity="warning")
+        self._tick()
+
+    def _call_changed(self) -> None:
+        """The work stream's interaction follows this call log's call (metrics-spec §B.3.3)."""
+        if self.draft.call_start:
+            self.app.work.call(self.ticket, live=not self.draft.call_end)
 
     def action_editor(self) -> None:
         command = editor_command(self.editor)

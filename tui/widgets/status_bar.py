@@ -1,4 +1,6 @@
-"""The status bar: who is working, for how long, and on which ticket."""
+"""The status bar: who is working, the focused ticket's live handling timer, and the session's
+items, AHT and provisional FCR with its counts (metrics-spec §B.9: the timer and AHT never
+without the session FCR). When the bar is too narrow, the least useful parts go first."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from textual.widgets import Static
 
 from ..core import humanize
 from ..core.handling import HandlingClock
+from ..session import fcr_words, hms
 from ..text import line
+
+SEPARATOR = Content(" · ")
 
 
 class StatusBar(Static):
@@ -23,12 +28,68 @@ class StatusBar(Static):
         self.tick()
         self.set_interval(1.0, self.tick)
 
+    def on_resize(self) -> None:
+        self.tick()
+
     def tick(self) -> None:
-        parts = [Content.assemble(("agent ", "$text-muted"), line(self.agent, "bold")),
-                 Content.assemble(("session ", "$text-muted"),
-                                  humanize.clock(time.monotonic() - self.started))]
-        current = self.clock.current
+        """Called every second and by the main screen whenever the detail pane changes: the
+        clock's current ticket is the one shown, which the work stream records (ticket_focus)."""
+        work = getattr(self.app, "work", None)
+        if work is not None:
+            work.show(self.clock.current)
+        self.update(self.render_parts(max(self.content_region.width, 20)))
+
+    def render_parts(self, width: int) -> Content:
+        """Long labels if they fit, without the agent and session clock if need be; else short
+        labels, dropping the least useful parts first (never the timer or the FCR)."""
+        for short, keep in ((False, 3), (True, 7)):
+            parts = self._parts(short)
+            while True:
+                text = SEPARATOR.join(content for _, content in parts)
+                droppable = [part for part in parts if part[0] < keep]
+                if text.cell_length <= width or not droppable:
+                    break
+                parts.remove(min(droppable, key=lambda part: part[0]))
+            if text.cell_length <= width:
+                break
+        return text
+
+    def _parts(self, short: bool) -> list[tuple[int, Content]]:
+        """(priority, text): priority ≥ 7 is never dropped."""
+        work = getattr(self.app, "work", None)
+        muted = "$text-muted"
+        parts: list[tuple[int, Content]] = [
+            (1, Content.assemble(("" if short else "agent ", muted), line(self.agent, "bold"))),
+            (2, Content.assemble(("session ", muted), humanize.clock(time.monotonic() - self.started))),
+        ]
+        current = work.focused if work is not None else self.clock.current
         if current:
-            parts.append(Content.assemble((f"{current} handling ", "$text-muted"),
-                                          (humanize.clock(self.clock.elapsed(current)), "bold")))
-        self.update(Content("  ·  ").join(parts))
+            seconds = work.handle_s(current) if work is not None else self.clock.elapsed(current)
+            running = work is None or work.live.accruing == current
+            parts.append((8, Content.assemble(
+                line(current), (" handling " if not short else " ", muted),
+                (humanize.clock(seconds), "bold" if running else "$text-muted"))))
+        figures = work.figures if work is not None else None
+        session = figures.session if figures else None
+        parts.append((4, Content.assemble(("items ", muted), str(session["items"]) if session else "–")))
+        parts.append((5, Content.assemble(("AHT ", muted), hms(session["aht_s"]) if session else "–")))
+        parts.append((7, Content.assemble(("FCR ", muted), fcr_words(session["fcr"] if session else None,
+                                                                     short=short))))
+        if work is not None:
+            state = self._state(work, current)
+            if state:
+                parts.append((9, state))
+        return parts
+
+    @staticmethod
+    def _state(work, current: str | None) -> Content | None:
+        if work.on_break:
+            return Content.assemble(("on break ", "bold $text-warning"), line(f"({work.on_break})"))
+        if work.paused:
+            return Content.assemble(("timer paused ", "bold $text-warning"), line(f"({work.paused})"))
+        call = work.live_call(current)
+        if call is not None:
+            return Content.styled("on hold" if call.on_hold else "● call", "bold $text-error")
+        if work.acw and work.acw == current:
+            return Content.styled("wrap-up", "bold $text-accent")
+        return None
