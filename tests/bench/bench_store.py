@@ -441,8 +441,10 @@ def report(results: list[dict], active_open: dict | None, args) -> str:
         lines.append(f"| {label} | update max, {w} writers (first run) | {fmt_ms(dmax)} | "
                      f"{fmt_ms(tmax) if 'tiny_4' in r else '–'} | {fmt_ratio(dmax, tmax)} |")
         t4 = r.get("tiny_4", {}).get("throughput", float("nan"))
+        tiny_t4 = f"{t4:,.1f}/s" if "tiny_4" in r else "–"
+        ratio_t4 = f"{fmt_ratio(t4, r['desk_4']['throughput'])} (TinyDB ÷ desk)" if "tiny_4" in r else "–"
         lines.append(f"| {label} | throughput, {w} writers | {r['desk_4']['throughput']:,.0f}/s | "
-                     f"{t4:,.1f}/s | {fmt_ratio(t4, r['desk_4']['throughput']) if 'tiny_4' in r else '–'} (TinyDB ÷ desk) |")
+                     f"{tiny_t4} | {ratio_t4} |")
         to = r.get("tiny_open")
         lines.append(f"| {label} | open + first query | {fmt_ms(r['desk_open']['open_s'])} | "
                      f"{fmt_ms(to['open_s']) if to else '–'} | "
