@@ -369,7 +369,7 @@ class WorkSession:
         self.shown: str | None = None  # in the detail pane
         self.focused: str | None = None  # shown and not covered: ticket_focus in force
         self._covers = 0
-        self.started = time.monotonic()
+        self.started = False
         self._mutex = threading.RLock()
 
     @property
@@ -382,7 +382,11 @@ class WorkSession:
 
     # -- run lifecycle -----------------------------------------------------------------
     def start(self) -> None:
-        self._do("run_start")
+        """run_start, then the focus of a ticket shown before it (run_start comes first)."""
+        with self._mutex:
+            self._do("run_start")
+            self.started = True
+            self._refocus()
 
     def heartbeat(self) -> None:
         self._do("heartbeat")
@@ -414,7 +418,7 @@ class WorkSession:
 
     def _refocus(self) -> None:
         ticket = None if self._covers else self.shown
-        if ticket != self.focused:
+        if ticket != self.focused and self.started:
             self.acw = None
             self.focused = ticket
             self._do("focus_ticket", ticket)
@@ -515,9 +519,6 @@ class WorkSession:
         prior = figures.prior_ms.get(ticket, {}) if figures else {}
         manual = figures.items.get(ticket, {}).get("manual_s", 0) if figures else 0
         return max(0, sum(to_seconds(ms[c] + prior.get(c, 0)) for c in COMPONENTS) + manual)
-
-    def staffed_s(self) -> float:
-        return time.monotonic() - self.started
 
 
 def call_direction(ticket: Any) -> str:

@@ -26,6 +26,7 @@ from tui.screens.why import WhyScreen
 from tui.session import session_summary
 
 from .conftest import AGENT, _snapshot, choose, ready, screen_text, until
+from .test_keyboard import palette
 
 IDLE_S, HEARTBEAT_S = 1, 1
 HOSTILE = "[b]bold[/b] {x} \x1b[31mred"
@@ -234,12 +235,8 @@ async def test_breaks_pauses_calls_focus_and_activity_kinds_are_recorded(metrics
         app.post_message(tevents.AppFocus())
         app.post_message(tevents.MouseScrollDown(None, 5, 5, 0, 1, 0, False, False, False))
         await pilot.pause(0.1)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"View: All", "enter")
-        await pilot.pause(1.1)
-        work.flush_activity()
+        await palette(pilot, "View: All")
         run = work.run
-        mine = run_events(metrics_dir, run)
     mine = run_events(metrics_dir, run)
     by_type: dict[str, list[dict]] = {}
     for event in mine:
@@ -271,7 +268,6 @@ async def test_hostile_subjects_stay_data_in_the_why_view_and_the_summary(metric
         await until(pilot, lambda: isinstance(app.screen, WhyScreen))
         await until(pilot, lambda: "Handle time" in screen_text(app))
         assert "[b]bold[/b] {x} ␛[31mred" in screen_text(app)
-        await pilot.pause(1.2)
         work = app.work
     figures = work.log.figures(work.config)
     lines = session_summary(figures, {"T-3": HOSTILE})
