@@ -10,7 +10,7 @@ from tui.core.textfold import fold
 from tui.screens import ComposeScreen, HelpScreen
 from tui.widgets import QueueList, TicketDetail
 
-from .conftest import AGENT, events, fresh, notices, plain, ready, screen_text, until
+from .conftest import events, fresh, notices, plain, ready, screen_text, until
 
 
 async def test_help_lists_bindings_with_remaps(make_app, config_path, size):
@@ -136,4 +136,4 @@ async def test_no_color_is_honoured(make_app, monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, "T-1")
         assert app.no_color
-        assert AGENT in screen_text(app)
+        assert "Kahvinkeitin vuotaa" in screen_text(app)
