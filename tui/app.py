@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +30,9 @@ from .text import one_line
 if TYPE_CHECKING:
     from .core.metrics import MetricsConfig
     from .core.worklog import WorkRecorder
+
+
+EXIT_GRACE_S = 2.0  # after SIGHUP/SIGTERM: the most a clean exit may take
 
 
 class DeskApp(WorkStreamApp, App):
@@ -99,8 +104,15 @@ class DeskApp(WorkStreamApp, App):
             loop.add_signal_handler(signum, self._on_signal, signum, reason)
 
     def _on_signal(self, signum: int, reason: str) -> None:
-        self.leave(reason)
-        self.exit(return_code=128 + signum)
+        try:
+            self.leave(reason)
+        finally:
+            # After a hangup Textual's output thread can die on EIO and its shutdown then
+            # waits for it forever: whatever had to be saved is saved, so end regardless.
+            watchdog = threading.Timer(EXIT_GRACE_S, os._exit, (128 + signum,))
+            watchdog.daemon = True
+            watchdog.start()
+            self.exit(return_code=128 + signum)
 
     def leave(self, reason: str = "quit") -> None:
         """Whatever ends desk (quit, SIGHUP, SIGTERM) runs this first, once: the draft being
@@ -109,12 +121,16 @@ class DeskApp(WorkStreamApp, App):
         if self._left:
             return
         self._left = True
-        self.stop_work(reason)
-        for screen in self.screen_stack:
-            if isinstance(screen, ComposeScreen):
-                screen.save_now()
-        self.drafts.flush()
-        self.presence.stop()
+        try:
+            for screen in self.screen_stack:
+                if isinstance(screen, ComposeScreen):
+                    screen.save_now()
+            self.drafts.flush()
+        finally:
+            try:
+                self.stop_work(reason)
+            finally:
+                self.presence.stop()
 
     def on_unmount(self) -> None:
         self.leave()

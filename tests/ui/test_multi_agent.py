@@ -24,6 +24,7 @@ import pytest
 from textual.widgets import TextArea
 
 from tui.app import DeskApp
+from tui.core.eventlog import EVENTS_FILE, read_events
 from tui.core.presence import Presence, PresenceBoard
 from tui.core.store import TinyDBStore
 from tui.presence_watch import also_here
@@ -206,7 +207,7 @@ async def test_a_new_ticket_in_the_view_is_announced_as_text(make_app, data_dir,
             other.close()
         await until(pilot, lambda: any("New ticket" in n for n in notices(app)), timeout=2.0)
         assert f"New ticket in this view: {new.id} [/]oops [b]not bold[/b]" in notices(app)
-        assert "[/]oops" in screen_text(app)  # shown literally, as data
+        await until(pilot, lambda: "[/]oops" in screen_text(app))  # shown literally, as data
         assert rings == [1]
         assert screen.queue_panel.queue.highlighted_id != new.id  # the cursor did not jump
         await pilot.press("5")  # another view: its rows are not news
@@ -342,17 +343,24 @@ def test_kill_9_while_composing_keeps_draft_and_store_and_presence_expires(data_
     wait_for(lambda: b"vaihdamme keittimen." in again.output, 5, "the composer shows it")
 
 
-def test_hangup_saves_the_last_keys_clears_presence_and_exits(data_dir, pty_desks):
+@pytest.mark.parametrize("how", ["hangup", "sigterm"])
+def test_hangup_or_sigterm_saves_the_last_keys_clears_presence_and_exits(data_dir, pty_desks, how):
     observer = PresenceBoard(data_dir, "observer")
     desk = pty_desks(data_dir, "bob")
     wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "viewing"), 20, "bob views T-1")
     desk.type("r")
     wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "replying"), 5, "bob replies")
     desk.type("Typed just before the line dropped")
-    time.sleep(0.1)  # within the composer's pause before saving
-    os.close(desk.fd)  # the terminal hangs up: the kernel sends SIGHUP
-    desk.wait(10)
+    wait_for(lambda: b"line dropped" in desk.output, 5, "the keys reached the composer")
+    # now, within the composer's pause before it saves:
+    if how == "hangup":
+        os.close(desk.fd)  # the terminal hangs up: the kernel sends SIGHUP
+    else:
+        os.kill(desk.pid, signal.SIGTERM)
+    assert desk.wait(10) == 128 + (signal.SIGHUP if how == "hangup" else signal.SIGTERM)
     # cleared by the process itself on the way out, not by a reader finding it dead
     assert not list((data_dir / "presence").iterdir())
     assert draft_body(data_dir, "bob", "T-1") == "Typed just before the line dropped"
+    ends = [e for e in read_events([data_dir / EVENTS_FILE]) if e["type"] == "run_end"]
+    assert ends[-1]["agent"] == "bob" and ends[-1]["data"]["reason"] == how
     assert desk_check(data_dir).returncode == 0
