@@ -108,8 +108,11 @@ class CustomerCommands(_WorkspaceProvider):
         for customer_id, name, company in self.customers:
             if needle in fold(f"{customer_id} {name} {company}"):
                 text = f"Customer: {line(name).plain}" + (f" ({line(company).plain})" if company else "")
+                text += f" {line(customer_id).plain}"
+                # help is read as markup by the palette: only our own words go there
                 yield Hit(0.7, highlight(text, query.strip()),
-                          partial(self.main.show_customer, customer_id), text=text, help=customer_id)
+                          partial(self.main.show_customer, customer_id), text=text,
+                          help="show the customer")
                 found += 1
                 if found >= MAX_HITS:
                     return

@@ -43,11 +43,6 @@ def line(text: object, style: str | Style = "") -> Content:
     return Content.styled(one_line(text), style) if style else Content(one_line(text))
 
 
-def template(markup: str, **values: object) -> Content:
-    """Our own markup with user values as `$name` variables, inserted literally."""
-    return Content.from_markup(markup, **{k: one_line(v) for k, v in values.items()})
-
-
 def highlight(text: object, query: str, style: str = "bold reverse") -> Content:
     """`text` with the first case-insensitive occurrence of `query` styled (palette hits)."""
     plain = one_line(text)

@@ -159,13 +159,13 @@ class ComposeScreen(ModalScreen[Draft | None]):
     def action_close(self) -> None:
         self._stop_typing_timer()
         self._save()
-        self.notify(f"Draft kept for {self.ticket.id}.")
+        self.app.say(f"Draft kept for {self.ticket.id}.")
         self.dismiss(None)
 
     def action_discard(self) -> None:
         self._stop_typing_timer()
         self.drafts.delete_later(self.ticket.id)
-        self.notify(f"Draft for {self.ticket.id} discarded.")
+        self.app.say(f"Draft for {self.ticket.id} discarded.")
         if self.draft.kind == "call_log":
             self.app.work.call(self.ticket, live=False)
         self.dismiss(None)
@@ -180,7 +180,8 @@ class ComposeScreen(ModalScreen[Draft | None]):
 
     def action_toggle_call(self) -> None:
         if self.draft.kind != "call_log":
-            self.notify("Only a call log has a call to stop; press l to log a call.")
+            self.app.say("Only a call log has a call to stop; "
+                         f"press {self.app.key_for('ticket.call')} to log a call.")
             return
         self.draft.call_end = None if self.draft.call_end else now_ts()
         self._call_changed()
