@@ -25,9 +25,11 @@ def norm(text: str) -> str:
     return fold(text).replace("_", "").replace("-", "").replace(" ", "")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Searchable:
-    """A ticket's filterable fields, folded once when the row is built."""
+    """A ticket's filterable fields, folded once when the row is built (not frozen: built for
+    every row in view on the first filter keystroke, and a frozen __init__ costs twice as much).
+    """
 
     text: str  # id, subject, customer, product and tags: the free-text haystack
     status: str = ""

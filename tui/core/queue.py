@@ -64,7 +64,19 @@ _KEY = attrgetter("key")
 
 
 def _folded(*parts: Any) -> str:
-    return fold(" ".join(str(p) for p in parts if p))
+    return fold(" ".join([str(p) for p in parts if p]))
+
+
+_WORDS: dict[str, str] = {}  # tags and agent names repeat across tickets: folded once
+
+
+def _fold_word(text: str) -> str:
+    found = _WORDS.get(text)
+    if found is None:
+        found = fold(text)
+        if len(_WORDS) < 100_000:
+            _WORDS[text] = found
+    return found
 
 
 class Lookups:
@@ -91,7 +103,7 @@ class Lookups:
         if found is None:
             c = self._customers.get(cid)
             found = ((_folded(cid, c.get("name"), c.get("company"), c.get("email")),
-                      fold(c.get("language") or ""), _folded(c.get("region")))
+                      _fold_word(c.get("language") or ""), _fold_word(str(c.get("region") or "")))
                      if c is not None else (fold(cid), "", ""))
             self._folded_customers[cid] = found
         return found
@@ -103,18 +115,6 @@ class Lookups:
             found = _folded(pid, p.get("name"), p.get("category")) if p is not None else fold(pid)
             self._folded_products[pid] = found
         return found
-
-
-_WORDS: dict[str, str] = {}  # tags and agent names repeat across tickets: folded once
-
-
-def _fold_word(text: str) -> str:
-    found = _WORDS.get(text)
-    if found is None:
-        found = fold(text)
-        if len(_WORDS) < 100_000:
-            _WORDS[text] = found
-    return found
 
 
 def searchable(doc: dict[str, Any], lookups: Lookups) -> Searchable:
