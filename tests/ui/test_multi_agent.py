@@ -97,6 +97,9 @@ async def test_two_desks_presence_live_reply_and_stale_status_change(data_dir, c
         assert queue.here == {"T-1": "viewing"}
         t1_row = next(row for row in screen_text(bob.app).splitlines() if "T-1 " in row)
         assert "●" in t1_row
+        # and A, on the wide layout, sees B the same way
+        await ana.until(lambda: "also here: bob" in ana.header(), timeout=2.0)
+        assert "●" in next(row for row in screen_text(ana.app).splitlines() if "T-1 " in row)
 
         # A writes: B sees "ana (replying)", then A's reply in B's open ticket, within 2 s
         body = await ana.compose()
@@ -171,7 +174,8 @@ async def test_reply_conflict_names_the_change_and_tags_merge(data_dir, config_p
         with bob.app._context():
             await choose(bob.pilot, "high")
         await bob.until(lambda: fresh(data_dir, "T-2").priority == "high")
-        assert "vip" in fresh(data_dir, "T-2").tags and not isinstance(bob.app.screen, ConflictScreen)
+        assert "vip" in fresh(data_dir, "T-2").tags
+        assert not isinstance(bob.app.screen, ConflictScreen)
 
         # B writes; A reassigns the ticket: B's send stops and says so, the draft intact
         (await bob.compose()).insert("Raportul este gata.")
@@ -184,7 +188,8 @@ async def test_reply_conflict_names_the_change_and_tags_merge(data_dir, config_p
         await bob.press("ctrl+s")
         await bob.until(lambda: isinstance(bob.app.screen, ConflictScreen))
         assert "assignee: ola → ana" in screen_text(bob.app)
-        assert orjson.loads(bob.app.drafts.path("T-2").read_bytes())["body"] == "Raportul este gata."
+        draft = orjson.loads(bob.app.drafts.path("T-2").read_bytes())
+        assert draft["body"] == "Raportul este gata."
         await bob.press("r")  # send anyway: appended, A's assignment stays
         await bob.until(lambda: fresh(data_dir, "T-2").messages[-1].body == "Raportul este gata.")
         await bob.until(lambda: not bob.app.drafts.path("T-2").exists())
@@ -234,8 +239,8 @@ class PtyDesk:
                 env = dict(os.environ, TERM="xterm-256color", DESK_CONFIG_DIR=str(config_dir),
                            USER=agent, LOGNAME=agent)
                 os.chdir(ROOT)
-                os.execve(sys.executable, [sys.executable, "-m", "tui", "--data-dir", str(data_dir)],
-                          env)
+                argv = [sys.executable, "-m", "tui", "--data-dir", str(data_dir)]
+                os.execve(sys.executable, argv, env)
             finally:
                 os._exit(127)
         self.output = bytearray()
@@ -292,9 +297,10 @@ def presence_of(observer: PresenceBoard, pid: int) -> tuple[str | None, str] | N
 
 def draft_body(data_dir: Path, agent: str, ticket_id: str) -> str | None:
     try:
-        return orjson.loads((data_dir / "drafts" / agent / f"{ticket_id}.json").read_bytes())["body"]
+        raw = (data_dir / "drafts" / agent / f"{ticket_id}.json").read_bytes()
     except FileNotFoundError:
         return None
+    return orjson.loads(raw)["body"]
 
 
 def desk_check(data_dir: Path) -> subprocess.CompletedProcess:

@@ -61,7 +61,8 @@ def header(ticket: Ticket, product: str | None, draft_hint: str | None,
          sla_text("resolution", resolution_target(doc), now)],
     ]
     if others:
-        lines.append([Content.assemble(("also here: ", "$text-muted"), line(others, "bold $text-accent"))])
+        lines.append([Content.assemble(("also here: ", "$text-muted"),
+                                       line(others, "bold $text-accent"))])
     if draft_hint:
         lines.append([Content.styled(f"✎ unsent draft: {draft_hint} opens it", "$text-warning")])
     return lines
@@ -128,7 +129,8 @@ class TicketDetail(VerticalScroll, can_focus=True):
 
     def show_presence(self, entries: list[Presence]) -> None:
         """Other desks changed: "also here: bob (replying)" on the ticket shown."""
-        others = {ticket: also_here(here, self.app.agent) for ticket, here in by_ticket(entries).items()}
+        others = {ticket: also_here(here, self.app.agent)
+                  for ticket, here in by_ticket(entries).items()}
         shown = self.ticket.id if self.ticket else None
         changed = self.others.get(shown or "") != others.get(shown or "")
         self.others = others
