@@ -395,7 +395,8 @@ class WorkSession:
         self._do("flush_activity")
 
     def end(self, reason: str) -> None:
-        """run_end with its reason (first call wins), after closing breaks and pauses."""
+        """ticket_blur and run_end{reason}, fsynced; the first call wins. A break, pause or call
+        still open ends with the run (§B.3.6)."""
         with self._mutex:
             if self.end_reason is not None:
                 return
