@@ -63,7 +63,10 @@ class ObservedWriter(EventWriter):
     def write(self, event: dict[str, Any], *, fsync: bool = False) -> None:
         super().write(event, fsync=fsync)
         for listener in list(self.listeners):
-            listener(event)
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - the event is written; a listener never undoes that
+                continue
 
     @classmethod
     def adopt(cls, store: Any) -> "ObservedWriter | None":

@@ -83,7 +83,7 @@ class WorkStreamApp:
     def refresh_figures(self) -> None:
         try:
             self.work.refresh()
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001 - figures are not worth ending desk for
             self.say(f"Session figures not updated: {exc}", "warning")  # type: ignore[attr-defined]
 
     def on_ticket_changed(self, _: TicketChanged) -> None:

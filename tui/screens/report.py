@@ -203,6 +203,12 @@ class ReportScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="report")
     def _load(self, by: str) -> None:
+        try:
+            self._compute(by)
+        except Exception as exc:  # noqa: BLE001 - a report is not worth ending desk for
+            self.app.call_from_thread(self._show_error, f"The report could not be computed: {exc}")
+
+    def _compute(self, by: str) -> None:
         app = self.app
         config: MetricsConfig = app.work.config
         path = app.store.data_dir / EVENTS_FILE

@@ -145,7 +145,10 @@ class WhyScreen(Screen[None]):
         try:
             story = ticket_story(app.store.data_dir / EVENTS_FILE, self.ticket.id, config)
         except OSError as exc:
-            app.call_from_thread(self._show, Content(f"Cannot read the event log: {exc.strerror or exc}"))
+            app.call_from_thread(self._show, line(f"Cannot read the event log: {exc.strerror or exc}"))
+            return
+        except Exception as exc:  # noqa: BLE001 - not worth ending desk for
+            app.call_from_thread(self._show, line(f"Could not compute it: {exc}"))
             return
         window = config.reopen_window_by_channel_s.get(
             (story.get("ticket") or {}).get("channel") or "", config.reopen_window_s)
