@@ -235,7 +235,9 @@ async def test_breaks_pauses_calls_focus_and_activity_kinds_are_recorded(metrics
         app.post_message(tevents.AppFocus())
         app.post_message(tevents.MouseScrollDown(None, 5, 5, 0, 1, 0, False, False, False))
         await pilot.pause(0.1)
-        await palette(pilot, "View: All")
+        await palette(pilot, "Session report")  # a palette command (activity kind command)
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen))
+        await pilot.press("escape")
         run = work.run
     mine = run_events(metrics_dir, run)
     by_type: dict[str, list[dict]] = {}
