@@ -37,7 +37,8 @@ class StatusBar(Static):
         work = getattr(self.app, "work", None)
         if work is not None:
             work.show(self.clock.current)
-        self.update(self.render_parts(max(self.content_region.width, 20)))
+        # one row, fixed height: no layout pass for the whole screen every second (idle CPU)
+        self.update(self.render_parts(max(self.content_region.width, 20)), layout=False)
 
     def render_parts(self, width: int) -> Content:
         """Long labels if they fit, without the agent and session clock if need be; else short
