@@ -189,17 +189,18 @@ class QueueIndex:
         self._sources: tuple[dict, dict] = ({}, {})
         self._lookups = Lookups({}, {})
         self._ordered = Rows()
-        self._docs: tuple[list, tuple[int, ...]] = ([], ())
+        self._docs: list[dict[str, Any]] = []
 
     def update(self, docs: Iterable[dict[str, Any]], customers: dict[str, dict[str, Any]],
                products: dict[str, dict[str, Any]]) -> Rows:
         """The rows of `docs` in queue order: the previous list itself if nothing changed."""
         docs = docs if isinstance(docs, list) else list(docs)
         same_sources = (customers, products) == self._sources
-        doc_ids = tuple(map(id, docs))  # the same documents as last time: nothing to look at
-        if same_sources and doc_ids == self._docs[1]:
+        # The same documents as last time (list == compares identical objects by identity,
+        # in C: ~1 ms at 70k): nothing to look at.
+        if same_sources and len(docs) == len(self._docs) and docs == self._docs:
             return self._ordered
-        self._docs = (docs, doc_ids)  # kept, so that these ids are not reused meanwhile
+        self._docs = docs
         changed = False
         if not same_sources:
             self._sources = (customers, products)
@@ -233,24 +234,22 @@ class QueueIndex:
         return True
 
 
-_BY_ID: dict[tuple[int, ...], tuple[list, dict[str, dict[str, Any]]]] = {}
+_BY_ID: list[tuple[list, dict[str, dict[str, Any]]]] = []
 
 
 def by_id(records: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Records by their `id`. The queue asks for every customer at each keystroke: for the
-    very same record objects (the store's cached query answer) the previous dict comes back,
-    so that QueueIndex.update sees at once that nothing moved. Read-only."""
+    same records (the store's cached query answer: `==` on lists compares identical objects
+    without looking inside) the previous dict comes back, so that QueueIndex.update sees at
+    once that nothing moved. Read-only."""
     records = records if isinstance(records, list) else list(records)
     if len(records) < 1000:
         return {r["id"]: r for r in records if "id" in r}
-    key = tuple(map(id, records))
-    hit = _BY_ID.get(key)
-    if hit is not None:
-        return hit[1]
+    for seen, found in _BY_ID:
+        if len(seen) == len(records) and seen == records:
+            return found
     found = {r["id"]: r for r in records if "id" in r}
-    if len(_BY_ID) >= 4:
-        _BY_ID.clear()
-    _BY_ID[key] = (records, found)  # the records are kept: their ids cannot be reused
+    _BY_ID[:] = [*_BY_ID[-3:], (records, found)]
     return found
 
 
