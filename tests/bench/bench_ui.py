@@ -230,6 +230,7 @@ def bench_size(size: int, args, tmp: Path, cfg: Path) -> dict:
     store = ensure_store(args.stores, size, args.seed)
     active, total = bs.active_count(store)
     work = work_copy(store, tmp / f"desk-{size}")
+    os.sync()
     big = size >= 50_000
     r: dict = {"size": size, "active": active, "total": total, "load": [os.getloadavg()[0]]}
     log(f"{size}: {active:,} active of {total:,}; desk on the pty")
@@ -273,6 +274,7 @@ def bench_size(size: int, args, tmp: Path, cfg: Path) -> dict:
     tiny_copy, sql_copy = tmp / f"tinydb-{size}.json", tmp / f"sqlite-{size}.sqlite"
     shutil.copyfile(store / "tinydb.json", tiny_copy)
     shutil.copyfile(store / "bench.sqlite", sql_copy)
+    os.sync()  # no writeback of these copies under the fdatasyncs being timed
     upd = {}
     for n in (1, args.writers):
         upd[f"desk{n}"] = bs.writers("desk", work, n, args.updates, tmp)
