@@ -80,3 +80,20 @@ def test_focus_changes_emit_focus_and_blur_and_share_the_run_seq(tmp_path):
     rec.run_end("sigterm")
     assert types(log) == ["run_start", "ticket_focus", "ticket_focus", "ticket_blur", "run_end"]
     assert [e["seq"] for e in read_events([log])] == [1, 2, 3, 4, 5]
+
+
+def test_an_agent_new_to_a_long_log_does_not_read_all_of_it(tmp_path, monkeypatch):
+    import tui.core.worklog as worklog
+
+    log = tmp_path / "events.jsonl"
+    old = recorder(log, agent="bob")
+    for _ in range(3000):
+        old.heartbeat()
+    old.run_end("quit")
+    monkeypatch.setattr(worklog, "TAIL_CHUNK", 4096)
+    reads = []
+    real = worklog._latest_run
+    monkeypatch.setattr(worklog, "_latest_run", lambda chunk, agent: reads.append(len(chunk)) or real(chunk, agent))
+    # Everything in the log is recent, so the scan goes back until the start: then make it old.
+    assert last_run_of(log, "ana", not_before="2999-01-01T00:00:00.000Z") is None
+    assert max(reads) < log.stat().st_size

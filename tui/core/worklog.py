@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .eventlog import EventWriter, RunContext, ReadStats, iter_lines, new_ulid, parse_event_ts
+from .eventlog import (EventWriter, ReadStats, RunContext, format_event_ts, iter_lines, new_ulid,
+                       parse_event_ts)
 
 INVOLUNTARY = frozenset({"hangup", "sigterm", "error"})
 TAIL_CHUNK = 1 << 20
@@ -31,8 +32,12 @@ class LastRun:
     end_reason: str | None  # None: the run has no run_end (it crashed)
 
 
-def last_run_of(path: Path, agent: str) -> LastRun | None:
-    """The agent's most recent run, reading the log backwards from its end."""
+def last_run_of(path: Path, agent: str, not_before: str = "") -> LastRun | None:
+    """The agent's most recent run, reading the log backwards from its end.
+
+    The scan stops once it reaches events older than `not_before` (an RFC 3339
+    string), so an agent new to a large log does not cost a read of all of it.
+    """
     if not path.exists():
         return None
     size = path.stat().st_size
@@ -45,9 +50,14 @@ def last_run_of(path: Path, agent: str) -> LastRun | None:
             if start:
                 chunk = chunk[chunk.find(b"\n") + 1:]
             found = _latest_run(chunk, agent)
-            if found or start == 0:
+            if found or start == 0 or _oldest_ts(chunk) < not_before:
                 return found
             span *= 4
+
+
+def _oldest_ts(chunk: bytes) -> str:
+    first = next(iter_lines(chunk[: chunk.find(b"\n") + 1], ReadStats()), {})
+    return str(first.get("ts", ""))
 
 
 def _latest_run(chunk: bytes, agent: str) -> LastRun | None:
@@ -66,7 +76,8 @@ def start_context(path: Path, agent: str, resume_window_s: float, now_ts: float 
                   ) -> tuple[RunContext, str | None]:
     """A new run's context: it resumes the session if the last run ended involuntarily within R."""
     now_ts = time.time() if now_ts is None else now_ts
-    previous = last_run_of(path, agent)
+    horizon = format_event_ts(int((now_ts - resume_window_s - 3600) * 1e9))
+    previous = last_run_of(path, agent, not_before=horizon)
     run = new_ulid()
     if previous and (previous.end_reason is None or previous.end_reason in INVOLUNTARY):
         if now_ts - parse_event_ts(previous.last_ts).timestamp() <= resume_window_s:
