@@ -6,15 +6,10 @@ PresenceBoard); real `python -m tui` processes on a pty are killed (-9) and hung
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import signal
-import struct
 import subprocess
 import sys
-import termios
-import threading
 import time
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -31,6 +26,7 @@ from tui.presence_watch import also_here
 from tui.screens import ComposeScreen, ConflictScreen, PickerScreen
 
 from .conftest import choose, events, fresh, notices, plain, ready, screen_text, until
+from .ptydesk import PtyDesk
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -228,60 +224,6 @@ def test_also_here_names_each_agent_once_and_the_same_login_as_another_window():
 
 
 # -- real processes on a pty ---------------------------------------------------------------
-class PtyDesk:
-    """`python -m tui --data-dir DIR` as `agent`, on a 100×30 pty; output is drained."""
-
-    def __init__(self, data_dir: Path, config_dir: Path, agent: str) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: a session of its own, the pty as its terminal
-            try:
-                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-                env = dict(os.environ, TERM="xterm-256color", DESK_CONFIG_DIR=str(config_dir),
-                           USER=agent, LOGNAME=agent)
-                os.chdir(ROOT)
-                argv = [sys.executable, "-m", "tui", "--data-dir", str(data_dir)]
-                os.execve(sys.executable, argv, env)
-            finally:
-                os._exit(127)
-        self.output = bytearray()
-        self.status: int | None = None
-        threading.Thread(target=self._drain, daemon=True).start()
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.output.extend(chunk)
-
-    def type(self, text: str) -> None:
-        os.write(self.fd, text.encode())
-
-    def wait(self, timeout: float = 10.0) -> int:
-        deadline = time.monotonic() + timeout
-        while self.status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.status = os.waitstatus_to_exitcode(status)
-            elif time.monotonic() > deadline:
-                raise AssertionError(f"desk {self.pid} did not exit within {timeout} s")
-            else:
-                time.sleep(0.02)
-        return self.status
-
-    def close(self) -> None:
-        if self.status is None:
-            os.kill(self.pid, signal.SIGKILL)
-            self.wait()
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
-
-
 def wait_for(condition, timeout: float = 10.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():

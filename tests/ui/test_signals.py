@@ -4,14 +4,9 @@ and a quit prints the session summary (metrics-spec §B.3.6, §B.7.6)."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import signal
-import struct
 import sys
-import termios
-import threading
 import time
 from pathlib import Path
 
@@ -23,43 +18,20 @@ from tui.core.metrics import read_event_files
 from tui.core.store import TinyDBStore
 
 from .conftest import _snapshot
+from .ptydesk import PtyDesk
 
 AGENT = "sigrid"
-REPO = Path(__file__).resolve().parents[2]
 RESTORE_SCREEN = b"\x1b[?1049l"  # leave the alternate screen
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and ptys")
 
 
-class Desk:
-    """`python -m tui --data-dir DIR` on a pty of 100 x 30; a thread keeps reading its output."""
+class Desk(PtyDesk):
+    """A desk run as AGENT, which knows the runs in the log from before it started."""
 
     def __init__(self, data_dir: Path, config_dir: Path):
         self.data_dir = data_dir
-        self.output = bytearray()
         self.known_runs = {e.get("run") for e in self.events()}
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: the pty is its controlling terminal
-            try:
-                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-                env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(config_dir),
-                       "TERM": "xterm-256color", "LOGNAME": AGENT, "USER": AGENT, "LANG": "C.UTF-8",
-                       "DESK_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(REPO)}
-                os.execve(sys.executable, [sys.executable, "-m", "tui", "--data-dir", str(data_dir)], env)
-            finally:
-                os._exit(127)
-        self.status: int | None = None
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 65536)
-            except OSError:
-                return
-            if not chunk:
-                return
-            self.output += chunk
+        super().__init__(data_dir, config_dir, AGENT)
 
     def events(self) -> list[dict]:
         path = self.data_dir / EVENTS_FILE
@@ -77,35 +49,9 @@ class Desk:
             if starts and any(e["type"] == "ticket_focus" and e["run"] == starts[-1]["run"] for e in mine):
                 time.sleep(0.3)
                 return starts[-1]
-            assert self.poll() is None, self.output.decode(errors="replace")[-2000:]
+            assert self.poll() is None, self.tail()
             time.sleep(0.1)
-        raise AssertionError("desk did not come up:\n" + self.output.decode(errors="replace")[-2000:])
-
-    def poll(self) -> int | None:
-        if self.status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.status = os.waitstatus_to_exitcode(status)
-        return self.status
-
-    def wait(self, timeout: float = 10.0) -> int:
-        deadline = time.monotonic() + timeout
-        while self.poll() is None:
-            if time.monotonic() > deadline:
-                os.kill(self.pid, signal.SIGKILL)
-                raise AssertionError("desk did not exit:\n" + self.output.decode(errors="replace")[-2000:])
-            time.sleep(0.05)
-        self._reader.join(2)
-        return self.status
-
-    def close(self) -> None:
-        if self.poll() is None:
-            os.kill(self.pid, signal.SIGKILL)
-            self.wait()
-        try:
-            os.close(self.fd)
-        except OSError:
-            pass
+        raise AssertionError("desk did not come up:\n" + self.tail())
 
 
 @pytest.fixture

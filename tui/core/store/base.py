@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 from ..models import Customer, Product, Purchase, Ticket
 
@@ -109,5 +109,3 @@ class Repository(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
-
-TicketFilter = Callable[[dict[str, Any]], bool]

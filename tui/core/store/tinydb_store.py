@@ -9,7 +9,6 @@ Files in the data directory:
 
 from __future__ import annotations
 
-import os
 import stat
 import threading
 from datetime import datetime
@@ -481,6 +480,3 @@ class TinyDBStore(Repository):
                 problems.append(f"{coll.journal}: line {line}: damaged (bad CRC or JSON); skipped")
         return problems
 
-
-def file_mode_ok(path: Path) -> bool:
-    return not (os.stat(path).st_mode & stat.S_IWOTH)
