@@ -23,7 +23,31 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommands whose modules import the metrics engine: registered only when the command line
+# could name them (or asks for help), so that opening the app does not pay for their imports.
+LAZY_COMMANDS = ("metrics", "report")
+OWN_COMMANDS = ("demo", "check", "init")
+
+
+def _names_a_lazy_command(argv: Sequence[str]) -> bool:
+    """True unless `argv` is options only or starts one of the light subcommands."""
+    tokens = list(argv)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token in ("-h", "--help"):
+            return True
+        if token == "--data-dir":
+            i += 2
+            continue
+        if not token.startswith("-"):
+            return token not in OWN_COMMANDS  # a lazy command, or a typo to list them all for
+        i += 1
+    return False
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or, given the command line, one without the subcommands it cannot name."""
     parser = _Parser(prog="desk", description="A terminal service desk for support agents.")
     parser.add_argument("--data-dir", help="the store to open (default: $DESK_DATA_DIR, "
                         "else the user data directory)")
@@ -45,15 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--demo", action="store_true", help="fill it with the demo tickets")
     init.add_argument("--data-dir", dest="sub_data_dir")
 
-    try:
+    if argv is None or _names_a_lazy_command(argv):
         from .cli_metrics import add_metrics_parser
-    except ImportError:  # pragma: no cover - the metrics CLI ships with the metrics package
-        pass
-    else:
-        add_metrics_parser(sub)
-    from .cli_report import add_report_parser
+        from .cli_report import add_report_parser
 
-    add_report_parser(sub)
+        add_metrics_parser(sub)
+        add_report_parser(sub)
     return parser
 
 
@@ -175,7 +196,8 @@ def open_demo() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
     if args.command == "demo":
         return cmd_demo(args)
     if args.command == "check":

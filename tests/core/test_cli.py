@@ -83,3 +83,26 @@ def test_opening_a_corrupt_store_is_refused_with_a_message(tmp_path):
 @pytest.mark.parametrize("flag", ["--agent", "--as"])
 def test_agent_cannot_be_chosen_on_the_command_line(flag):
     assert run(flag, "bob").returncode == 2
+
+
+def test_help_and_typos_list_every_subcommand():
+    for args in (["--help"], ["metrcs"]):
+        result = run(*args)
+        listed = result.stdout + result.stderr
+        assert "metrics" in listed and "report" in listed, (args, listed)
+
+
+def test_metrics_and_report_parse_after_global_options(tmp_path):
+    for command in ("metrics", "report"):
+        result = run("--data-dir", str(tmp_path), command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert command in result.stdout
+
+
+def test_opening_the_app_does_not_import_the_reporting_commands(tmp_path):
+    """Start-up time: the metrics and report CLIs are imported only for their subcommands."""
+    code = ("import sys; from tui.cli import build_parser; "
+            f"build_parser(['--data-dir', {str(tmp_path)!r}]).parse_args(['--data-dir', {str(tmp_path)!r}]); "
+            "print(sorted(m for m in ('tui.cli_metrics', 'tui.cli_report') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr
