@@ -79,3 +79,22 @@ async def test_a_burst_after_slash_runs_no_ticket_action(make_app, data_dir):
         await pilot.pause(0.5)
         assert app.screen is screen and not notices(app)
     assert not any(events(data_dir, f"T-{n}", "assign") for n in range(1, 10))
+
+
+async def test_detail_pane_stays_while_typing_and_follows_on_enter(make_app, size):
+    """Typing a filter narrows the list at once; the ticket shown does not jump with every
+    keystroke, and Enter shows the ticket the cursor is on."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        shown = screen.ticket.id
+        await pilot.press("slash")
+        await until(pilot, lambda: screen.query_one(FilterInput).has_focus)
+        await pilot.press(*"kundetilfredshed")
+        queue = screen.query_one(QueueList)
+        await until(pilot, lambda: [row.id for row in queue.rows] == ["T-3"])
+        await pilot.pause(0.1)
+        assert shown != "T-3" and screen.ticket.id == shown
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.ticket is not None and screen.ticket.id == "T-3")
+        assert queue.has_focus

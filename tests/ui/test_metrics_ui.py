@@ -24,6 +24,7 @@ from tui.screens import ComposeScreen, PickerScreen
 from tui.screens.report import ReportScreen
 from tui.screens.why import WhyScreen
 from tui.session import session_summary
+from tui.widgets import StatusBar
 
 from .conftest import AGENT, _snapshot, choose, ready, screen_text, until
 from .test_keyboard import palette
@@ -79,7 +80,7 @@ def run_events(data_dir: Path, run: str) -> list[dict]:
 
 
 def bar_text(app) -> str:
-    bar = app.screen.query_one("#status", Static)
+    bar = app.screen.query_one("#status", StatusBar)
     bar.tick()
     return str(bar.render())
 

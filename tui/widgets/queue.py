@@ -102,7 +102,8 @@ class QueueList(ScrollView, can_focus=True):
         self.rows: list[QueueRow] = []
         self._index: dict[str, int] = {}
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
-        self._highlighted: str | None = None
+        self._highlighted: str | None = None  # the ticket the detail pane was told about
+        self._holding = False
         self._id_width = 7
         self._columns: tuple[int, list[tuple[Column, int]]] = (-1, [])
         self.here: dict[str, str] = {}  # ticket → "viewing" | "replying" by another desk
@@ -126,7 +127,7 @@ class QueueList(ScrollView, can_focus=True):
         self._index = {row.id: n for n, row in enumerate(rows)}
         self._id_width = max((len(row.id) for row in rows), default=7)
         self._columns = (-1, [])
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self._set_length(len(rows) + 1)
         self._cache.clear()
         fallback = 0 if follow else min(self.cursor, len(rows) - 1)  # a new view starts at the top
         target = self._index.get(keep, fallback) if keep else 0
@@ -135,8 +136,24 @@ class QueueList(ScrollView, can_focus=True):
         self.refresh()
         if follow or self._highlighted is None:
             self._cursor_moved()
-        else:
+        elif not self._holding:
             self._highlighted = self.highlighted_id
+
+    def _set_length(self, lines: int) -> None:
+        """The new number of lines, without a layout of the whole screen (assigning
+        `virtual_size` asks for one): a filter keystroke only repaints the list. A scrollbar
+        that appears or goes still lays the screen out (Textual does that itself)."""
+        size = Size(self.size.width, lines)
+        if size != self.virtual_size:
+            self.set_reactive(QueueList.virtual_size, size)
+            self._scroll_update(size)
+
+    def hold_detail(self, hold: bool) -> None:
+        """While the agent types a filter the detail pane stays put (it would reload the
+        ticket and its customer on every keystroke); on release it follows the cursor."""
+        self._holding = hold
+        if not hold:
+            self._cursor_moved()
 
     def _note_arrivals(self, rows: list[QueueRow], quiet: bool) -> None:
         """A ticket created since desk started shows up in the view the agent is looking at:
@@ -185,7 +202,7 @@ class QueueList(ScrollView, can_focus=True):
 
     def _cursor_moved(self) -> None:
         self._scroll_to_cursor()
-        if self.highlighted_id != self._highlighted:
+        if self.highlighted_id != self._highlighted and not self._holding:
             self._highlighted = self.highlighted_id
             # set_rows runs in the panel's handler: without a sender of its own,
             # the message would stop bubbling there

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -20,7 +20,9 @@ from ..messages import STORE_ERRORS, QueueSelected
 from ..text import line
 from .queue import QueueList
 
-FILTER_DEBOUNCE_S = 0.15
+# A keystroke selects at once (the worker is exclusive and narrows remembered answers);
+# only a burst of keys (a paste) is gathered into one query.
+FILTER_DEBOUNCE_S = 0.02
 
 
 class FilterInput(Input):
@@ -44,6 +46,7 @@ class QueuePanel(Vertical):
         self._index = QueueIndex()
         self._debounce: Timer | None = None
         self.shown: tuple[str, str] | None = None  # the (view, filter) on screen
+        self._warmed = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-bar")
@@ -83,9 +86,14 @@ class QueuePanel(Vertical):
             self._debounce.stop()
         self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.reload)
 
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, FilterInput):
+            self.queue.hold_detail(True)
+
     @on(Input.Blurred, "#filter")
     def _filter_blurred(self) -> None:
         self.query_one(FilterInput).set_class(bool(self.filter_text), "-open")
+        self.queue.hold_detail(False)
 
     @work(thread=True, exclusive=True, group="queue")
     def reload(self) -> None:
@@ -116,6 +124,16 @@ class QueuePanel(Vertical):
         self.shown = (event.view, event.filter_text)
         self.queue.set_rows(event.selection.rows, follow=follow)
         self._show_counts(event.selection.in_view, len(event.selection.rows))
+        if not self._warmed:
+            self._warmed = True
+            self._warm_search()
+
+    @work(thread=True, exclusive=True, group="warm-search")
+    def _warm_search(self) -> None:
+        """Once the queue is on screen: prepare every row for filtering, so that the agent's
+        first filter keystroke does not (about a second at 70k rows)."""
+        worker = get_current_worker()
+        self._index.warm_search(lambda: worker.is_cancelled)
 
     def _show_counts(self, in_view: int, matching: int) -> None:
         label = VIEWS_BY_KEY[self.view].label

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 from textual.content import Content
-from textual.widgets import Static
+from textual.widget import Widget
 
 from ..core import humanize
 from ..core.handling import HandlingClock
@@ -17,12 +17,19 @@ from ..text import line
 SEPARATOR = Content(" · ")
 
 
-class StatusBar(Static):
+class StatusBar(Widget):
+    """One row, drawn again only when its text changes: every second while a timer runs, not
+    at all once the agent is idle (the timer stops at the idle cut-off; the session clock
+    shows minutes)."""
+
+    DEFAULT_CSS = "StatusBar { height: 1; }"
+
     def __init__(self, agent: str, clock: HandlingClock, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.agent = agent
         self.clock = clock
         self.started = time.monotonic()
+        self.text = Content("")
 
     def on_mount(self) -> None:
         self.tick()
@@ -37,8 +44,13 @@ class StatusBar(Static):
         work = getattr(self.app, "work", None)
         if work is not None:
             work.show(self.clock.current)
-        # one row, fixed height: no layout pass for the whole screen every second (idle CPU)
-        self.update(self.render_parts(max(self.content_region.width, 20)), layout=False)
+        text = self.render_parts(max(self.content_region.width, 20))
+        if (text.plain, text.spans) != (self.text.plain, self.text.spans):
+            self.text = text
+            self.refresh()  # one row, fixed height: never a layout of the screen
+
+    def render(self) -> Content:
+        return self.text
 
     def render_parts(self, width: int) -> Content:
         """Long labels if they fit, without the agent and session clock if need be; else short
@@ -61,7 +73,7 @@ class StatusBar(Static):
         muted = "$text-muted"
         parts: list[tuple[int, Content]] = [
             (1, Content.assemble(("" if short else "agent ", muted), line(self.agent, "bold"))),
-            (2, Content.assemble(("session ", muted), humanize.clock(time.monotonic() - self.started))),
+            (2, Content.assemble(("session ", muted), humanize.duration(time.monotonic() - self.started))),
         ]
         current = work.focused if work is not None else self.clock.current
         if current:
