@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Callable
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -23,6 +24,9 @@ from .queue import QueueList
 # A keystroke selects at once (the worker is exclusive and narrows remembered answers);
 # only a burst of keys (a paste) is gathered into one query.
 FILTER_DEBOUNCE_S = 0.02
+# Up to this many active tickets the first screen selects its rows at once (a few ms), so
+# that the first frame shows them; bigger stores select in a worker.
+INLINE_FIRST_SELECT = 3000
 
 
 class FilterInput(Input):
@@ -95,10 +99,24 @@ class QueuePanel(Vertical):
         self.query_one(FilterInput).set_class(bool(self.filter_text), "-open")
         self.queue.hold_detail(False)
 
-    @work(thread=True, exclusive=True, group="queue")
     def reload(self) -> None:
-        """Select the rows of the current view and filter off the UI thread."""
+        """Select the rows of the current view and filter: off the UI thread, except the
+        first screen of a small store (a few ms), which is then drawn with its rows."""
+        if self.shown is None and len(self.app.store.ticket_docs()) <= INLINE_FIRST_SELECT:
+            selected = self._select(lambda: False)
+            if selected is not None:
+                self._show(selected)
+            return
+        self._select_in_worker()
+
+    @work(thread=True, exclusive=True, group="queue")
+    def _select_in_worker(self) -> None:
         worker = get_current_worker()
+        selected = self._select(lambda: worker.is_cancelled)
+        if selected is not None and not worker.is_cancelled:
+            self.post_message(selected)
+
+    def _select(self, cancelled: Callable[[], bool]) -> QueueSelected | None:
         view, filter_text = VIEWS_BY_KEY[self.view], self.filter_text
         store = self.app.store
         try:
@@ -108,12 +126,11 @@ class QueuePanel(Vertical):
             products = by_id(store.query("products", everything))
         except STORE_ERRORS as exc:
             self.app.say(f"Cannot list tickets: {exc}", "error")
-            return
+            return None
         rows = self._index.update(docs, customers, products)
         ctx = ViewContext.at(self.app.agent, datetime.now(timezone.utc))
-        selection = select(rows, view, parse(filter_text), ctx, lambda: worker.is_cancelled)
-        if selection is not None and not worker.is_cancelled:
-            self.post_message(QueueSelected(selection, view.key, filter_text))
+        selection = select(rows, view, parse(filter_text), ctx, cancelled)
+        return None if selection is None else QueueSelected(selection, view.key, filter_text)
 
     @on(QueueSelected)
     def _show(self, event: QueueSelected) -> None:
