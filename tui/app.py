@@ -20,12 +20,14 @@ from .core.drafts import Drafts
 from .core.macros import load_macros
 from .core.presence import PresenceBoard
 from .core.serialized import SerializedRepository
+from .core.slow import SlowCalls
 from .core.store.base import Repository
 from .paths import config_file
 from .presence_watch import PresenceWatch
 from .screens import ComposeScreen, HelpScreen, MainScreen
 from .session_app import WorkStreamApp
 from .text import one_line
+from .widgets.status_bar import SlowCallChanged, StatusBar
 
 if TYPE_CHECKING:
     from .core.metrics import MetricsConfig
@@ -44,7 +46,9 @@ class DeskApp(WorkStreamApp, App):
     def __init__(self, store: Repository, *, agent: str, config_path: Path | None = None,
                  recorder: "WorkRecorder | None" = None, metrics_config: "MetricsConfig | None" = None):
         super().__init__()
-        self.store = SerializedRepository(store)
+        self.slow_calls = SlowCalls(lambda call: self.post_message(SlowCallChanged(call, None)),
+                                    lambda call, seconds: self.post_message(SlowCallChanged(call, seconds)))
+        self.store = SerializedRepository(store, slow=self.slow_calls)
         self.agent = agent
         self.config_path = config_path or config_file()
         self.config, problems = load_config(self.config_path)
@@ -73,6 +77,11 @@ class DeskApp(WorkStreamApp, App):
             self.say(problem, "warning")
         self._catch_signals()
         self.start_work()
+
+    def on_slow_call_changed(self, event: SlowCallChanged) -> None:
+        for screen in self.screen_stack:
+            for bar in screen.query(StatusBar):
+                bar.show_slow(event)
 
     @work(thread=True, exclusive=True, group="config")
     def _save_theme(self, theme: str) -> None:
@@ -134,3 +143,4 @@ class DeskApp(WorkStreamApp, App):
 
     def on_unmount(self) -> None:
         self.leave()
+        self.slow_calls.stop()

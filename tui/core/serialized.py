@@ -3,26 +3,51 @@
 The UI reads the store from its own thread and from worker threads while a
 poller refreshes it; the TinyDB backend guards processes, not threads, so
 every call here runs under one lock.
+
+Given a `SlowCalls`, every call (its wait for the lock included) is watched, so that the UI
+can say what it waits for when one takes long: the first read of the archive, a reload after
+another desk compacted the store, a write that compacts it.
 """
 
 from __future__ import annotations
 
 import threading
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .models import Customer, Product, Ticket
+from .slow import SlowCalls
 from .store.base import CustomerHistory, Repository
 
 
+READING, SAVING, REFRESHING = "reading the store", "saving", "reading other desks' changes"
+
+
 class SerializedRepository(Repository):
-    def __init__(self, inner: Repository):
+    def __init__(self, inner: Repository, *, slow: SlowCalls | None = None):
         self.inner = inner
         self.data_dir = inner.data_dir
         self._lock = threading.RLock()
+        self._slow = slow
+
+    @contextmanager
+    def _serial(self, what: str = READING, archive: bool = False) -> Iterator[None]:
+        """One thread at a time; watched when slow. `archive`: the call may read the archive."""
+        watch = self._slow.watch(self._describer(what, archive)) if self._slow else nullcontext()
+        with watch, self._lock:
+            yield
+
+    def _describer(self, what: str, archive: bool) -> Callable[[], str]:
+        def describe() -> str:  # runs on the watchdog: plain attributes only, no lock
+            if archive and not getattr(self.inner, "archive_loaded", True):
+                size = getattr(self.inner, "archive_bytes", 0) / 1e6
+                return f"reading the archive of closed tickets ({size:,.0f} MB)"
+            return what
+        return describe
 
     def refresh(self) -> bool:
-        with self._lock:
+        with self._serial(REFRESHING):
             return self.inner.refresh()
 
     @property
@@ -31,64 +56,64 @@ class SerializedRepository(Repository):
             return self.inner.generation
 
     def get_ticket(self, ticket_id: str) -> Ticket:
-        with self._lock:
+        with self._serial(archive=True):
             return self.inner.get_ticket(ticket_id)
 
     def ticket_docs(self, *, include_archive: bool = False) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._serial(archive=include_archive):
             return self.inner.ticket_docs(include_archive=include_archive)
 
     def query(self, table: str, cond: Any) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._serial():
             return self.inner.query(table, cond)
 
     def search(self, text: str, *, include_archive: bool = False) -> list[str]:
-        with self._lock:
+        with self._serial(archive=include_archive):
             return self.inner.search(text, include_archive=include_archive)
 
     def get_customer(self, customer_id: str) -> Customer:
-        with self._lock:
+        with self._serial():
             return self.inner.get_customer(customer_id)
 
     def customers(self) -> list[Customer]:
-        with self._lock:
+        with self._serial():
             return self.inner.customers()
 
     def products(self) -> list[Product]:
-        with self._lock:
+        with self._serial():
             return self.inner.products()
 
     def customer_history(self, customer_id: str) -> CustomerHistory:
-        with self._lock:
+        with self._serial(archive=True):
             return self.inner.customer_history(customer_id)
 
     def agents(self) -> list[str]:
-        with self._lock:
+        with self._serial():
             return self.inner.agents()
 
     def insert_ticket(self, **kwargs: Any) -> Ticket:
-        with self._lock:
+        with self._serial(SAVING):
             return self.inner.insert_ticket(**kwargs)
 
     def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
-        with self._lock:
+        with self._serial(SAVING):
             return self.inner.update_ticket(ticket_id, changes, expected_rev)
 
     def change_tags(self, ticket_id: str, add: Iterable[str] = (),
                     remove: Iterable[str] = ()) -> Ticket:
-        with self._lock:
+        with self._serial(SAVING):
             return self.inner.change_tags(ticket_id, add, remove)
 
     def append_message(self, ticket_id: str, *, kind: str, body: str, author: str | None = None,
                        author_kind: str = "agent", call_start: datetime | None = None,
                        call_end: datetime | None = None) -> Ticket:
-        with self._lock:
+        with self._serial(SAVING):
             return self.inner.append_message(ticket_id, kind=kind, body=body, author=author,
                                              author_kind=author_kind, call_start=call_start,
                                              call_end=call_end)
 
     def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket:
-        with self._lock:
+        with self._serial(SAVING):
             return self.inner.rate(ticket_id, score, comment)
 
     def close(self) -> None:

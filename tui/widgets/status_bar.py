@@ -7,14 +7,25 @@ from __future__ import annotations
 import time
 
 from textual.content import Content
+from textual.message import Message
 from textual.widget import Widget
 
 from ..core import humanize
 from ..core.handling import HandlingClock
+from ..core.slow import SlowCall
 from ..session import fcr_words, hms
 from ..text import line
 
 SEPARATOR = Content(" · ")
+
+
+class SlowCallChanged(Message):
+    """A store call has run for a while (`seconds` None), or has ended after `seconds`."""
+
+    def __init__(self, call: SlowCall, seconds: float | None) -> None:
+        super().__init__()
+        self.call = call
+        self.seconds = seconds
 
 
 class StatusBar(Widget):
@@ -30,6 +41,7 @@ class StatusBar(Widget):
         self.clock = clock
         self.started = time.monotonic()
         self.text = Content("")
+        self.slow: dict[int, SlowCall] = {}  # store calls still running after a while
 
     def on_mount(self) -> None:
         self.tick()
@@ -51,6 +63,14 @@ class StatusBar(Widget):
 
     def render(self) -> Content:
         return self.text
+
+    def show_slow(self, event: SlowCallChanged) -> None:
+        """"⏳ reading the archive … 3 s" while a slow store call runs (no visible freeze)."""
+        if event.seconds is None:
+            self.slow[event.call.key] = event.call
+        else:
+            self.slow.pop(event.call.key, None)
+        self.tick()
 
     def render_parts(self, width: int) -> Content:
         """Long labels if they fit, without the agent and session clock if need be; else short
@@ -92,6 +112,11 @@ class StatusBar(Widget):
             state = self._state(work, current)
             if state:
                 parts.append((9, state))
+        if self.slow:
+            oldest = min(self.slow.values(), key=lambda call: call.started)
+            waited = humanize.clock(time.monotonic() - oldest.started)
+            parts.insert(0, (10, Content.assemble(("⏳ ", "bold $text-warning"), line(oldest.what),
+                                                  (f" {waited}", "$text-muted"))))
         return parts
 
     @staticmethod

@@ -1,0 +1,62 @@
+"""Slow calls are reported while they run and when they end; fast ones never."""
+
+import threading
+import time
+
+from tui.core.slow import SlowCalls
+
+
+def recorder():
+    events = []
+    slow = SlowCalls(lambda call: events.append(("slow", call.what)),
+                     lambda call, seconds: events.append(("done", call.what, seconds)),
+                     after=0.05)
+    return slow, events
+
+
+def test_a_fast_call_is_never_reported():
+    slow, events = recorder()
+    described = []
+    with slow.watch(lambda: described.append(1) or "fast"):
+        pass
+    time.sleep(0.15)
+    assert events == [] and described == []
+    slow.stop()
+
+
+def test_a_slow_call_is_reported_while_running_then_when_done():
+    slow, events = recorder()
+    with slow.watch(lambda: "reading the archive"):
+        time.sleep(0.3)
+        assert events == [("slow", "reading the archive")]
+    assert events[1][:2] == ("done", "reading the archive") and events[1][2] >= 0.3
+    slow.stop()
+
+
+def test_calls_from_several_threads_are_reported_each_once():
+    slow, events = recorder()
+
+    def call(name, seconds):
+        with slow.watch(lambda: name):
+            time.sleep(seconds)
+
+    threads = [threading.Thread(target=call, args=(f"call {n}", 0.1 + n * 0.1)) for n in range(3)]
+    threads.append(threading.Thread(target=call, args=("quick", 0.0)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    names = [e[1] for e in events]
+    assert sorted(n for k, n, *_ in events if k == "slow") == ["call 0", "call 1", "call 2"]
+    for name in ("call 0", "call 1", "call 2"):
+        assert names.index(name) < len(names) - 1 - names[::-1].index(name)  # slow before done
+    assert "quick" not in names
+    slow.stop()
+
+
+def test_a_failing_description_does_not_break_the_call():
+    slow, events = recorder()
+    with slow.watch(lambda: 1 / 0):
+        time.sleep(0.15)
+    assert [e[:2] for e in events] == [("slow", "working"), ("done", "working")]
+    slow.stop()
