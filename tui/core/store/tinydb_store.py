@@ -93,13 +93,17 @@ class TinyDBStore(Repository):
         self._by_customer: tuple[int, dict[str, list], dict[str, list]] | None = None
         self.events = events or EventWriter(
             self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
-        with self._lock.exclusive():
-            remove_stray_temps(self.data_dir)
-        # Not under the exclusive lock: parsing a big snapshot would stop every writer.
-        self._active.load()
-        self._refuse_if_broken(self._active)
-        if self._active.tables.get(OUTBOX):
-            self._load_archive()
+        try:
+            with self._lock.exclusive():
+                remove_stray_temps(self.data_dir)
+            # Not under the exclusive lock: parsing a big snapshot would stop every writer.
+            self._active.load()
+            self._refuse_if_broken(self._active)
+            if self._active.tables.get(OUTBOX):
+                self._load_archive()
+        except BaseException:
+            self.close()  # a refused open keeps no file open (the lock's among them)
+            raise
         self._db = TinyDB(self._active, storage=_TablesStorage)
 
     def _archive_journal(self) -> Path:
@@ -415,6 +419,9 @@ class TinyDBStore(Repository):
         now = now_utc()
         author = self.agent if source == "agent" else customer
         self._active.refresh()  # a full reload, if one is due, before taking the lock
+        closed = fields.get("status") == "closed"
+        if closed:
+            self._load_archive()  # before the lock: the move needs the archive
         with self._mutex, self._lock.exclusive():
             self._active.refresh()
             number, meta = self._next_id("tickets")
@@ -428,11 +435,17 @@ class TinyDBStore(Repository):
                 "messages": [first] if body else [], "_rev": 1, **fields},
                 file=str(self._active.snapshot), record=f"T-{number}")
             doc = ticket.to_doc()  # type: ignore[attr-defined]
-            ticket = self._ticket(doc, False)  # the stored form (ms timestamps)
-            self._active.commit([("tickets", str(number), doc), (META, "1", meta)])
+            ticket = self._ticket(doc, closed)  # the stored form (ms timestamps)
+            # Closed from the start (e.g. logged after a call): straight to the archive,
+            # through the outbox like any close.
+            self._active.commit([(OUTBOX if closed else "tickets", str(number), doc),
+                                 (META, "1", meta)])
             region = self._customer_field(customer, "region")
             self._emit(ticket.id, events_for_new_ticket(doc, source, CONTACT_KIND, region))
-            self._maybe_compact()
+            if closed:
+                self._load_archive()  # copies it; a failure there is retried, the move stands
+            else:
+                self._maybe_compact()
         return ticket
 
     def _emit(self, ticket_id: str, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
@@ -464,6 +477,9 @@ class TinyDBStore(Repository):
             new["_rev"] = old.get("_rev", 0) + 1
             new["updated"] = now_utc()
             doc = self._ticket(new, archived).to_doc()
+            # Compared in the same stored form: a field the document lacks (written before
+            # it had a default, or by a bulk import) is not a change.
+            before = self._ticket(old, archived).to_doc()
             doc_id = _doc_id(ticket_id)
             if archived:
                 self._archive.commit([("tickets", doc_id, doc)])
@@ -471,7 +487,7 @@ class TinyDBStore(Repository):
                 self._move_to_archive(doc_id, doc)
             else:
                 self._active.commit([("tickets", doc_id, doc)])
-            self._emit(ticket_id, events(old, doc))
+            self._emit(ticket_id, events(before, doc))
             if not archived and doc["status"] != "closed":
                 self._maybe_compact()
             return old, doc
