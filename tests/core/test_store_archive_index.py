@@ -277,7 +277,18 @@ def test_check_reports_an_intact_index_that_disagrees_with_the_archive(data: Pat
     wrong = {"1": archived_doc(1, subject="Something else"), "3": archived_doc(3, customer="C-2")}
     (data / INDEX_FILE).write_bytes(build_index(wrong, snapshot_stamp(data / "archive.json")))
     problems = [p for p in check_store(data) if INDEX_FILE in p.file]
-    assert len(problems) == 1 and not problems[0].fatal and problems[0].record == "C-1"
+    assert len(problems) == 1 and not problems[0].fatal and problems[0].record.startswith("C-1,")
+
+
+def test_check_reports_an_index_that_does_not_list_an_archived_ticket(data: Path):
+    history_of(data, "C-1")
+    raw = (data / INDEX_FILE).read_bytes()
+    header, body = raw.split(b"\n", 1)
+    fields = orjson.loads(header.split(b" ", 1)[1])
+    fields["ids"] = [3]
+    (data / INDEX_FILE).write_bytes(crc_line(fields) + body)
+    problems = [p for p in check_store(data) if INDEX_FILE in p.file]
+    assert len(problems) == 1 and not problems[0].fatal and "ticket ids" in problems[0].record
 
 
 def test_check_still_validates_every_archived_ticket_in_full(data: Path):
@@ -301,3 +312,71 @@ def test_index_that_cannot_be_written_is_used_from_memory(data: Path, monkeypatc
         assert not (data / INDEX_FILE).exists() and not s.archive_loaded
     finally:
         s.close()
+
+
+# -- closing without reading the archive ----------------------------------------
+def test_close_appends_to_the_archive_without_reading_it(data: Path):
+    history_of(data, "C-1")  # the index exists
+    s = TinyDBStore(data, agent="alice")
+    try:
+        t = s.insert_ticket(customer="C-1", subject="Fan noise", body="Loud.")
+        s.update_ticket(t.id, {"status": "closed", "resolution_code": "replaced"}, t.rev)
+        u = s.insert_ticket(customer="C-2", subject="Logged call", body="Done.", status="closed")
+        assert not s.archive_loaded and s.ticket_docs() == []
+        assert {x.id for x in s.customer_history("C-1").tickets} == {"T-1", "T-2", t.id}
+    finally:
+        s.close()
+    assert history_of(data, "C-2") == full_history(data, "C-2")
+    assert u.id in {x[0] for x in history_of(data, "C-2")}
+    assert [p for p in check_store(data) if p.fatal or INDEX_FILE in p.file] == []
+
+
+@pytest.mark.parametrize("compacted", [False, True])
+def test_a_move_copied_before_a_crash_is_not_copied_again_over_newer_changes(data: Path,
+                                                                            compacted: bool):
+    """The outbox line of a finished move survived a crash; the archived ticket was rated
+    since. The next close must not copy the stale outbox document over it (a lost update),
+    whether the archived copy is in the archive journal or (compacted) only in archive.json,
+    where the index cannot tell its revision: the store then reads the archive."""
+    w = TinyDBStore(data, agent="alice")
+    t = w.insert_ticket(customer="C-1", subject="Router", body="Drops.")
+    closed = w.update_ticket(t.id, {"status": "closed"}, t.rev)
+    w.rate(t.id, 4, "good")
+    if compacted:
+        w.compact()
+    other = w.insert_ticket(customer="C-1", subject="Kettle", body="Whistles.")
+    w.close()
+    r = TinyDBStore(data, agent="bob")
+    r.customer_history("C-1")  # the index is read (and written, if missing)
+    with open(data / "store.journal", "ab") as fh:  # the surviving outbox line
+        fh.write(crc_line({"ops": [["_archive_outbox", str(t.number), closed.to_doc()]]}))
+    try:
+        r.update_ticket(other.id, {"status": "closed"}, other.rev)
+        assert r.archive_loaded == compacted
+        assert r.get_ticket(t.id).satisfaction.score == 4
+    finally:
+        r.close()
+    fresh = TinyDBStore(data)
+    try:
+        assert fresh.get_ticket(t.id).satisfaction.score == 4
+        assert fresh.get_ticket(other.id).status == "closed"
+        assert not fresh._active.tables.get("_archive_outbox")
+    finally:
+        fresh.close()
+
+
+def test_a_torn_archive_journal_line_is_cut_before_the_next_move(data: Path):
+    history_of(data, "C-1")
+    with open(data / "archive.journal", "ab") as fh:
+        fh.write(b'0badc0de {"ops": [["tickets", "9", {"id"')  # a writer died mid-line
+    s = TinyDBStore(data, agent="alice")
+    try:
+        t = s.insert_ticket(customer="C-1", subject="Fan noise", body="Loud.")
+        s.update_ticket(t.id, {"status": "closed"}, t.rev)
+        assert not s.archive_loaded
+    finally:
+        s.close()
+    raw = (data / "archive.journal").read_bytes()
+    assert raw.count(b"\n") == 1 and raw.endswith(b"\n") and b"0badc0de" not in raw
+    assert t.id in {x[0] for x in history_of(data, "C-1")}
+    assert [p for p in check_store(data) if p.fatal] == []

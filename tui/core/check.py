@@ -105,6 +105,11 @@ def _check_index(path: Path, archive: JournaledCollection) -> list[Problem]:
                 wrong.append(customer)
         except IndexUnusable:
             wrong.append(customer)
+    since_snapshot = heads.tables.get("tickets", {})
+    unlisted = [doc_id for doc_id in archive.tables.get("tickets", {})
+                if doc_id not in since_snapshot and heads.index.holds(doc_id) is False]
+    if unlisted:
+        wrong.append(f"ticket ids ({len(unlisted)} archived tickets not listed)")
     if not wrong:
         return []
     return [Problem(str(path), ", ".join(wrong[:5]) + (" …" if len(wrong) > 5 else ""), "-",

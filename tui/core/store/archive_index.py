@@ -9,7 +9,8 @@ its checksums hold.
 
 Layout: one header line, then one line per customer.
 - header: `<crc32> {"format": 1, "archive": [ino, mtime_ns, size], "body": [bytes, crc32],
-  "customers": {customer id: [offset, length]}}` (offsets into the body);
+  "customers": {customer id: [offset, length]}, "ids": [doc id, ...]}` (offsets into the
+  body; "ids", sorted, tell a move to the archive whether a ticket is archived already);
 - body: per customer, a JSON object `{doc id: head}` and a newline.
 A reader checks the header's and the body's CRC, then parses only the lines it is asked for.
 
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import os
 import zlib
+from array import array
+from bisect import bisect_left
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable
@@ -60,7 +63,13 @@ def snapshot_stamp(path: Path) -> Stamp | None:
 def build_index(tickets: dict[str, Any], stamp: Stamp) -> bytes:
     """The index file's bytes for these archived ticket documents (doc id -> document)."""
     by_customer: dict[str, list[bytes]] = {}
+    ids: list[int] | None = []
     for doc_id, doc in tickets.items():
+        if ids is not None:
+            try:
+                ids.append(int(doc_id))
+            except ValueError:
+                ids = None  # a damaged store (check reports it): moves then read the archive
         if isinstance(doc, dict) and isinstance(doc.get("customer"), str):
             by_customer.setdefault(doc["customer"], []).append(
                 orjson.dumps(str(doc_id)) + b":" + orjson.dumps(head_of(doc)))
@@ -74,16 +83,18 @@ def build_index(tickets: dict[str, Any], stamp: Stamp) -> bytes:
         offset += len(line)
     body = b"".join(lines)
     header = crc_line({"format": FORMAT, "archive": stamp, "body": [len(body), zlib.crc32(body)],
-                       "customers": directory})
+                       "customers": directory, "ids": sorted(ids) if ids is not None else None})
     return header + body
 
 
 class ArchiveIndex:
     """A verified index in memory: the body's bytes, parsed one customer at a time."""
 
-    def __init__(self, body: bytes = b"", directory: dict[str, list[int]] | None = None):
+    def __init__(self, body: bytes = b"", directory: dict[str, list[int]] | None = None,
+                 ids: Iterable[int] | None = ()):
         self._body = body
         self._directory = directory or {}
+        self._ids = array("q", ids) if ids is not None else None
 
     @classmethod
     def parse(cls, raw: bytes, stamp: Stamp) -> "ArchiveIndex":
@@ -102,10 +113,24 @@ class ArchiveIndex:
         body = raw[end + 1:]
         if header.get("body") != [len(body), zlib.crc32(body)]:
             raise IndexUnusable("damaged (the body's length or CRC does not match)")
-        directory = header.get("customers")
-        if not isinstance(directory, dict):
-            raise IndexUnusable("damaged header (no customer directory)")
-        return cls(body, directory)
+        directory, ids = header.get("customers"), header.get("ids")
+        if not isinstance(directory, dict) or not (ids is None or isinstance(ids, list)):
+            raise IndexUnusable("damaged header")
+        try:
+            return cls(body, directory, ids)
+        except (TypeError, OverflowError):
+            raise IndexUnusable("damaged header (ticket ids)") from None
+
+    def holds(self, doc_id: str) -> bool | None:
+        """Whether the snapshot holds this doc id; None if the index cannot tell."""
+        if self._ids is None:
+            return None
+        try:
+            number = int(doc_id)
+        except ValueError:
+            return None
+        at = bisect_left(self._ids, number)
+        return at < len(self._ids) and self._ids[at] == number
 
     def heads(self, customer: str) -> dict[str, dict[str, Any]]:
         """The customer's archived heads by doc id; raises IndexUnusable if they do not parse."""
