@@ -8,7 +8,7 @@ damaged: it is never trusted unless it names the very snapshot file it was deriv
 its checksums hold.
 
 Layout: one header line, then one line per customer.
-- header: `<crc32> {"format": 1, "archive": [ino, mtime_ns, size], "body": [bytes, crc32],
+- header: `<crc32> {"format": 2, "archive": [ino, mtime_ns, size], "body": [bytes, crc32],
   "customers": {customer id: [offset, length]}, "ids": [doc id, ...]}` (offsets into the
   body; "ids", sorted, tell a move to the archive whether a ticket is archived already);
 - body: per customer, a JSON object `{doc id: head}` and a newline.
@@ -35,7 +35,7 @@ from .journal import JournaledCollection, JournalStats, Op
 from .lock import StoreLock
 
 INDEX_FILE = "archive-index.json"
-FORMAT = 1
+FORMAT = 2
 Stamp = list[int]  # [st_ino, st_mtime_ns, st_size] of the archive snapshot
 
 
