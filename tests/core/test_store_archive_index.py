@@ -380,3 +380,18 @@ def test_a_torn_archive_journal_line_is_cut_before_the_next_move(data: Path):
     assert raw.count(b"\n") == 1 and raw.endswith(b"\n") and b"0badc0de" not in raw
     assert t.id in {x[0] for x in history_of(data, "C-1")}
     assert [p for p in check_store(data) if p.fatal] == []
+
+
+def test_the_app_s_repository_passes_the_archive_state_through(data: Path):
+    from tui.core.serialized import SerializedRepository
+
+    repo = SerializedRepository(TinyDBStore(data))
+    try:
+        assert not repo.archive_index_ready and not repo.archive_loaded
+        assert repo.archive_bytes == (data / "archive.json").stat().st_size
+        assert [t.id for t in repo.customer_history("C-1").tickets] == ["T-2", "T-1"]
+        assert repo.archive_index_ready and not repo.archive_loaded
+        repo.get_ticket("T-1")
+        assert repo.archive_loaded
+    finally:
+        repo.close()
