@@ -395,3 +395,22 @@ def test_the_app_s_repository_passes_the_archive_state_through(data: Path):
         assert repo.archive_loaded
     finally:
         repo.close()
+
+
+def test_a_move_interrupted_by_a_crash_is_finished_at_open_without_reading_the_archive(data):
+    history_of(data, "C-1")
+    s = TinyDBStore(data, agent="alice")
+    t = s.insert_ticket(customer="C-2", subject="Fan noise", body="Loud.")
+    s.close()
+    moved = {**t.to_doc(), "status": "closed", "_rev": t.rev + 1}
+    with open(data / "store.journal", "ab") as fh:  # the close's outbox line, then the kill
+        fh.write(crc_line({"ops": [["tickets", str(t.number), None],
+                                   ["_archive_outbox", str(t.number), moved]]}))
+    s = TinyDBStore(data)
+    try:
+        assert not s.archive_loaded and not s._active.tables.get("_archive_outbox")
+        assert [x.id for x in s.customer_history("C-2").tickets] == [t.id, "T-3"]
+    finally:
+        s.close()
+    assert b'"T-%d"' % t.number in (data / "archive.journal").read_bytes()
+    assert history_of(data, "C-2") == full_history(data, "C-2")

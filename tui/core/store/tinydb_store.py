@@ -99,8 +99,9 @@ class TinyDBStore(Repository):
             # Not under the exclusive lock: parsing a big snapshot would stop every writer.
             self._active.load()
             self._refuse_if_broken(self._active)
-            if self._active.tables.get(OUTBOX):
-                self._load_archive()
+            if self._active.tables.get(OUTBOX):  # a move a crash interrupted: finish it
+                self._prepare_move()
+                self._flush_moves()
         except BaseException:
             self.close()  # a refused open keeps no file open (the lock's among them)
             raise
