@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from .eventlog import EVENTS_FILE, ReadStats, iter_lines
 from .models import MODELS_BY_TABLE, SCHEMA_VERSION, record_errors
 from .quickcheck import Problem, check_schema
+from .store.archive_index import INDEX_FILE, ArchiveHeads, IndexUnusable, head_of
 from .store.errors import StoreCorrupt
 from .store.journal import JournaledCollection
 
@@ -77,8 +78,43 @@ def check_store(data_dir: Path | str) -> list[Problem]:
         for doc_id in sorted(both, key=int):
             problems.append(Problem(str(archive.snapshot), f"T-{doc_id}", "id",
                                     "duplicate id: also in the active store"))
+    if archive is not None:
+        problems += _check_index(data_dir / INDEX_FILE, archive)
     problems += _check_events(data_dir / EVENTS_FILE)
     return problems
+
+
+def _check_index(path: Path, archive: JournaledCollection) -> list[Problem]:
+    """The archive index is derived from the archive: a bad one is a warning, as desk
+    rebuilds it, unless it looks intact but says something else than the archive."""
+    if not path.exists():
+        return []
+    heads = ArchiveHeads(archive.snapshot, archive.journal, path)
+    heads.load()
+    if heads.index is None:
+        return [Problem(str(path), "-", "-", f"{heads.problem}; desk rebuilds it from the "
+                        "archive when it next needs it", fatal=False)]
+    expected: dict[str, dict[str, Any]] = {}
+    for doc_id, doc in archive.tables.get("tickets", {}).items():
+        if isinstance(doc, dict) and isinstance(doc.get("customer"), str):
+            expected.setdefault(doc["customer"], {})[doc_id] = head_of(doc)
+    wrong = []
+    for customer in sorted(set(heads.index.customers()) | set(expected)):
+        try:
+            if heads.for_customer(customer) != expected.get(customer, {}):
+                wrong.append(customer)
+        except IndexUnusable:
+            wrong.append(customer)
+    since_snapshot = heads.tables.get("tickets", {})
+    unlisted = [doc_id for doc_id in archive.tables.get("tickets", {})
+                if doc_id not in since_snapshot and heads.index.holds(doc_id) is False]
+    if unlisted:
+        wrong.append(f"ticket ids ({len(unlisted)} archived tickets not listed)")
+    if not wrong:
+        return []
+    return [Problem(str(path), ", ".join(wrong[:5]) + (" …" if len(wrong) > 5 else ""), "-",
+                    f"{len(wrong)} customer(s)' tickets differ from the archive; delete the "
+                    "file and desk rebuilds it", fatal=False)]
 
 
 def _check_events(path: Path) -> list[Problem]:

@@ -87,6 +87,21 @@ class SerializedRepository(Repository):
         with self._serial(archive=True):
             return self.inner.customer_history(customer_id)
 
+    # Without the lock: the UI asks these before a call that may read the archive for
+    # seconds, perhaps while a worker is already reading it.
+    @property
+    def archive_loaded(self) -> bool:
+        return self.inner.archive_loaded
+
+    @property
+    def archive_bytes(self) -> int:
+        return self.inner.archive_bytes
+
+    @property
+    def archive_index_ready(self) -> bool:
+        with self._lock:
+            return self.inner.archive_index_ready
+
     def agents(self) -> list[str]:
         with self._serial():
             return self.inner.agents()

@@ -1,6 +1,6 @@
 """The store: a repository interface and its TinyDB backend."""
 
-from .base import CustomerHistory, Repository
+from .base import CustomerHistory, Repository, TicketHead
 from .errors import ConflictError, NotFound, StoreCorrupt, StoreError, StoreWriteError
 from .tinydb_store import TinyDBStore
 
@@ -10,4 +10,4 @@ def open_store(data_dir, **kwargs) -> Repository:
 
 
 __all__ = ["ConflictError", "CustomerHistory", "NotFound", "Repository", "StoreCorrupt",
-           "StoreError", "StoreWriteError", "TinyDBStore", "open_store"]
+           "StoreError", "StoreWriteError", "TicketHead", "TinyDBStore", "open_store"]

@@ -8,14 +8,66 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..models import Customer, Product, Purchase, Ticket
+from pydantic import ConfigDict, Field
+
+from ..models import (
+    TICKET_ID,
+    Customer,
+    Priority,
+    Product,
+    Purchase,
+    Record,
+    Satisfaction,
+    Ticket,
+    TicketChannel,
+    TicketStatus,
+    UtcDatetime,
+)
+
+
+class TicketHead(Record):
+    """A past ticket as the customer pane lists it: every field of `Ticket` but its thread.
+
+    The store reads a customer's archived tickets from the archive index, which holds no
+    messages; `get_ticket(id)` returns the whole ticket (for an archived one, `archived`,
+    that first reads the archive: see `Repository.archive_loaded`).
+    """
+
+    model_config = ConfigDict(extra="ignore")  # validated from the stored document, thread and all
+
+    id: str = Field(pattern=TICKET_ID.pattern)
+    customer: str
+    product: str | None = None
+    subject: str
+    status: TicketStatus = TicketStatus.NEW
+    priority: Priority = Priority.NORMAL
+    channel: TicketChannel = TicketChannel.EMAIL
+    tags: list[str] = Field(default_factory=list)
+    assignee: str | None = None
+    group: str | None = None
+    created: UtcDatetime
+    updated: UtcDatetime
+    first_reply_due: UtcDatetime | None = None
+    resolution_due: UtcDatetime | None = None
+    first_replied: UtcDatetime | None = None
+    solved: UtcDatetime | None = None
+    issue_key: str | None = None
+    resolution_code: str | None = None
+    satisfaction: Satisfaction | None = None
+    rev: int = Field(default=0, ge=0, alias="_rev")
+    archived: bool = False  # set by the store: the ticket is closed and lives in the archive
+
+    @property
+    def number(self) -> int:
+        return int(self.id[2:])
 
 
 @dataclass
 class CustomerHistory:
     customer: Customer
     purchases: list[Purchase] = field(default_factory=list)
-    tickets: list[Ticket] = field(default_factory=list)  # newest first, archive included
+    # Newest first, archive included; heads only: `get_ticket` has a ticket's thread.
+    tickets: list[TicketHead] = field(default_factory=list)
 
 
 class Repository(ABC):
@@ -58,7 +110,27 @@ class Repository(ABC):
     def products(self) -> list[Product]: ...
 
     @abstractmethod
-    def customer_history(self, customer_id: str) -> CustomerHistory: ...
+    def customer_history(self, customer_id: str) -> CustomerHistory:
+        """The customer, their purchases and their tickets' heads; never reads the whole
+        archive (but rebuilds the archive index once if it is missing or out of date)."""
+
+    # -- the archive: closed tickets, read from disk only when needed ---------------
+    @property
+    @abstractmethod
+    def archive_loaded(self) -> bool:
+        """True once the archive is in memory: `get_ticket` of an archived ticket and
+        `search(include_archive=True)` are then quick. Before, they read `archive_bytes`."""
+
+    @property
+    @abstractmethod
+    def archive_bytes(self) -> int:
+        """About how much a first archive read parses (its files' size on disk)."""
+
+    @property
+    @abstractmethod
+    def archive_index_ready(self) -> bool:
+        """False if the next `customer_history` must rebuild the archive index, which reads
+        the whole archive once."""
 
     @abstractmethod
     def agents(self) -> list[str]:

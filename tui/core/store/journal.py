@@ -56,6 +56,18 @@ class JournalStats:
     torn_tail: bool = False
 
 
+def _last_line_end(fd: int, chunk: int = 1 << 16) -> int:
+    """The offset just past the file's last newline (0 if it has none)."""
+    end = os.fstat(fd).st_size
+    while end > 0:
+        start = max(0, end - chunk)
+        at = os.pread(fd, end - start, start).rfind(b"\n")
+        if at >= 0:
+            return start + at + 1
+        end = start
+    return 0
+
+
 class JournaledCollection:
     def __init__(self, snapshot: Path, journal: Path, lock: "StoreLock | None" = None):
         self.snapshot = snapshot
@@ -223,6 +235,33 @@ class JournaledCollection:
             self._pos += len(line)
             self.stats.lines += 1
             self.generation += 1
+
+    def append_unloaded(self, ops: list[Op]) -> None:
+        """Append `ops` as one journal line without the tables in memory (the caller holds
+        the exclusive lock and knows the line is right, e.g. from the archive index): no
+        reload of a big snapshot just to add to it. A torn tail left by a writer that died
+        mid-line is cut off first, as `commit` does."""
+        with self._mutex:
+            fd = open_append(self.journal, readable=True)
+            try:
+                end = _last_line_end(fd)
+                if end != os.fstat(fd).st_size:
+                    os.ftruncate(fd, end)
+                    os.fsync(fd)
+                line = crc_line({"ops": ops})
+                try:
+                    if os.write(fd, line) != len(line):
+                        raise OSError(28, "short write")
+                    os.fdatasync(fd)
+                except OSError as exc:
+                    try:
+                        os.ftruncate(fd, end)
+                    except OSError:
+                        pass
+                    raise StoreWriteError(f"{self.journal}: could not save "
+                                          f"({exc.strerror or exc}). Nothing was changed.") from None
+            finally:
+                os.close(fd)
 
     def _fd(self) -> int:
         ino = self._journal_ino
