@@ -60,3 +60,36 @@ def test_a_failing_description_does_not_break_the_call():
         time.sleep(0.15)
     assert [e[:2] for e in events] == [("slow", "working"), ("done", "working")]
     slow.stop()
+
+
+class _SlowArchiveStore:
+    data_dir = "."
+    archive_bytes = 210_000_000
+
+    def __init__(self):
+        self.archive_loaded = False
+
+    def get_ticket(self, ticket_id):
+        time.sleep(0.2)
+        self.archive_loaded = True
+        return ticket_id
+
+    def update_ticket(self, ticket_id, changes, expected_rev):
+        time.sleep(0.2)
+        return ticket_id
+
+
+def test_the_store_names_the_archive_when_a_read_waits_for_it():
+    from tui.core.serialized import SerializedRepository
+
+    slow, events = recorder()
+    store = SerializedRepository(_SlowArchiveStore(), slow=slow)
+    store.get_ticket("T-1")  # the first read of an archived ticket loads the archive
+    store.update_ticket("T-1", {}, 1)
+    store.get_ticket("T-1")  # loaded now: just a slow read
+    assert [e[:2] for e in events] == [
+        ("slow", "reading the archive of closed tickets (210 MB)"),
+        ("done", "reading the archive of closed tickets (210 MB)"),
+        ("slow", "saving"), ("done", "saving"),
+        ("slow", "reading the store"), ("done", "reading the store")]
+    slow.stop()

@@ -40,8 +40,8 @@ class SerializedRepository(Repository):
 
     def _describer(self, what: str, archive: bool) -> Callable[[], str]:
         def describe() -> str:  # runs on the watchdog: plain attributes only, no lock
-            if archive and not getattr(self.inner, "archive_loaded", True):
-                size = getattr(self.inner, "archive_bytes", 0) / 1e6
+            if archive and not self.inner.archive_loaded:
+                size = self.inner.archive_bytes / 1e6
                 return f"reading the archive of closed tickets ({size:,.0f} MB)"
             return what
         return describe
@@ -84,7 +84,7 @@ class SerializedRepository(Repository):
             return self.inner.products()
 
     def customer_history(self, customer_id: str) -> CustomerHistory:
-        with self._serial(archive=True):
+        with self._serial():  # from the archive's index, not the archive
             return self.inner.customer_history(customer_id)
 
     # Without the lock: the UI asks these before a call that may read the archive for
