@@ -158,6 +158,31 @@ def test_history_of_an_old_store_builds_the_index_once(data: Path):
         again.close()
 
 
+@pytest.mark.parametrize("copy", ["copy2", "edited"])
+def test_a_copied_store_keeps_its_index_but_an_edited_archive_does_not(data: Path, tmp_path: Path,
+                                                                       copy: str):
+    """A backup restored or a store copied with its times (`cp -p`) is a new inode with the
+    same content: the index still holds. A changed archive of the same size does not."""
+    import shutil
+
+    TinyDBStore(data).close()
+    history_of(data, "C-1")  # builds the index
+    copied = tmp_path / "copied"
+    shutil.copytree(data, copied)  # copy2: contents and modification times
+    if copy == "edited":
+        archive = copied / "archive.json"
+        raw = archive.read_bytes()
+        stat = archive.stat()
+        archive.write_bytes(raw.replace(b"Ticket 1", b"Ticket 9"))
+        import os
+        os.utime(archive, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    s = TinyDBStore(copied)
+    try:
+        assert s.archive_index_ready is (copy == "copy2")
+    finally:
+        s.close()
+
+
 def test_history_replays_the_archive_journal_and_the_outbox_without_loading(data: Path):
     history_of(data, "C-1")  # the index of archive.json
     reader = TinyDBStore(data)

@@ -8,7 +8,8 @@ damaged: it is never trusted unless it names the very snapshot file it was deriv
 its checksums hold.
 
 Layout: one header line, then one line per customer.
-- header: `<crc32> {"format": 2, "archive": [ino, mtime_ns, size], "body": [bytes, crc32],
+- header: `<crc32> {"format": 3, "archive": [mtime_ns, size, crc32 of its first and last
+  64 KiB], "body": [bytes, crc32],
   "customers": {customer id: [offset, length]}, "ids": [doc id, ...]}` (offsets into the
   body; "ids", sorted, tell a move to the archive whether a ticket is archived already);
 - body: per customer, a JSON object `{doc id: head}` and a newline.
@@ -35,8 +36,9 @@ from .journal import JournaledCollection, JournalStats, Op
 from .lock import StoreLock
 
 INDEX_FILE = "archive-index.json"
-FORMAT = 2
-Stamp = list[int]  # [st_ino, st_mtime_ns, st_size] of the archive snapshot
+FORMAT = 3
+Stamp = list[int]  # [st_mtime_ns, st_size, crc32 of the ends] of the archive snapshot
+EDGE = 64 * 1024
 
 
 class IndexUnusable(Exception):
@@ -51,13 +53,19 @@ def head_of(doc: Any) -> Any:
 
 
 def snapshot_stamp(path: Path) -> Stamp | None:
-    """The identity of a snapshot file: a new file (every compaction replaces it) or an edit
-    changes it."""
+    """The identity of a snapshot file by its content: a compaction or an edit changes it, a
+    copy that keeps the modification time (`cp -p`, a backup restored) does not, so a copied
+    store keeps its index."""
     try:
-        st = os.stat(path)
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            edges = f.read(EDGE)
+            if st.st_size > EDGE:
+                f.seek(max(EDGE, st.st_size - EDGE))
+                edges += f.read(EDGE)
     except FileNotFoundError:
         return None
-    return [st.st_ino, st.st_mtime_ns, st.st_size]
+    return [st.st_mtime_ns, st.st_size, zlib.crc32(edges)]
 
 
 def build_index(tickets: dict[str, Any], stamp: Stamp) -> bytes:
@@ -192,6 +200,7 @@ class ArchiveHeads(JournaledCollection):
         with self._mutex:
             with self._lock.shared() if self._lock is not None else nullcontext():
                 stamp = snapshot_stamp(self.snapshot)
+                snapshot_id = self._stat_id(self.snapshot)
                 try:
                     index, problem = read_index(self.index_path, stamp), None
                 except IndexUnusable as exc:
@@ -199,7 +208,7 @@ class ArchiveHeads(JournaledCollection):
                 journal_ino, chunk = self._read_journal_bytes(0)
             self.index, self.problem = index, problem
             self.tables = {}
-            self._snapshot_id = (stamp[0], stamp[1]) if stamp else None
+            self._snapshot_id = snapshot_id
             self._pos = 0
             self._journal_ino = journal_ino
             self.stats = JournalStats()
