@@ -48,6 +48,7 @@ class QueuePanel(Vertical):
         self._debounce: Timer | None = None
         self.shown: tuple[str, str] | None = None  # the (view, filter) on screen
         self._warmed = False
+        self._bar_width = 0  # cells of the view bar's text now shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-bar")
@@ -160,4 +161,8 @@ class QueuePanel(Vertical):
             bar = Content.assemble((label, "bold"), f" · {in_view} tickets")
         for note in flt.notes:
             bar = bar + Content(" · ") + line(note, "$text-warning")
-        self.query_one("#view-bar", Static).update(bar)
+        view_bar = self.query_one("#view-bar", Static)
+        width = view_bar.content_region.width
+        one_row = bar.cell_length <= width and self._bar_width <= width
+        self._bar_width = bar.cell_length
+        view_bar.update(bar, layout=not one_row)  # a keystroke's count: no layout of the screen
