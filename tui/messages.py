@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
 
@@ -34,6 +34,7 @@ class QueueSelected(Message):
     selection: Selection
     view: str
     filter_text: str
+    source: list = field(default_factory=list)  # every row, in queue order (see QueueList.set_rows)
 
 
 @dataclass

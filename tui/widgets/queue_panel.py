@@ -130,7 +130,7 @@ class QueuePanel(Vertical):
         rows = self._index.update(docs, customers, products)
         ctx = ViewContext.at(self.app.agent, datetime.now(timezone.utc))
         selection = select(rows, view, parse(filter_text), ctx, cancelled)
-        return None if selection is None else QueueSelected(selection, view.key, filter_text)
+        return None if selection is None else QueueSelected(selection, view.key, filter_text, rows)
 
     @on(QueueSelected)
     def _show(self, event: QueueSelected) -> None:
@@ -139,7 +139,7 @@ class QueuePanel(Vertical):
             return  # a newer request is on its way
         follow = self.shown != (event.view, event.filter_text)  # the agent asked for it
         self.shown = (event.view, event.filter_text)
-        self.queue.set_rows(event.selection.rows, follow=follow)
+        self.queue.set_rows(event.selection.rows, follow=follow, source=event.source or None)
         self._show_counts(event.selection.in_view, len(event.selection.rows))
         if not self._warmed:
             self._warmed = True
