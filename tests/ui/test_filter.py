@@ -98,3 +98,18 @@ async def test_detail_pane_stays_while_typing_and_follows_on_enter(make_app, siz
         await pilot.press("enter")
         await until(pilot, lambda: screen.ticket is not None and screen.ticket.id == "T-3")
         assert queue.has_focus
+
+
+async def test_a_long_filter_scrolls_to_what_is_typed(make_app, size):
+    """The filter line repaints without a layout per keystroke; a text longer than the line
+    still scrolls so that the end being typed is in view."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        await pilot.press("slash")
+        await until(pilot, lambda: app.screen.query_one(FilterInput).has_focus)
+        text = "customer:nordmann " * 5 + "zebra"
+        await pilot.press(*text)
+        await until(pilot, lambda: app.screen.query_one(FilterInput).value == text)
+        await pilot.pause(0.1)
+        assert "nordmann zebra" in screen_text(app)

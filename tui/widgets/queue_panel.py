@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Self
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
-from textual.timer import Timer
+from textual.geometry import Region
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 from tinydb import Query
@@ -21,15 +21,29 @@ from ..messages import STORE_ERRORS, QueueSelected
 from ..text import line
 from .queue import QueueList
 
-# A keystroke selects at once (the worker is exclusive and narrows remembered answers);
-# only a burst of keys (a paste) is gathered into one query.
-FILTER_DEBOUNCE_S = 0.02
 
 
 class FilterInput(Input):
     """`/` opens it; Enter keeps the filter, Escape clears it."""
 
     BINDINGS = bindings("Filter")
+
+    _typing = False
+
+    def _watch_value(self, value: str) -> None:
+        # Input grows its virtual width with the text and asks for a layout of the whole
+        # screen on every keystroke; this box never changes size (one row, the pane's width),
+        # so the keystroke repaints the line only.
+        self._typing = True
+        try:
+            super()._watch_value(value)
+        finally:
+            self._typing = False
+
+    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False,
+                recompose: bool = False) -> Self:
+        return super().refresh(*regions, repaint=repaint, layout=layout and not self._typing,
+                               recompose=recompose)
 
     def action_done(self) -> None:
         self.screen.set_focus(self.screen.query_one(QueueList))
@@ -45,7 +59,6 @@ class QueuePanel(Vertical):
         self.view = view
         self.filter_text = ""
         self._index = QueueIndex()
-        self._debounce: Timer | None = None
         self.shown: tuple[str, str] | None = None  # the (view, filter) on screen
         self._warmed = False
         self._bar_width = 0  # cells of the view bar's text now shown
@@ -83,10 +96,10 @@ class QueuePanel(Vertical):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
+        # Each keystroke selects at once: the worker is exclusive (a newer keystroke cancels
+        # it) and a narrower filter only tests what the previous one matched.
         self.filter_text = event.value
-        if self._debounce:
-            self._debounce.stop()
-        self._debounce = self.set_timer(FILTER_DEBOUNCE_S, self.reload)
+        self.reload()
 
     def on_descendant_focus(self, event: events.DescendantFocus) -> None:
         if isinstance(event.widget, FilterInput):
