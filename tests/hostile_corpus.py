@@ -14,6 +14,7 @@ their own.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -179,6 +180,14 @@ def agent_runs(start: datetime) -> list[dict]:
     events = []
     for n, item in enumerate(ITEMS, 1):
         run, began = f"corpus-run-{n:02d}", start + timedelta(minutes=10 * n)
+        for seq, (type_, data) in enumerate((
+                ("ticket_created", {"channel": "email", "source": "customer",
+                                    "customer": customer_id(item), "product": f"P-{number(item)}",
+                                    "priority": "normal", "region": item.raw, "subject": item.raw}),
+                ("customer_contact", {"contact": f"K-{number(item)}", "kind": "inbound_message"})), 1):
+            events.append({"v": 1, "id": f"import-{number(item)}-{seq}", "stream": "ticket",
+                           "seq": 2 * n + seq, "ts": format_ts(began - timedelta(minutes=30)),
+                           "ticket": ticket_id(item), "type": type_, "src": "import", "data": data})
         steps = [("work", "run_start", 0, {"new_session": True, "tz": "UTC"}),
                  ("work", "ticket_focus", 1, {}),
                  ("ticket", "agent_reply", 3, {"public": True}),
@@ -211,7 +220,9 @@ def toml_string(text: str) -> str:
     return '"' + "".join(escape(c) for c in text) + '"'
 
 
+_OBEYED = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def control_characters(text: str) -> set[str]:
     """The characters a terminal could obey (C0 but line feed, DEL, C1, bidi overrides)."""
-    return {c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0
-            or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069}
+    return set(_OBEYED.findall(text))
