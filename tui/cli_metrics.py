@@ -19,6 +19,14 @@ from .core.metrics import MetricsConfig, ReadSummary, compute, parse_time, read_
 from .paths import data_dir
 
 USAGE_ERROR = 2
+# What a user string may not send to a terminal: C0 controls (shown as ␛ ␇ ␀ ␍ …), DEL (␡), and
+# C1 controls and bidi overrides (�). A tab or a line break in a one-line cell is a space.
+_VISIBLE = {code: chr(0x2400 + code) for code in range(0x20)}
+_VISIBLE.update({0x09: " ", 0x0A: " ", 0x7F: "\u2421"})
+_VISIBLE.update({code: "\ufffd" for code in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+# JSON already escapes C0; these it would write as they are. Escaped, the data is the same.
+_JSON_ESCAPE = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
+                                                     *range(0x2066, 0x206A))}
 
 
 class UsageError(Exception):
@@ -44,6 +52,18 @@ def add_metrics_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def printable(value: object) -> str:
+    """A user string (agent, ticket, label, detail) as it may go to a terminal: one line,
+    every control character shown, never obeyed; a CRLF line break is a space, as a lone LF."""
+    return str(value).replace("\r\n", "\n").translate(_VISIBLE)
+
+
+def json_bytes(document: Any) -> bytes:
+    """`document` as indented UTF-8 JSON, with no character a terminal would obey: C0 is
+    escaped by json itself, DEL, C1 and the bidi overrides here (the same JSON data)."""
+    return json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_ESCAPE).encode() + b"\n"
+
+
 def report_errors_in_one_line(parser: argparse.ArgumentParser) -> None:
     """argparse prints usage plus an error; desk prints one line and exits with status 2."""
 
@@ -60,11 +80,11 @@ def run_metrics(args: argparse.Namespace) -> int:
         paths = _event_paths(args)
         events, summary = _read(paths)
     except UsageError as exc:
-        print(f"desk metrics: {exc}", file=sys.stderr)
+        print(f"desk metrics: {printable(exc)}", file=sys.stderr)
         return USAGE_ERROR
     document = compute(events, config, as_of, summary)
     if args.format == "json":
-        sys.stdout.buffer.write(json.dumps(document, ensure_ascii=False, indent=2).encode() + b"\n")
+        sys.stdout.buffer.write(json_bytes(document))
         sys.stdout.flush()
     else:
         print_tables(document)
@@ -124,10 +144,10 @@ def print_tables(document: dict[str, Any]) -> None:
     """The human view: sessions, agents, team, tickets and warnings. Data is never markup."""
     console = Console(highlight=False)
     counts = document["input"]
-    console.print(Text(
+    console.print(Text(printable(
         f"desk metrics as of {document['as_of']} · period {document['period']['start']} – "
         f"{document['period']['end']} · {counts['events']} events, {len(document['warnings'])} warnings"
-    ))
+    )))
     for table in (_sessions_table(document), _agents_table(document), _team_table(document),
                   _tickets_table(document), _warnings_table(document)):
         if table.row_count:
@@ -149,8 +169,8 @@ def _cell(value: Any) -> str:
     if value is None:
         return "–"
     if isinstance(value, list):
-        return ", ".join(map(str, value)) or "–"
-    return str(value)
+        return ", ".join(map(printable, value)) or "–"
+    return printable(value)
 
 
 def _seconds(value: float | None) -> str | None:

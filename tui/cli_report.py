@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .cli_metrics import report_errors_in_one_line
+from .cli_metrics import json_bytes, printable, report_errors_in_one_line
 from .core.eventlog import EVENTS_FILE
 from .core.humanize import clock
 from .core.metrics import ReadSummary, read_event_files
@@ -25,10 +24,6 @@ from .paths import data_dir
 
 USAGE_ERROR = 2
 LEGEND_WIDTH = 100
-# Control characters and bidi overrides in user strings are shown, not obeyed.
-_VISIBLE = {code: chr(0x2400 + code) for code in range(0x20)}
-_VISIBLE.update({0x09: " ", 0x0A: " ", 0x7F: "\u2421"})
-_VISIBLE.update({code: "\ufffd" for code in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
 
 
 class UsageError(Exception):
@@ -58,10 +53,10 @@ def run_report(args: argparse.Namespace) -> int:
     try:
         report = _build(args)
     except (UsageError, ReportError, MetricsConfigError) as exc:
-        print(f"desk report: {exc}", file=sys.stderr)
+        print(f"desk report: {printable(exc)}", file=sys.stderr)  # it may name agents
         return USAGE_ERROR
     if args.format == "json":
-        sys.stdout.buffer.write(json.dumps(report, ensure_ascii=False, indent=2).encode() + b"\n")
+        sys.stdout.buffer.write(json_bytes(report))
         sys.stdout.flush()
     elif args.format == "csv":
         write_csv(report, sys.stdout)
@@ -111,11 +106,22 @@ def _read_events(path: Path) -> tuple[list[dict[str, Any]], ReadSummary]:
 
 def write_csv(report: dict[str, Any], out: Any) -> None:
     """A header row, the overall row, then one row per agent or segment. Nested figures become
-    columns joined by `_` (fcr_team_final_num); null is an empty cell."""
+    columns joined by `_` (fcr_team_final_num); null is an empty cell. To a file or a pipe the
+    strings are exact; to a terminal their control characters are shown, not obeyed (as `ls`)."""
     rows = [_csv_row(report, row) for row in [report["overall"], *report["rows"]]]
+    if _is_terminal(out):
+        rows = [{name: printable(value) if isinstance(value, str) else value
+                 for name, value in row.items()} for row in rows]
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
+
+
+def _is_terminal(out: Any) -> bool:
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _csv_row(report: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -167,7 +173,7 @@ def _heading(report: dict[str, Any]) -> Text:
     start, end = report["period"]["start"], report["period"]["end"]
     scope = f"agent {report['agent']}" if report["agent"] else "team"
     by = f" · by {report['by']}" if report["by"] else ""
-    return Text(f"desk report · {_printable(scope)}{by} · {_minute(start)} → {_minute(end)} UTC")
+    return Text(f"desk report · {printable(scope)}{by} · {_minute(start)} → {_minute(end)} UTC")
 
 
 def _minute(timestamp: str) -> str:
@@ -178,7 +184,7 @@ Cell = tuple[str, bool]  # the text, and whether it rests on fewer than min_n ca
 
 
 def _row(row: dict[str, Any], cells: Callable[[dict[str, Any]], list[Cell]]) -> list[Text]:
-    return [_cell(_printable(row["label"]), row["low_n"]), *(_cell(text, low) for text, low in cells(row))]
+    return [_cell(printable(row["label"]), row["low_n"]), *(_cell(text, low) for text, low in cells(row))]
 
 
 def _cell(text: str, low_n: bool) -> Text:
@@ -258,7 +264,3 @@ def _legend(report: dict[str, Any]) -> Text:
         f"answered: surveys with a rating. * and grey: fewer than {config['csat_min_n']} cases. "
         f"{counts['events']} events read, {counts['warnings']} warnings (see desk metrics --format table)."
     )
-
-
-def _printable(value: object) -> str:
-    return str(value).translate(_VISIBLE)

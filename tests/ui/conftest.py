@@ -198,3 +198,42 @@ async def choose(pilot, option_id: str) -> None:
     option_list = pilot.app.screen.query_one(OptionList)
     option_list.highlighted = option_list.get_option_index(option_id)
     await pilot.press("enter")
+
+
+_SVG_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="([\d.]+)" '
+                       r'clip-path="url\(#[\w-]+-line-(\d+)\)">(.*?)</text>')
+
+
+def screen_rows(svg: str) -> list[str]:
+    """The rows of an exported screenshot as a person sees them: each piece of text at its
+    column (runs of spaces are not in the SVG, so the gaps are filled back in)."""
+    from rich.cells import cell_len
+
+    pieces: dict[int, list[tuple[int, str]]] = {}
+    for x, length, row, escaped in _SVG_TEXT.findall(svg):
+        text = html.unescape(escaped).replace("\xa0", " ")
+        char_width = float(length) / len(text)
+        pieces.setdefault(int(row), []).append((round(float(x) / char_width), text))
+    rows = []
+    for row in range(max(pieces, default=-1) + 1):
+        out, cell = [], 0
+        for x, text in sorted(pieces.get(row, [])):
+            out.append(" " * max(0, x - cell) + text)
+            cell = max(cell, x) + cell_len(text)
+        rows.append("".join(out))
+    return rows
+
+
+def region_rows(svg: str, region) -> list[str]:
+    """The screenshot's text inside `region` (a widget's region on the screen), row by row."""
+    from rich.cells import cell_len, chop_cells
+
+    out = []
+    for row in screen_rows(svg)[region.y:region.bottom]:
+        kept, cell = [], 0
+        for piece in chop_cells(row, 1):  # a character with its marks, or one wide character
+            if region.x <= cell < region.right:
+                kept.append(piece)
+            cell += cell_len(piece)
+        out.append("".join(kept))
+    return out
