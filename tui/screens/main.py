@@ -16,6 +16,7 @@ from ..core.audit import describe
 from ..core.eventlog import EVENTS_FILE, ticket_events
 from ..core.handling import HandlingClock
 from ..core.models import Ticket
+from ..core.store.base import CustomerHistory
 from ..messages import (STORE_ERRORS, AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged,
                         TicketChanged, TicketHighlighted, TicketLoaded)
 from ..presence_watch import PresenceChanged, marks
@@ -118,7 +119,12 @@ class MainScreen(TicketActions, Screen):
         except STORE_ERRORS as exc:
             self.app.say(str(exc), "error")
             return
-        self.post_message(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists()))
+        try:
+            history = self.app.store.customer_history(ticket.customer)
+        except STORE_ERRORS as exc:
+            self.app.say(str(exc), "error")
+            history = None
+        self.post_message(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists(), history))
 
     @on(TicketLoaded)
     def _ticket_loaded(self, event: TicketLoaded) -> None:
@@ -128,20 +134,28 @@ class MainScreen(TicketActions, Screen):
         if shown and shown.id == event.ticket.id and shown.rev == event.ticket.rev \
                 and self.detail.has_draft == event.has_draft:
             return
-        self._show_ticket(event.ticket, event.has_draft)
+        self._show_ticket(event.ticket, event.has_draft, event.history)
 
-    def _show_ticket(self, ticket: Ticket | None, has_draft: bool) -> None:
+    def _show_ticket(self, ticket: Ticket | None, has_draft: bool,
+                     history: CustomerHistory | None = None) -> None:
+        """Fill the detail pane, and the customer pane with `history` if it is the ticket's
+        customer's (else it is read in a worker): in one handler, both in one frame."""
         previous, self.ticket = self.ticket, ticket
         product = self.products.get(ticket.product or "") if ticket else None
         self.detail.show(ticket, product.name if product else None, has_draft)
         self.clock.focus(ticket.id if ticket else None)
         self.app.presence.show(ticket.id if ticket else None)
-        self.query_one(StatusBar).tick()
+        # its own frame, just after this one: the bar (the bottom row, full width) would else
+        # widen the repaint of the panes to the whole screen
+        self.call_after_refresh(self.query_one(StatusBar).tick)
         if ticket is None:
             return
         if self.detail.showing_audit and previous and previous.id == ticket.id:
             self.load_audit(ticket.id)
-        self.load_customer(ticket.customer)
+        if history is not None and history.customer.id == ticket.customer:
+            self._show_customer(history)
+        else:
+            self.load_customer(ticket.customer)
 
     @on(TicketChanged)
     def _ticket_changed(self, event: TicketChanged) -> None:
@@ -167,7 +181,10 @@ class MainScreen(TicketActions, Screen):
 
     @on(CustomerLoaded)
     def _customer_loaded(self, event: CustomerLoaded) -> None:
-        self.query_one(CustomerPane).show(event.history, self.products)
+        self._show_customer(event.history)
+
+    def _show_customer(self, history: CustomerHistory) -> None:
+        self.query_one(CustomerPane).show(history, self.products)
 
     @work(thread=True, exclusive=True, group="audit")
     def load_audit(self, ticket_id: str) -> None:
