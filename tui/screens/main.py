@@ -23,6 +23,7 @@ from ..presence_watch import PresenceChanged, marks
 from ..widgets import CustomerPane, QueueList, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
 
+PAINT_AFTER_S = 0.002  # after a ticket is shown, time for the panes to ask for their repaint
 TOO_SMALL = Content.assemble(
     ("Terminal too small", "bold $text-error"),
     "\n\ndesk needs at least 60 × 20 characters.\nMake the window larger, or press ctrl+q to quit.")
@@ -135,6 +136,18 @@ class MainScreen(TicketActions, Screen):
                 and self.detail.has_draft == event.has_draft:
             return
         self._show_ticket(event.ticket, event.has_draft, event.history)
+        self.set_timer(PAINT_AFTER_S, self._paint_now)
+
+    def _paint_now(self) -> None:
+        """Paint the panes now rather than at the frame timer's next tick.
+
+        Textual paints on a 60 Hz grid, and after a pause (the queue's repaint of the
+        Down key) its next tick comes one to two periods later: up to 33 ms in which
+        the filled panes wait. By now the panes have asked for their repaint; what
+        asks later is painted on the next tick as usual. (Pilot paints the same way.)"""
+        if self.is_current and not self.app._batch_count and \
+                (self._dirty_widgets or self._repaint_required):
+            self._on_timer_update()
 
     def _show_ticket(self, ticket: Ticket | None, has_draft: bool,
                      history: CustomerHistory | None = None) -> None:
