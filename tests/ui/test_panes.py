@@ -215,3 +215,20 @@ async def test_two_thousand_messages_open_and_end_reaches_the_last(big_store, co
             await until(pilot, lambda: "LOPPU [/]" in shown(app))
     finally:
         store.close()
+
+
+async def test_resizing_wraps_the_thread_again(make_app, store):
+    store.append_message("T-3", kind="public_reply", body=" ".join(["pitkä"] * 60) + " LOPPU")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await ready(pilot, "T-3")
+        wide = detail_rows(app)
+        await pilot.resize_terminal(80, 24)
+        await until(pilot, lambda: detail_rows(app) != wide and screen.detail.region.width > 0)
+        await pilot.pause()
+        width = screen.detail.scrollable_content_region.width
+        assert all(len(row) <= width for row in detail_rows(app))
+        screen.set_focus(screen.detail)
+        await pilot.press("end")
+        await until(pilot, lambda: "LOPPU" in shown(app))
+        assert shown(app).count("pitkä") >= 10  # the body, wrapped for the new width

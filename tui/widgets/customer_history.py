@@ -191,7 +191,8 @@ class CustomerInfo(Document, can_focus=True):
         for section in sections:
             if blocks:
                 blocks.append(blank())
-            blocks.extend(lines_block(lambda width, parts=parts: flow_lines(parts, width, " "))
+            blocks.extend(lines_block(lambda width, parts=parts: flow_lines(parts, width, " "),
+                                      size=sum(part.cell_length + 1 for part in parts))
                           for parts in section)
         self.set_blocks(blocks, top=top)
 

@@ -5,7 +5,8 @@ its body...). A block is laid out into lines only when one of its lines comes in
 (or while the document is small), and a line becomes a `Strip` only when it is painted;
 both are kept until the width or the content changes. Until it is laid out, a block's
 height is an estimate (its length over the width), so a 1 MB message or a
-2,000-message thread opens as fast as a short one.
+2,000-message thread opens as fast as a short one, and only about two screenfuls of any document are laid
+out when it is shown.
 
 Showing another document never lays out the screen: the pane keeps its size (the
 scrollbar is always there), its scrollable length is set directly, and only its own
@@ -28,7 +29,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
-EAGER_CHARS = 20_000  # a document shorter than this is laid out whole when shown
+EAGER_SCREENS = 2  # when shown, about this many screenfuls are laid out; the rest on demand
 CHUNK = 4_096  # a longer paragraph is laid out in pieces of about this many characters
 
 
@@ -65,10 +66,11 @@ def text_blocks(text: Content, *, bar: Content = Content(), style: str = "",
 
 
 def lines_block(lines: Callable[[int], Sequence[Content]], *, bar: Content = Content(),
-                style: str = "") -> Block:
-    """A block of a few short lines, laid out by `lines(width)` (e.g. `flow`)."""
+                style: str = "", size: int = 0) -> Block:
+    """A block of a few short lines, laid out by `lines(width)` (e.g. `flow`); `size`: about
+    how many cells they hold (0: lay it out when shown)."""
     return Block(lambda width: [cut for line in lines(width) for cut in _wrap(line, width)],
-                 bar, style)
+                 bar, style, size)
 
 
 def cut_block(lines: Callable[[], Sequence[Content]], height: int, *, style: str = "") -> Block:
@@ -165,13 +167,13 @@ class Document(ScrollView, can_focus=True):
         return max(1, self._width - block.bar.cell_length)
 
     def _measure(self) -> None:
-        """Heights for the current width: exact for the first EAGER_CHARS, estimated after."""
+        """Heights for the current width: exact for the first screenfuls, estimated after."""
         if self._width != self.scrollable_content_region.width:
             self._kept = {}
         self._width = self.scrollable_content_region.width
         self._laid.clear()
         self._strips.clear()
-        budget = EAGER_CHARS
+        budget = EAGER_SCREENS * self._width * max(1, self.scrollable_content_region.height)
         self._heights, self._exact = [], []
         if self._width <= 0:  # not laid out yet, or hidden: measured when shown
             self._heights = [block.height or 1 for block in self._blocks]
