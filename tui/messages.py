@@ -56,8 +56,12 @@ class OpenTicket(Message):
 
 @dataclass
 class TicketLoaded(Message):
+    """A ticket read for the detail pane, with its customer's history for the customer pane
+    (None: that could not be read): both panes are filled in one handler, one frame."""
+
     ticket: Ticket
     has_draft: bool
+    history: CustomerHistory | None = None
 
 
 @dataclass

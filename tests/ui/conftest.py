@@ -180,13 +180,6 @@ def screen_text(app) -> str:
     return "\n".join("".join(parts) for parts in rows.values())
 
 
-def plain(widget) -> str:
-    """The text of a Static, or of a Flow laid out on one long line."""
-    from tui.widgets.flow import Flow
-
-    return (widget.text(1000) if isinstance(widget, Flow) else widget.content).plain
-
-
 def notices(app) -> list[str]:
     return [n.message for n in app._notifications]
 

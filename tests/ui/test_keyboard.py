@@ -10,7 +10,7 @@ from tui.core.textfold import fold
 from tui.screens import ComposeScreen, HelpScreen
 from tui.widgets import QueueList, TicketDetail
 
-from .conftest import events, fresh, notices, plain, ready, screen_text, until
+from .conftest import events, fresh, notices, ready, screen_text, until
 
 
 async def test_help_lists_bindings_with_remaps(make_app, config_path, size):
@@ -75,7 +75,7 @@ async def test_audit_trail_is_one_key_away(make_app, store, data_dir, size):
         screen = await ready(pilot, "T-1")
         await pilot.press("h")
         await until(pilot, lambda: screen.detail.showing_audit)
-        text = plain(screen.query_one("#audit"))
+        text = screen.detail.audit_text()
         assert "created the ticket (email, urgent)" in text
         assert "assigned nobody → ola" in text
         await pilot.press("h")
@@ -87,10 +87,10 @@ async def test_past_ticket_opens_with_enter(make_app, size):
     async with app.run_test(size=size) as pilot:
         screen = await ready(pilot, "T-1")
         await pilot.press("c")
-        past = screen.query_one("#past-tickets", OptionList)
-        await until(pilot, lambda: past.option_count == 3)
+        past = screen.query_one("#past-tickets")
+        await until(pilot, lambda: len(past.ticket_ids) == 3)
         past.focus()
-        while past.highlighted is None or past.get_option_at_index(past.highlighted).id != "T-9":
+        while past.highlighted_id != "T-9":
             await pilot.press("j")
         await pilot.press("enter")  # T-9 is closed: it comes from the archive
         await until(pilot, lambda: screen.ticket.id == "T-9")

@@ -25,7 +25,7 @@ from tui.core.store import TinyDBStore
 from tui.presence_watch import also_here
 from tui.screens import ComposeScreen, ConflictScreen, PickerScreen
 
-from .conftest import choose, events, fresh, notices, plain, ready, screen_text, until
+from .conftest import choose, events, fresh, notices, ready, screen_text, until
 from .ptydesk import PtyDesk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,7 +43,7 @@ class Desk:
         return self.app.screen_stack[0]
 
     def header(self) -> str:
-        return plain(self.screen.query_one("#ticket-header"))
+        return self.screen.detail.header_text()
 
     async def ready(self, ticket_id: str) -> None:
         with self.app._context():  # two apps in one task: say which one is acting
@@ -117,7 +117,7 @@ async def test_two_desks_presence_live_reply_and_stale_status_change(data_dir, c
         await bob.until(lambda: bob.screen.detail.showing_audit)
         with ana.app._context():
             ana.screen.set_status("open")
-        await bob.until(lambda: "status new → open" in plain(bob.screen.query_one("#audit")),
+        await bob.until(lambda: "status new → open" in bob.screen.detail.audit_text(),
                         timeout=2.0)
         await ana.until(lambda: ana.screen.ticket.status == "open")
         await bob.press("h")

@@ -16,12 +16,14 @@ from ..core.audit import describe
 from ..core.eventlog import EVENTS_FILE, ticket_events
 from ..core.handling import HandlingClock
 from ..core.models import Ticket
+from ..core.store.base import CustomerHistory
 from ..messages import (STORE_ERRORS, AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged,
                         TicketChanged, TicketHighlighted, TicketLoaded)
 from ..presence_watch import PresenceChanged, marks
 from ..widgets import CustomerPane, QueueList, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
 
+PAINT_AFTER_S = 0.002  # after a ticket is shown, time for the panes to ask for their repaint
 TOO_SMALL = Content.assemble(
     ("Terminal too small", "bold $text-error"),
     "\n\ndesk needs at least 60 × 20 characters.\nMake the window larger, or press ctrl+q to quit.")
@@ -118,7 +120,12 @@ class MainScreen(TicketActions, Screen):
         except STORE_ERRORS as exc:
             self.app.say(str(exc), "error")
             return
-        self.post_message(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists()))
+        try:
+            history = self.app.store.customer_history(ticket.customer)
+        except STORE_ERRORS as exc:
+            self.app.say(str(exc), "error")
+            history = None
+        self.post_message(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists(), history))
 
     @on(TicketLoaded)
     def _ticket_loaded(self, event: TicketLoaded) -> None:
@@ -128,20 +135,40 @@ class MainScreen(TicketActions, Screen):
         if shown and shown.id == event.ticket.id and shown.rev == event.ticket.rev \
                 and self.detail.has_draft == event.has_draft:
             return
-        self._show_ticket(event.ticket, event.has_draft)
+        self._show_ticket(event.ticket, event.has_draft, event.history)
+        self.set_timer(PAINT_AFTER_S, self._paint_now)
 
-    def _show_ticket(self, ticket: Ticket | None, has_draft: bool) -> None:
+    def _paint_now(self) -> None:
+        """Paint the panes now rather than at the frame timer's next tick.
+
+        Textual paints on a 60 Hz grid, and after a pause (the queue's repaint of the
+        Down key) its next tick comes one to two periods later: up to 33 ms in which
+        the filled panes wait. By now the panes have asked for their repaint; what
+        asks later is painted on the next tick as usual. (Pilot paints the same way.)"""
+        if self.is_current and not self.app._batch_count and \
+                (self._dirty_widgets or self._repaint_required):
+            self._on_timer_update()
+
+    def _show_ticket(self, ticket: Ticket | None, has_draft: bool,
+                     history: CustomerHistory | None = None) -> None:
+        """Fill the detail pane, and the customer pane with `history` if it is the ticket's
+        customer's (else it is read in a worker): in one handler, both in one frame."""
         previous, self.ticket = self.ticket, ticket
         product = self.products.get(ticket.product or "") if ticket else None
         self.detail.show(ticket, product.name if product else None, has_draft)
         self.clock.focus(ticket.id if ticket else None)
         self.app.presence.show(ticket.id if ticket else None)
-        self.query_one(StatusBar).tick()
+        # its own frame, just after this one: the bar (the bottom row, full width) would else
+        # widen the repaint of the panes to the whole screen
+        self.call_after_refresh(self.query_one(StatusBar).tick)
         if ticket is None:
             return
         if self.detail.showing_audit and previous and previous.id == ticket.id:
             self.load_audit(ticket.id)
-        self.load_customer(ticket.customer)
+        if history is not None and history.customer.id == ticket.customer:
+            self._show_customer(history)
+        else:
+            self.load_customer(ticket.customer)
 
     @on(TicketChanged)
     def _ticket_changed(self, event: TicketChanged) -> None:
@@ -167,7 +194,10 @@ class MainScreen(TicketActions, Screen):
 
     @on(CustomerLoaded)
     def _customer_loaded(self, event: CustomerLoaded) -> None:
-        self.query_one(CustomerPane).show(event.history, self.products)
+        self._show_customer(event.history)
+
+    def _show_customer(self, history: CustomerHistory) -> None:
+        self.query_one(CustomerPane).show(history, self.products)
 
     @work(thread=True, exclusive=True, group="audit")
     def load_audit(self, ticket_id: str) -> None:

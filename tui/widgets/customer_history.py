@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from textual import on
+from textual import events
 from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import OptionList, Static
-from textual.widgets.option_list import Option
+from textual.reactive import reactive
+from textual.widgets import Static
 
 from ..bindings import bindings
 from ..core import humanize
@@ -18,8 +18,10 @@ from ..core.models import Product, Ticket
 from ..core.store.base import CustomerHistory
 from ..messages import OpenTicket
 from ..text import line
-from .flow import Flow, Line
+from .document import Block, Document, blank, cut_block, lines_block
+from .flow import Line, flow_lines
 
+NO_CUSTOMER = Content("No customer.")
 TREND = {"up": "↑ improving", "down": "↓ falling", "steady": "→ steady"}
 
 
@@ -90,12 +92,109 @@ def past_ticket(ticket: Ticket) -> Content:
     ])
 
 
-class PastTickets(OptionList):
+class PastTickets(Document, can_focus=True):
+    """The customer's tickets, two lines each, with a cursor; Enter opens one."""
+
+    COMPONENT_CLASSES = {"past--cursor", "past--cursor-blurred"}
     BINDINGS = bindings("Past tickets")
 
+    cursor: reactive[int | None] = reactive(None, repaint=False)
 
-class CustomerInfo(VerticalScroll, can_focus=True):
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ticket_ids: list[str] = []
+        self._tickets: list[Ticket] = []
+
+    def show(self, tickets: list[Ticket], cursor: int | None) -> None:
+        self._tickets = tickets
+        self.ticket_ids = [t.id for t in tickets]
+        self.set_reactive(PastTickets.cursor, self.validate_cursor(cursor))
+        self._show(top=cursor is None)
+
+    def _show(self, top: bool) -> None:
+        focused = self.has_focus
+        blocks = []
+        for n, ticket in enumerate(self._tickets):
+            style = ("past--cursor" if focused else "past--cursor-blurred") \
+                if n == self.cursor else ""
+            blocks.append(cut_block(lambda ticket=ticket: past_ticket(ticket).split("\n"), 2,
+                                    style=style))
+        self.set_blocks(blocks, top=top)
+        self._scroll_to_cursor()
+
+    @property
+    def highlighted_id(self) -> str | None:
+        return self.ticket_ids[self.cursor] if self.cursor is not None else None
+
+    def validate_cursor(self, value: int | None) -> int | None:
+        if not self.ticket_ids:
+            return None
+        return max(0, min(value or 0, len(self.ticket_ids) - 1)) if value is not None else None
+
+    def watch_cursor(self) -> None:
+        self._show(top=False)
+
+    def _scroll_to_cursor(self) -> None:
+        if self.cursor is None:
+            return
+        start, end = self.block_start(self.cursor), self.block_start(self.cursor + 1)
+        view = self.scrollable_content_region.height
+        if start < self.scroll_y:
+            self.scroll_to(y=start, animate=False)
+        elif end > self.scroll_y + view:
+            self.scroll_to(y=end - view, animate=False)
+
+    def _on_focus(self, event: events.Focus) -> None:
+        super()._on_focus(event)
+        if self.cursor is None and self.ticket_ids:
+            self.cursor = 0
+        else:
+            self._show(top=False)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        super()._on_blur(event)
+        self._show(top=False)
+
+    def action_cursor_down(self) -> None:
+        self.cursor = 0 if self.cursor is None else self.cursor + 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor = 0 if self.cursor is None else self.cursor - 1
+
+    def action_select(self) -> None:
+        if self.highlighted_id:
+            self.post_message(OpenTicket(self.highlighted_id))
+
+    def on_click(self, event: events.Click) -> None:
+        y = int(self.scroll_y) + event.y
+        for n in range(len(self.ticket_ids)):
+            if self.block_start(n) <= y < self.block_start(n + 1):
+                self.cursor = n
+                if event.chain > 1:
+                    self.action_select()
+
+
+class CustomerInfo(Document, can_focus=True):
+    """Profile, loyalty and purchases as one line-API view."""
+
     BINDINGS = bindings("Ticket and customer panes")
+
+    def show(self, history: CustomerHistory | None, products: dict[str, Product],
+             top: bool) -> None:
+        if history is None:
+            self.set_blocks([lines_block(lambda width: [NO_CUSTOMER])], top=True)
+            return
+        summary = loyalty(history.customer, history.purchases, history.tickets,
+                          datetime.now(timezone.utc))
+        sections = (profile(history), loyalty_lines(summary), purchase_lines(history, products))
+        blocks: list[Block] = []
+        for section in sections:
+            if blocks:
+                blocks.append(blank())
+            blocks.extend(lines_block(lambda width, parts=parts: flow_lines(parts, width, " "),
+                                      size=sum(part.cell_length + 1 for part in parts))
+                          for parts in section)
+        self.set_blocks(blocks, top=top)
 
 
 class CustomerPane(Vertical):
@@ -104,32 +203,21 @@ class CustomerPane(Vertical):
         self.customer_id: str | None = None
 
     def compose(self) -> ComposeResult:
-        with CustomerInfo(id="customer-info"):
-            yield Flow([[Content("No customer.")]], gap=" ", id="profile")
-            yield Flow(gap=" ", id="loyalty")
-            yield Flow(gap=" ", id="purchases")
+        yield CustomerInfo(id="customer-info")
         yield Static(Content.styled("Past tickets (Enter opens)", "bold underline"),
                      id="past-title")
         yield PastTickets(id="past-tickets")
 
+    def on_mount(self) -> None:
+        self.query_one(CustomerInfo).show(None, {}, top=True)
+
     def show(self, history: CustomerHistory, products: dict[str, Product]) -> None:
         same = history.customer.id == self.customer_id
         self.customer_id = history.customer.id
-        summary = loyalty(history.customer, history.purchases, history.tickets,
-                          datetime.now(timezone.utc))
-        self.query_one("#profile", Flow).set_lines(profile(history))
-        self.query_one("#loyalty", Flow).set_lines(loyalty_lines(summary))
-        self.query_one("#purchases", Flow).set_lines(purchase_lines(history, products))
+        self.query_one(CustomerInfo).show(history, products, top=not same)
         past = self.query_one(PastTickets)
-        highlighted = past.highlighted if same else None
-        past.set_options(Option(past_ticket(t), id=t.id) for t in history.tickets)
-        if highlighted is not None and highlighted < len(history.tickets):
-            past.highlighted = highlighted
-        if not same:
-            self.query_one(CustomerInfo).scroll_home(animate=False)
+        past.show(history.tickets, past.cursor if same else None)
 
-    @on(OptionList.OptionSelected, "#past-tickets")
-    def _open(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option.id:
-            self.post_message(OpenTicket(event.option.id))
+    def text(self) -> str:
+        """Profile, loyalty and purchases as laid out, plain (for tests)."""
+        return "\n".join(self.query_one(CustomerInfo).lines())

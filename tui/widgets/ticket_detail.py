@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import time
 
-from textual.app import ComposeResult
-from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.widgets import Static
+from textual.strip import Strip
 
 from ..bindings import bindings
 from ..core import humanize
@@ -17,11 +15,12 @@ from ..core.presence import Presence, by_ticket
 from ..core.sla import SlaState, SlaTarget, first_reply_target, resolution_target
 from ..presence_watch import also_here
 from ..text import content, line
-from .flow import Flow, Line
+from .document import Block, Document, blank, lines_block, text_blocks
+from .flow import Line, flow_lines
 
 NO_TICKET = Content("No ticket selected.")
-KINDS = {"customer_message": ("Customer", "-customer"), "public_reply": ("Public reply", "-reply"),
-         "internal_note": ("Internal note", "-note"), "call_log": ("Call log", "-call")}
+KINDS = {"customer_message": "Customer", "public_reply": "Public reply",
+         "internal_note": "Internal note", "call_log": "Call log"}
 
 
 def _pair(label: str, value: Content | str, style: str = "") -> Content:
@@ -69,7 +68,7 @@ def header(ticket: Ticket, product: str | None, draft_hint: str | None,
 
 
 def message_title(message: Message) -> Line:
-    label, _ = KINDS.get(message.kind, (message.kind, ""))
+    label = KINDS.get(message.kind, message.kind)
     parts = [Content.styled(label, "bold"), Content("· ") + line(message.author),
              Content.styled("· " + humanize.local_datetime(message.created), "$text-muted")]
     if message.call_start and message.call_end:
@@ -78,16 +77,31 @@ def message_title(message: Message) -> Line:
     return parts
 
 
-class MessageView(Flow):
-    def __init__(self, message: Message) -> None:
-        _, kind_class = KINDS.get(message.kind, ("", ""))
-        body = content(message.body.strip() or "(empty)")
-        super().__init__([message_title(message), [body]], gap=" ",
-                         classes=f"message {kind_class}")
-        self.message_id = message.id
+BARS = {"customer_message": "$primary", "public_reply": "$success",  # (accent = warning
+        "internal_note": "$warning", "call_log": "$secondary"}            # in some themes)
+STYLES = {"internal_note": "detail--note", "call_log": "detail--call"}
 
 
-class TicketDetail(VerticalScroll, can_focus=True):
+def rule(width: int) -> list[Content]:
+    return [Content.styled("─" * width, "$primary 50%")]
+
+
+def message_blocks(message: Message) -> list[Block]:
+    """A message: a blank line, then a bar in the colour of its kind beside its title and
+    its body (notes and calls on their own background too)."""
+    bar = Content.styled("▎ ", BARS.get(message.kind, "$primary"))
+    style = STYLES.get(message.kind, "")
+    title = message_title(message)
+    return [blank(),
+            lines_block(lambda width: flow_lines(title, width, " "), bar=bar, style=style),
+            *text_blocks(content(message.body.strip() or "(empty)"), bar=bar, style=style,
+                         key=message.id)]
+
+
+class TicketDetail(Document, can_focus=True):
+    """The header and the thread (or the ticket's history) as one line-API view."""
+
+    COMPONENT_CLASSES = {"detail--note", "detail--call", "detail--hint"}
     BINDINGS = bindings("Ticket and customer panes")
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -97,35 +111,55 @@ class TicketDetail(VerticalScroll, can_focus=True):
         self.showing_audit = False
         self.product: str | None = None
         self.others: dict[str, str] = {}  # ticket → "bob (replying), carol": other desks on it
+        self._audit: list[Block] = []
+        self._thread: list[Block] = []
+        self._message_ids: list[str] = []
+        self._first: dict[str, int] = {}  # message id → index of its first block
+        self._new_below: int | None = None  # block of a new message not yet scrolled to
 
-    def compose(self) -> ComposeResult:
-        yield Flow([[NO_TICKET]], id="ticket-header")
-        yield Vertical(id="thread")
-        yield Static(id="audit")
+    def on_mount(self) -> None:
+        self._show(top=True)
 
     def show(self, ticket: Ticket | None, product: str | None = None, has_draft: bool = False) -> None:
         same = self.ticket is not None and ticket is not None and self.ticket.id == ticket.id
+        before = set(self._message_ids) if same else None
         self.ticket, self.has_draft, self.product = ticket, has_draft, product
-        thread = self.query_one("#thread", Vertical)
-        thread.remove_children()
-        self._show_header()
-        if ticket is None:
-            return
-        thread.mount_all(MessageView(m) for m in ticket.messages)
+        self._thread, self._first = [], {}
+        for message in ticket.messages if ticket else ():
+            self._first[message.id] = len(self._thread) + 1  # after the blank line
+            self._thread.extend(message_blocks(message))
+        self._message_ids = [m.id for m in ticket.messages] if ticket else []
         if not same:
             self.showing_audit = False
-            self.set_class(False, "-audit")
-            self.scroll_home(animate=False)
+            self._audit = []
+        self._show(top=not same)
+        if before is not None and not self.showing_audit:
+            new = [m for m in self._message_ids if m not in before]
+            self._mark_new(new[0] if new else None)
 
-    def _show_header(self) -> None:
-        head = self.query_one("#ticket-header", Flow)
+    def _show(self, top: bool) -> None:
+        blocks = self._header()
+        self._header_count = len(blocks)
+        if self.ticket is not None:
+            blocks += self._audit if self.showing_audit else self._thread
+        self._new_below = None
+        self.set_blocks(blocks, top=top)
+
+    def _header(self) -> list[Block]:
         if self.ticket is None:
-            head.set_lines([[NO_TICKET]])
-            return
+            return [lines_block(lambda width: [NO_TICKET])]
         key = self.app.key_for
         hint = "/".join(key(k) for k in ("ticket.reply", "ticket.note", "ticket.call"))
-        head.set_lines(header(self.ticket, self.product, hint if self.has_draft else None,
-                              self.others.get(self.ticket.id, "")))
+        lines = header(self.ticket, self.product, hint if self.has_draft else None,
+                       self.others.get(self.ticket.id, ""))
+        return [*(lines_block(lambda width, parts=parts: flow_lines(parts, width)) for parts in lines),
+                lines_block(rule)]
+
+    def header_text(self) -> str:
+        """The header as plain text, each line flowed on one long line (for tests)."""
+        if self.ticket is None:
+            return NO_TICKET.plain
+        return "\n".join(line.plain for block in self._header()[:-1] for line in block.lay_out(1000))
 
     def show_presence(self, entries: list[Presence]) -> None:
         """Other desks changed: "also here: bob (replying)" on the ticket shown."""
@@ -135,10 +169,10 @@ class TicketDetail(VerticalScroll, can_focus=True):
         changed = self.others.get(shown or "") != others.get(shown or "")
         self.others = others
         if changed:
-            self._show_header()
+            self._show(top=False)
 
     def shown_messages(self) -> list[str]:
-        return [view.message_id for view in self.query(MessageView)]
+        return list(self._message_ids)
 
     def show_audit(self, lines: list[AuditLine]) -> None:
         rows = [Content.assemble(
@@ -148,11 +182,42 @@ class TicketDetail(VerticalScroll, can_focus=True):
         title = Content.styled(f"Ticket history ({self.app.key_for('main.audit')}: back to the thread)",
                                "bold")
         body = Content("\n").join(rows) if rows else Content.styled("No events yet.", "$text-muted")
-        self.query_one("#audit", Static).update(Content("\n").join([title, body]))
+        again = self.showing_audit
+        self._audit = [blank(), *text_blocks(title), *text_blocks(body)]
         self.showing_audit = True
-        self.add_class("-audit")
-        self.scroll_home(animate=False)
+        self._show(top=not again)
+
+    def audit_text(self) -> str:
+        """The ticket's history as shown, plain (for tests)."""
+        return "\n".join(line.plain for block in self._audit for line in block.lay_out(1000))
 
     def hide_audit(self) -> None:
-        self.showing_audit = False
-        self.remove_class("-audit")
+        if self.showing_audit:
+            self.showing_audit = False
+            self._show(top=True)
+
+    # -- a new message below what the agent is reading ----------------------------------
+    def _mark_new(self, message_id: str | None) -> None:
+        if message_id is None:
+            return
+        index = self._header_count + self._first[message_id]
+        view = self.scrollable_content_region.height
+        if self.block_start(index) >= int(self.scroll_y) + view:
+            self._new_below = index
+            self.refresh()
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if self._new_below is not None and \
+                self.block_start(self._new_below) < int(self.scroll_y) + self.scrollable_content_region.height:
+            self._new_below = None
+            self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        if self._new_below is not None and y == self.scrollable_content_region.height - 1:
+            width = self.scrollable_content_region.width
+            style = self.get_visual_style("detail--hint")
+            hint = Content(f"▼ new message below ({self.app.key_for('pane.bottom')}: to the end)")
+            return Strip(hint.render_segments(style), hint.cell_length) \
+                .extend_cell_length(width, style.rich_style).crop(0, width)
+        return super().render_line(y)
