@@ -67,11 +67,16 @@ class _SlowArchiveStore:
     archive_bytes = 210_000_000
 
     def __init__(self):
+        self.archive_loading = False
         self.archive_loaded = False
 
     def get_ticket(self, ticket_id):
-        time.sleep(0.2)
-        self.archive_loaded = True
+        if not self.archive_loaded:  # the first read of an archived ticket
+            self.archive_loading = True
+            time.sleep(0.2)
+            self.archive_loading, self.archive_loaded = False, True
+        else:
+            time.sleep(0.2)
         return ticket_id
 
     def update_ticket(self, ticket_id, changes, expected_rev):
@@ -93,3 +98,23 @@ def test_the_store_names_the_archive_when_a_read_waits_for_it():
         ("slow", "saving"), ("done", "saving"),
         ("slow", "reading the store"), ("done", "reading the store")]
     slow.stop()
+
+
+def test_the_store_says_when_it_is_reading_the_archive(tmp_path):
+    from tui.core.demo import generate
+    from tui.core.store import TinyDBStore
+
+    generate(tmp_path / "d", tickets=30, seed=1)
+    store = TinyDBStore(tmp_path / "d")
+    seen = []
+    real = store._archive.load
+
+    def load():
+        seen.append(store.archive_loading)
+        real()
+
+    store._archive.load = load
+    assert not store.archive_loading
+    store.ticket_docs(include_archive=True)  # reads the archive
+    assert seen == [True] and not store.archive_loading and store.archive_loaded
+    store.close()

@@ -40,7 +40,7 @@ class SerializedRepository(Repository):
 
     def _describer(self, what: str, archive: bool) -> Callable[[], str]:
         def describe() -> str:  # runs on the watchdog: plain attributes only, no lock
-            if archive and not self.inner.archive_loaded:
+            if archive and self.inner.archive_loading:
                 size = self.inner.archive_bytes / 1e6
                 return f"reading the archive of closed tickets ({size:,.0f} MB)"
             return what

@@ -121,6 +121,9 @@ class Repository(ABC):
         """True once the archive is in memory: `get_ticket` of an archived ticket and
         `search(include_archive=True)` are then quick. Before, they read `archive_bytes`."""
 
+    archive_loading: bool = False
+    """True while a call is reading the archive (for the UI's "reading the archive…")."""
+
     @property
     @abstractmethod
     def archive_bytes(self) -> int:

@@ -84,6 +84,7 @@ class TinyDBStore(Repository):
         self._archive = JournaledCollection(
             self.data_dir / f"{ARCHIVE}.json", self._archive_journal(), self._lock)
         self._archive_loaded = False
+        self.archive_loading = False  # read without a lock, to say what a slow call waits for
         self._heads = ArchiveHeads(self._archive.snapshot, self._archive.journal,
                                    self.data_dir / INDEX_FILE, self._lock)
         self._mutex = threading.RLock()  # taken before self._lock, never after: one order
@@ -131,7 +132,11 @@ class TinyDBStore(Repository):
     def _load_archive(self) -> None:
         with self._mutex:
             if not self._archive_loaded:
-                self._archive.load()
+                self.archive_loading = True
+                try:
+                    self._archive.load()
+                finally:
+                    self.archive_loading = False
                 self._refuse_if_broken(self._archive)
                 self._archive_loaded = True
             if self._active.tables.get(OUTBOX):
