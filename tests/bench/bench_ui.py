@@ -400,7 +400,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--tmp", type=Path, help="work directory (default: a temp dir)")
     ap.add_argument("--app-root", type=Path,
                     help="run the app (only) from this checkout, to try a change outside the repo")
+    ap.add_argument("--report-only", action="store_true",
+                    help="write --out again from the raw figures of the last run "
+                         "(RESULTS.json beside it), without measuring")
     args = ap.parse_args(argv)
+    raw = args.out.with_suffix(".json")
+    if args.report_only:
+        saved = json.loads(raw.read_text())
+        print(write_results(args.out, saved["results"], saved["extra"], saved["meta"], args))
+        return
     global APP_ROOT
     APP_ROOT = args.app_root
 
@@ -438,6 +446,10 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
     meta["load_end"] = os.getloadavg()
     meta["total_s"] = time.perf_counter() - t_all
+    try:
+        raw.write_text(json.dumps({"results": results, "extra": extra, "meta": meta}, default=str))
+    except (TypeError, ValueError, OSError) as exc:  # the report below still gets written
+        log(f"raw figures not saved to {raw}: {exc}")
     text = write_results(args.out, results, extra, meta, args)
     print(text)
     log(f"wrote {args.out} in {meta['total_s']:.0f} s")
