@@ -247,18 +247,11 @@ async def test_macro_picker_shows_every_macro_name_literally(desk, size):
 
 
 WIDE = ("zwj", "emoji-modifiers")  # two-cell characters
-TOAST_CUT = pytest.mark.xfail(
-    strict=True,
-    reason="Textual 8.2.8 compositor: a toast is an overlay, and each of its rows is cut at the "
-           "edges of the widgets beneath it; a two-cell character on a cut is replaced by spaces "
-           "(the 👨 of 👨‍👩‍👧, the 👋 of 👋🏿 fall on the detail|customer border at 120×40)")
-
-
 @pytest.mark.parametrize("size, group", [
     pytest.param((80, 24), "narrow", id="80x24-narrow-characters"),
     pytest.param((80, 24), "wide", id="80x24-wide-characters"),
     pytest.param((120, 40), "narrow", id="120x40-narrow-characters"),
-    pytest.param((120, 40), "wide", id="120x40-wide-characters", marks=TOAST_CUT),
+    pytest.param((120, 40), "wide", id="120x40-wide-characters"),
 ])
 async def test_notifications_show_macro_names_literally(desk, size, group):
     items = [item for item in ITEMS if (item.id in WIDE) == (group == "wide")]
