@@ -14,24 +14,24 @@ IDLE_NOTE = "20 s"
 # Why a target is missed, from the profiling written up in tests/bench/README.md
 # ("Where the time goes"). Printed next to a missed target; rewrite when the code changes.
 CAUSES = {
-    "start": "the whole active set is parsed before the first paint (1.0-1.4 s at 100k), then "
-             "70k rows are built while the first frames hold the GIL; ~0.55 s of imports "
-             "(build_parser imports the metrics CLI); an agent new to the event log makes "
-             "worklog.last_run_of parse all of it (README: Start)",
-    "down": "UI: per Down, TicketDetail.show removes and mounts the MessageViews and the "
-            "customer pane arrives as a second message: 2-4 layouts of the whole screen "
-            "(40-50 ms each here); the store part is 0.6 ms (README: UI changes 1-4; "
-            "prototype p50 62 ms)",
-    "open": "as Down: the detail and customer panes' layouts, not the data (README: Down)",
-    "filter": "UI: a 150 ms debounce, a layout per keystroke (set_rows assigns virtual_size) and "
-              "the detail pane following the cursor (a full Down per key); the first key "
-              "folds every row; the core query is 20-40 ms (README: UI changes 4-5)",
+    "start": "the active snapshot is parsed before the first frame (orjson: ~1.0-1.4 s for the "
+             "114 MB of 70k active tickets, ~0.45 s for 25k), then the first screen's rows are "
+             "built (~0.3 s at 25k, ~0.8 s at 70k), after ~0.45 s of imports; a queue summary "
+             "beside the snapshot would let the first frame come before the full parse "
+             "(README: Start)",
+    "down": "a typical Down is ~30 ms (queue row ~5 ms, handler 3-5 ms, one frame of the two "
+            "panes 15-25 ms); p95 comes from a few Downs of ~70 ms at 10k and ~200 ms at 100k, "
+            "on the same queue positions in every run, and not from the store poll, presence, "
+            "the session timers or the cyclic GC (each switched off in turn); not found yet "
+            "(README: Down)",
+    "open": "as Down: the frame of the two panes, not the data (README: Down)",
+    "filter": "the queue's repaint and the worker's select under load (README: Filter)",
     "update": "4 processes on 2 cores: p95 is a lock holder waiting for a CPU (one update is "
               "~0.6 ms at any size) and rises with the machine's load (README: updates)",
-    "idle": "the store poll (1 s), presence (1 s) and session timers of an idle desk "
-            "(README: Idle CPU)",
-    "rss": "the first customer history loads the whole archive (75k closed tickets, 210 MB of "
-           "JSON); the active set alone is ~245 MB (README: RSS)",
+    "idle": "the 1 s store poll, presence poll and session timers, and Textual's input thread "
+            "(10 wake-ups a second): ~0.3 % on the demo store, 0.4-0.55 % on the larger ones; "
+            "a ticking timer adds its repaint, ~0.15-0.2 % (README: Idle CPU)",
+    "rss": "the active set parsed in full (~245 MB at 25k active) plus the app (README: RSS)",
 }
 
 
@@ -80,7 +80,8 @@ def rows_for(r: dict) -> list[tuple[str, str, str, str, float, float, float]]:
         p(tn["open"], 50), p(sq["open"], 50))
     add("opening a ticket, p95 ³", p(dk["open"], 95), p(tn["open"], 95), p(sq["open"], 95))
     add("get a ticket by id, p50", p(dk["get"], 50), p(tn["get"], 50), p(sq["get"], 50))
-    add("first ticket opened in a process (desk loads the archive)", dk["first_open_s"])
+    add("first ticket opened in a process (its customer's past tickets from the archive index)",
+        dk["first_open_s"])
     for q in (50, 95):
         add(f"filter keystroke → settled frame, p{q} ⁴", p(d["filter_settled"], q),
             p(tn["filter"], q), p(sq["filter"], q))
