@@ -22,6 +22,7 @@ from textual.screen import Screen
 from .core.metrics import MetricsConfig
 from .core.metrics.settings import MetricsConfigError, load_metrics_config
 from .core.worklog import WorkRecorder
+from .idle_gc import IdleCollector
 from .messages import TicketChanged
 from .session import BREAK_REASONS, PAUSE_REASONS, ObservedWriter, WorkSession
 
@@ -55,14 +56,16 @@ class WorkStreamApp:
             writer = ObservedWriter.adopt(store)
             recorder = WorkRecorder(writer) if writer is not None else None
         self.work = WorkSession(recorder, Path(store.data_dir), metrics_config)
+        self.idle_gc = IdleCollector()
         return problems
 
     def start_work(self) -> None:
         """Call from on_mount."""
         config = self.work.config
         self.work.start()
+        self.idle_gc.start()
         self.set_interval(max(1, config.heartbeat_s), self._heartbeat)  # type: ignore[attr-defined]
-        self.set_interval(1.0, self.work.flush_activity)  # type: ignore[attr-defined]
+        self.set_interval(1.0, self._each_second)  # type: ignore[attr-defined]
         self.set_interval(FIGURES_EVERY_S, self.refresh_figures)  # type: ignore[attr-defined]
         self.refresh_figures()
 
@@ -72,7 +75,12 @@ class WorkStreamApp:
         reason = RUN_END_REASONS.get(reason, reason)
         if reason == "quit" and getattr(self, "_exception", None) is not None:
             reason = "error"
+        self.idle_gc.stop()
         self.work.end(reason)
+
+    def _each_second(self) -> None:
+        self.work.flush_activity()
+        self.idle_gc.tick()
 
     # -- heartbeat and figures --------------------------------------------------------------
     @work(thread=True, group="heartbeat")
@@ -92,6 +100,7 @@ class WorkStreamApp:
     # -- input ----------------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            self.idle_gc.input()
             if isinstance(event, events.Key):
                 self.work.activity("key")
             elif isinstance(event, (events.MouseScrollDown, events.MouseScrollUp)):
