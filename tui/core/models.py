@@ -181,7 +181,10 @@ class Satisfaction(Record):
     date: UtcDatetime
 
 
-class Ticket(Record):
+class TicketFields(Record):
+    """Every field of a ticket but its thread: `Ticket` adds the thread, and the archive
+    index's `TicketHead` (tui/core/store/base.py) is a past ticket without it."""
+
     id: str = Field(pattern=TICKET_ID.pattern)
     customer: str
     product: str | None = None
@@ -200,7 +203,6 @@ class Ticket(Record):
     solved: UtcDatetime | None = None
     issue_key: str | None = None
     resolution_code: str | None = None
-    messages: list[Message] = Field(default_factory=list)
     satisfaction: Satisfaction | None = None
     rev: int = Field(default=0, ge=0, alias="_rev")
 
@@ -212,6 +214,10 @@ class Ticket(Record):
     @property
     def number(self) -> int:
         return int(self.id[2:])
+
+
+class Ticket(TicketFields):
+    messages: list[Message] = Field(default_factory=list)
 
     def to_doc(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)

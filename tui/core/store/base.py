@@ -8,24 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
-from ..models import (
-    TICKET_ID,
-    Customer,
-    Priority,
-    Product,
-    Purchase,
-    Record,
-    Satisfaction,
-    Ticket,
-    TicketChannel,
-    TicketStatus,
-    UtcDatetime,
-)
+from ..models import Customer, Product, Purchase, Ticket, TicketFields
 
 
-class TicketHead(Record):
+class TicketHead(TicketFields):
     """A past ticket as the customer pane lists it: every field of `Ticket` but its thread.
 
     The store reads a customer's archived tickets from the archive index, which holds no
@@ -35,31 +23,7 @@ class TicketHead(Record):
 
     model_config = ConfigDict(extra="ignore")  # validated from the stored document, thread and all
 
-    id: str = Field(pattern=TICKET_ID.pattern)
-    customer: str
-    product: str | None = None
-    subject: str
-    status: TicketStatus = TicketStatus.NEW
-    priority: Priority = Priority.NORMAL
-    channel: TicketChannel = TicketChannel.EMAIL
-    tags: list[str] = Field(default_factory=list)
-    assignee: str | None = None
-    group: str | None = None
-    created: UtcDatetime
-    updated: UtcDatetime
-    first_reply_due: UtcDatetime | None = None
-    resolution_due: UtcDatetime | None = None
-    first_replied: UtcDatetime | None = None
-    solved: UtcDatetime | None = None
-    issue_key: str | None = None
-    resolution_code: str | None = None
-    satisfaction: Satisfaction | None = None
-    rev: int = Field(default=0, ge=0, alias="_rev")
     archived: bool = False  # set by the store: the ticket is closed and lives in the archive
-
-    @property
-    def number(self) -> int:
-        return int(self.id[2:])
 
 
 @dataclass
