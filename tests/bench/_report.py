@@ -19,18 +19,17 @@ CAUSES = {
              "built (~0.3 s at 25k, ~0.8 s at 70k), after ~0.45 s of imports; a queue summary "
              "beside the snapshot would let the first frame come before the full parse "
              "(README: Start)",
-    "down": "a typical Down is ~30 ms (queue row ~5 ms, handler 3-5 ms, one frame of the two "
-            "panes 15-25 ms); p95 comes from a few Downs of ~70 ms at 10k and ~200 ms at 100k, "
-            "on the same queue positions in every run, and not from the store poll, presence, "
-            "the session timers or the cyclic GC (each switched off in turn); not found yet "
-            "(README: Down)",
+    "down": "a typical Down is ~35 ms here: queue row ~5 ms, worker and handler 3-5 ms, one "
+            "frame of the two panes 15-25 ms of Textual's compositing; CPython's full GC "
+            "passes no longer land in a Down (README: Down)",
     "open": "as Down: the frame of the two panes, not the data (README: Down)",
     "filter": "the queue's repaint and the worker's select under load (README: Filter)",
     "update": "4 processes on 2 cores: p95 is a lock holder waiting for a CPU (one update is "
               "~0.6 ms at any size) and rises with the machine's load (README: updates)",
-    "idle": "the 1 s store poll, presence poll and session timers, and Textual's input thread "
-            "(10 wake-ups a second): ~0.3 % on the demo store, 0.4-0.55 % on the larger ones; "
-            "a ticking timer adds its repaint, ~0.15-0.2 % (README: Idle CPU)",
+    "idle": "after the cut-off: the 1 s store poll, presence poll and session timers, and "
+            "Textual's input thread (10 wake-ups a second); in the first 20 s after typing "
+            "stops, also the full GC pass deferred while the agent typed (50-150 ms, once) and "
+            "the ticking timer's repaint (README: Idle CPU)",
     "rss": "the active set parsed in full (~245 MB at 25k active) plus the app (README: RSS)",
 }
 
