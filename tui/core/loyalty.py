@@ -7,7 +7,7 @@ from datetime import datetime
 from statistics import fmean
 from typing import Sequence
 
-from .models import OPEN_STATUSES, Customer, Purchase, Ticket
+from .models import OPEN_STATUSES, Customer, Purchase, TicketFields
 
 TREND_STEP = 0.5  # a change in mean CSAT smaller than this is "steady"
 
@@ -36,7 +36,7 @@ def csat_trend(scores: Sequence[int]) -> str | None:
     return "steady"
 
 
-def loyalty(customer: Customer, purchases: Sequence[Purchase], tickets: Sequence[Ticket],
+def loyalty(customer: Customer, purchases: Sequence[Purchase], tickets: Sequence[TicketFields],
             now: datetime) -> Loyalty:
     spend: dict[str, float] = {}
     for purchase in purchases:
@@ -54,7 +54,7 @@ def loyalty(customer: Customer, purchases: Sequence[Purchase], tickets: Sequence
     )
 
 
-def outcome(ticket: Ticket) -> str:
+def outcome(ticket: TicketFields) -> str:
     """How a past ticket ended: its resolution code, else `open` or its status."""
     if ticket.resolution_code:
         return ticket.resolution_code

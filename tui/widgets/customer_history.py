@@ -14,7 +14,7 @@ from textual.widgets import Static
 from ..bindings import bindings
 from ..core import humanize
 from ..core.loyalty import Loyalty, loyalty, outcome
-from ..core.models import Product, Ticket
+from ..core.models import Product, TicketFields
 from ..core.store.base import CustomerHistory
 from ..messages import OpenTicket
 from ..text import line
@@ -80,7 +80,7 @@ def purchase_lines(history: CustomerHistory, products: dict[str, Product]) -> li
     return lines
 
 
-def past_ticket(ticket: Ticket) -> Content:
+def past_ticket(ticket: TicketFields) -> Content:
     status = str(ticket.status).replace("_", " ")
     ended = outcome(ticket)
     facts = [status] + ([ended] if ended not in (str(ticket.status), "open") else [])
@@ -103,9 +103,9 @@ class PastTickets(Document, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ticket_ids: list[str] = []
-        self._tickets: list[Ticket] = []
+        self._tickets: list[TicketFields] = []
 
-    def show(self, tickets: list[Ticket], cursor: int | None) -> None:
+    def show(self, tickets: list[TicketFields], cursor: int | None) -> None:
         self._tickets = tickets
         self.ticket_ids = [t.id for t in tickets]
         self.set_reactive(PastTickets.cursor, self.validate_cursor(cursor))
