@@ -9,7 +9,7 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 from .eventlog import EVENTS_FILE, ReadStats, iter_lines
-from .models import MODELS_BY_TABLE, SCHEMA_VERSION, record_errors
+from .models import MODELS_BY_TABLE, record_errors
 from .quickcheck import Problem, check_schema
 from .store.archive_index import INDEX_FILE, ArchiveHeads, IndexUnusable, head_of
 from .store.errors import StoreCorrupt

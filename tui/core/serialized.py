@@ -87,8 +87,7 @@ class SerializedRepository(Repository):
         with self._serial():  # from the archive's index, not the archive
             return self.inner.customer_history(customer_id)
 
-    # Without the lock: the UI asks these before a call that may read the archive for
-    # seconds, perhaps while a worker is already reading it.
+    # Without the lock: asked while a worker may be reading the archive for seconds.
     @property
     def archive_loaded(self) -> bool:
         return self.inner.archive_loaded

@@ -20,7 +20,7 @@ from ..core.store.base import CustomerHistory
 from ..messages import (STORE_ERRORS, AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged,
                         TicketChanged, TicketHighlighted, TicketLoaded)
 from ..presence_watch import PresenceChanged, marks
-from ..widgets import CustomerPane, QueueList, QueuePanel, StatusBar, TicketDetail
+from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
 
 PAINT_AFTER_S = 0.002  # after a ticket is shown, time for the panes to ask for their repaint

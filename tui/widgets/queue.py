@@ -8,8 +8,8 @@ current minute (SLA and age move with the clock).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from bisect import bisect_left
+from dataclasses import dataclass
 from itertools import compress
 from operator import attrgetter
 from typing import Callable

@@ -23,7 +23,6 @@ from ..text import line
 from .queue import QueueList
 
 
-
 class FilterInput(Input):
     """`/` opens it; Enter keeps the filter, Escape clears it."""
 
@@ -62,7 +61,6 @@ class QueuePanel(Vertical):
         self._index = QueueIndex()
         self.shown: tuple[str, str] | None = None  # the (view, filter) on screen
         self._warmed = False
-        self._bar_width = 0  # cells of the view bar's text now shown
 
     def compose(self) -> ComposeResult:
         yield Static(id="view-bar")
@@ -181,6 +179,7 @@ class QueuePanel(Vertical):
             bar = bar + Content(" · ") + line(note, "$text-warning")
         view_bar = self.query_one("#view-bar", Static)
         width = view_bar.content_region.width
-        one_row = bar.cell_length <= width and self._bar_width <= width
-        self._bar_width = bar.cell_length
+        shown = view_bar.content
+        one_row = bar.cell_length <= width and \
+            (shown.cell_length if isinstance(shown, Content) else 0) <= width
         view_bar.update(bar, layout=not one_row)  # a keystroke's count: no layout of the screen

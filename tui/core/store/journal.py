@@ -216,21 +216,7 @@ class JournaledCollection:
             if self.stats.torn_tail:
                 self._truncate_torn_tail()
             line = crc_line({"ops": ops})
-            fd = self._fd()
-            try:
-                written = os.write(fd, line)
-                if written != len(line):
-                    raise OSError(28, "short write")
-                os.fdatasync(fd)
-            except OSError as exc:
-                # Leave no partial line behind; the store stays as it was.
-                try:
-                    os.ftruncate(fd, self._pos)
-                except OSError:
-                    pass
-                raise StoreWriteError(
-                    f"{self.journal}: could not save ({exc.strerror or exc}). Nothing was changed."
-                ) from None
+            self._write_line(self._fd(), line, self._pos)
             self._apply(ops)
             self._pos += len(line)
             self.stats.lines += 1
@@ -248,20 +234,25 @@ class JournaledCollection:
                 if end != os.fstat(fd).st_size:
                     os.ftruncate(fd, end)
                     os.fsync(fd)
-                line = crc_line({"ops": ops})
-                try:
-                    if os.write(fd, line) != len(line):
-                        raise OSError(28, "short write")
-                    os.fdatasync(fd)
-                except OSError as exc:
-                    try:
-                        os.ftruncate(fd, end)
-                    except OSError:
-                        pass
-                    raise StoreWriteError(f"{self.journal}: could not save "
-                                          f"({exc.strerror or exc}). Nothing was changed.") from None
+                self._write_line(fd, crc_line({"ops": ops}), end)
             finally:
                 os.close(fd)
+
+    def _write_line(self, fd: int, line: bytes, end: int) -> None:
+        """Append `line` at `end` and fdatasync it; on failure leave no partial line behind
+        (the store stays as it was)."""
+        try:
+            if os.write(fd, line) != len(line):
+                raise OSError(28, "short write")
+            os.fdatasync(fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, end)
+            except OSError:
+                pass
+            raise StoreWriteError(
+                f"{self.journal}: could not save ({exc.strerror or exc}). Nothing was changed."
+            ) from None
 
     def _fd(self) -> int:
         ino = self._journal_ino
