@@ -57,6 +57,7 @@ class DeskApp(WorkStreamApp, App):
         self.presence = PresenceWatch(PresenceBoard(store.data_dir, agent),
                                       on_error=lambda text: self.say(text, "warning"))
         self._left = False
+        self.refused: str | None = None  # why the store could not be opened after all
         self.problems = [*problems, *self.macros.problems,
                          *self.init_work(store, recorder, metrics_config)]
         self.problems += [f"{self.config_path}: [keymap] has no binding {name!r}; see ? for the ids"
@@ -89,6 +90,12 @@ class DeskApp(WorkStreamApp, App):
             save_theme(self.config_path, theme)
         except OSError as exc:
             self.say(f"Could not save the theme to {self.config_path}: {exc.strerror}", "error")
+
+    def refuse_store(self, reason: str) -> None:
+        """The store turned out broken when it was read (after the first screen, which came
+        from its queue summary): end as desk does when it refuses a store at start."""
+        self.refused = reason
+        self.exit(return_code=2)
 
     def say(self, message: str, severity: str = "information") -> None:
         """A notification whose text is shown as it is, never as markup (thread-safe)."""

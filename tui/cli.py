@@ -162,7 +162,7 @@ def open_app(data_dir: Path) -> int:
     # One run context for the work stream and the store's ticket events (one seq counter).
     writer, recorder = open_run(data_dir, agent, metrics_settings(paths.config_file())[0])
     try:
-        store = open_store(data_dir, agent=agent, events=writer)
+        store = open_store(data_dir, agent=agent, events=writer, defer_load=True)
     except StoreError as exc:
         sys.stderr.write(f"desk: {exc}\n")
         return EXIT_USAGE
@@ -170,10 +170,14 @@ def open_app(data_dir: Path) -> int:
     summary: list[str] = []
     try:
         app.run()
-        summary = summary_after(app.work, store)
+        if not app.refused:
+            summary = summary_after(app.work, store)
     finally:
         recorder.run_end("error")  # a no-op unless the app died before recording its end
         store.close()
+    if app.refused:
+        sys.stderr.write(f"desk: {app.refused}\n")
+        return EXIT_USAGE
     if summary:
         try:
             print("\n".join(summary), flush=True)

@@ -65,6 +65,7 @@ def test_a_failing_description_does_not_break_the_call():
 class _SlowArchiveStore:
     data_dir = "."
     archive_bytes = 210_000_000
+    loaded = True  # the active set is read
 
     def __init__(self):
         self.archive_loading = False
@@ -118,3 +119,22 @@ def test_the_store_says_when_it_is_reading_the_archive(tmp_path):
     store.ticket_docs(include_archive=True)  # reads the archive
     assert seen == [True] and not store.archive_loading and store.archive_loaded
     store.close()
+
+
+def test_the_first_read_of_a_deferred_store_says_so():
+    """Opened from its queue summary, the store is read by the first call that needs it."""
+    from tui.core.serialized import SerializedRepository
+
+    class Deferred(_SlowArchiveStore):
+        loaded = False
+        active_bytes = 114_000_000
+
+        def get_ticket(self, ticket_id):
+            time.sleep(0.2)
+            self.loaded = True
+            return ticket_id
+
+    slow, events = recorder()
+    SerializedRepository(Deferred(), slow=slow).get_ticket("T-1")
+    assert [e[:2] for e in events] == [("slow", "opening the store (114 MB)"),
+                                       ("done", "opening the store (114 MB)")]

@@ -701,10 +701,12 @@ def parse_probe(data: Path, monkeypatch):
     taken the store's exclusive lock at that moment (True: writers were not held up)."""
     import fcntl
 
-    real_loads = orjson.loads
+    from tui.core.store import snapshot
+
+    real_decode = snapshot.decode
     seen: list[tuple[str, bool]] = []
 
-    def loads(raw):
+    def decode(raw):
         for name in ("store.json", "archive.json"):
             snap = data / name
             if isinstance(raw, bytes) and len(raw) > 2 and snap.exists() and raw == snap.read_bytes():
@@ -717,9 +719,9 @@ def parse_probe(data: Path, monkeypatch):
                     seen.append((name, False))
                 finally:
                     os.close(fd)
-        return real_loads(raw)
+        return real_decode(raw)
 
-    monkeypatch.setattr(orjson, "loads", loads)
+    monkeypatch.setattr(snapshot, "decode", decode)
     return seen
 
 

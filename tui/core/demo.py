@@ -16,11 +16,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from .eventlog import EVENTS_FILE, format_event_ts, iter_lines, ReadStats
 from .fileio import atomic_write, crc_line, open_append
 from .models import SCHEMA_VERSION, format_ts
+from .store import queue_summary, snapshot
 from . import demo_text as words
 
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
@@ -199,10 +198,18 @@ def generate(out_dir: Path | str, *, tickets: int = 300, seed: int = 7,
               "products": {str(i): p for i, p in enumerate(products, 1)},
               "purchases": {str(i): p for i, p in enumerate(purchases, 1)},
               "tickets": active}
-    atomic_write(out / "store.json", orjson.dumps(tables))
-    atomic_write(out / "archive.json", orjson.dumps({"tickets": archived}))
+    write_snapshots(out, tables, {"tickets": archived})
     _write_events(out / EVENTS_FILE, build.events)
     return DemoSummary(tickets, len(customers), len(products), len(purchases), len(build.events))
+
+
+def write_snapshots(out: Path, active: dict[str, Any], archive: dict[str, Any]) -> None:
+    """The two snapshots of a new store, and the queue summary of the active one."""
+    data = snapshot.encode(active)
+    atomic_write(out / "store.json", data)
+    queue_summary.write(out / queue_summary.SUMMARY_FILE, active,
+                        snapshot.bytes_stamp(data, (out / "store.json").stat()))
+    atomic_write(out / "archive.json", snapshot.encode(archive))
 
 
 def _status_plan(rng: random.Random, tickets: int) -> list[str]:
@@ -375,9 +382,8 @@ def copy_demo(source: Path, target: Path, now: datetime, anchor: datetime = ANCH
     """Copy the shipped demo into `target`, moving every time so the anchor is `now`."""
     delta = timedelta(minutes=int((now - anchor).total_seconds() // 60))
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("store.json", "archive.json"):
-        tables = orjson.loads((source / name).read_bytes())
-        atomic_write(target / name, orjson.dumps(_shift(tables, delta)))
+    write_snapshots(target, *(_shift(snapshot.decode((source / name).read_bytes()), delta)
+                              for name in ("store.json", "archive.json")))
     events_src = source / EVENTS_FILE
     if events_src.exists():
         events = list(iter_lines(events_src.read_bytes(), ReadStats()))

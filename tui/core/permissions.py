@@ -7,10 +7,10 @@ import os
 import stat
 from pathlib import Path
 
-import orjson
 
 from .fileio import atomic_write
 from .models import SCHEMA_VERSION
+from .store import snapshot
 from .store.errors import StoreError
 
 SHARED_DIR_MODE = 0o2770  # setgid: new files take the directory's group
@@ -52,7 +52,7 @@ def init_store(data_dir: Path, *, group: str | None = None) -> None:
         os.chmod(data_dir, SHARED_DIR_MODE)
     else:
         os.chmod(data_dir, 0o700)
-    atomic_write(data_dir / "store.json", orjson.dumps(empty_tables()))
+    atomic_write(data_dir / "store.json", snapshot.encode(empty_tables()))
     share_files(data_dir, gid)
 
 

@@ -37,8 +37,12 @@ class QueueRow:
     created: float
     solved: float | None
     sla: sla.SlaClock
-    doc: dict[str, Any] = field(repr=False)  # the stored document (never changed in place)
     lookups: "Lookups" = field(repr=False)
+    product: str = ""
+    channel: str = ""
+    tags: tuple[str, ...] | list[str] = ()
+    # the stored document (never changed in place); None for a row from the queue summary
+    doc: dict[str, Any] | None = field(default=None, repr=False)
     key: tuple = field(default=(), repr=False)  # the queue order, see sort_key
     _search: Searchable | None = field(default=None, repr=False)
 
@@ -46,13 +50,18 @@ class QueueRow:
     def search(self) -> Searchable:
         """The folded fields, made on first use: a queue without a filter never needs them."""
         if self._search is None:
-            self._search = searchable(self.doc, self.lookups)
+            self._search = searchable(self, self.lookups)
         return self._search
 
     @property
     def sort_key(self) -> tuple[bool, float, int, float, str]:
         """SLA first (earliest breach first), then priority, then age (oldest first)."""
         return self.key or _sort_key(self)
+
+    def relink(self, lookups: "Lookups") -> None:
+        """Use new customers and products (the store reloaded them) for the same ticket."""
+        self.lookups, self._search = lookups, None
+        self.customer_name = lookups.names.get(self.customer_id, self.customer_id)
 
 
 def _sort_key(row: QueueRow) -> tuple[bool, float, int, float, str]:
@@ -117,17 +126,15 @@ class Lookups:
         return found
 
 
-def searchable(doc: dict[str, Any], lookups: Lookups) -> Searchable:
-    customer_id, product_id = doc.get("customer", ""), doc.get("product") or ""
-    customer_text, lang, region = lookups.customer(customer_id)
-    product_text = lookups.product(product_id)
-    tags = tuple(map(_fold_word, doc.get("tags", ())))
+def searchable(row: QueueRow, lookups: Lookups) -> Searchable:
+    customer_text, lang, region = lookups.customer(row.customer_id)
+    product_text = lookups.product(row.product or "")
+    tags = tuple(map(_fold_word, row.tags or ()))
     return Searchable(
-        text=" ".join((fold(doc.get("id", "")), fold(doc.get("subject", "")), customer_text,
-                       product_text, *tags)),
-        status=doc.get("status", ""), priority=doc.get("priority", ""), tags=tags,
-        customer=customer_text, product=product_text, channel=doc.get("channel", ""),
-        lang=lang, region=region, assignee=_fold_word(doc.get("assignee") or ""))
+        text=" ".join((fold(row.id), fold(row.subject), customer_text, product_text, *tags)),
+        status=row.status, priority=row.priority, tags=tags,
+        customer=customer_text, product=product_text, channel=row.channel,
+        lang=lang, region=region, assignee=_fold_word(row.assignee or ""))
 
 
 _NO_CLOCK = sla.SlaClock(None, None)
@@ -163,7 +170,34 @@ def build_row(doc: dict[str, Any], lookups: Lookups) -> QueueRow:
         customer_id=customer_id, customer_name=lookups.names.get(customer_id, customer_id),
         priority=doc.get("priority", ""), status=doc.get("status", ""),
         assignee=doc.get("assignee"), created=created or 0.0,
-        solved=sla.epoch(doc.get("solved")), sla=_clock(doc, created), doc=doc, lookups=lookups)
+        solved=sla.epoch(doc.get("solved")), sla=_clock(doc, created), lookups=lookups,
+        product=doc.get("product") or "", channel=doc.get("channel", ""),
+        tags=doc.get("tags") or (), doc=doc)
+    row.key = _sort_key(row)
+    return row
+
+
+# -- the queue summary: rows without their documents ---------------------------
+# One list per row, in this order; the store writes them beside the active snapshot so that
+# the first screen is listed before the snapshot is parsed (see store/queue_summary.py).
+SUMMARY_FIELDS = ("id", "rev", "subject", "customer_id", "product", "status", "priority",
+                  "channel", "assignee", "tags", "created", "solved", "next_due", "risk_from")
+
+
+def summary_entry(row: QueueRow) -> list[Any]:
+    return [row.id, row.rev, row.subject, row.customer_id, row.product, row.status,
+            row.priority, row.channel, row.assignee, row.tags, row.created, row.solved,
+            row.sla.next_due, row.sla.risk_from]
+
+
+def row_from_summary(entry: list[Any], lookups: Lookups) -> QueueRow:
+    """The row of a summary entry: [doc id, *SUMMARY_FIELDS]."""
+    (_, id_, rev, subject, customer_id, product, status, priority, channel, assignee, tags,
+     created, solved, next_due, risk_from) = entry
+    clock = _NO_CLOCK if next_due is None else sla.SlaClock(next_due, risk_from)
+    row = QueueRow(id_, rev, subject, customer_id, lookups.names.get(customer_id, customer_id),
+                   priority, status, assignee, created, solved, clock, lookups,
+                   product, channel, tags)
     row.key = _sort_key(row)
     return row
 
@@ -186,10 +220,20 @@ class QueueIndex:
 
     def __init__(self) -> None:
         self._rows: dict[str, QueueRow] = {}
-        self._sources: tuple[dict, dict] = ({}, {})
+        self._sources: tuple[dict | None, dict | None] = ({}, {})
         self._lookups = Lookups({}, {})
         self._ordered = Rows()
         self._docs: list[dict[str, Any]] = []
+
+    def seed(self, entries: Iterable[list[Any]], names: dict[str, str]) -> Rows:
+        """Rows from the queue summary ([doc id, *SUMMARY_FIELDS] each), before the store is
+        read; the first `update` then keeps every row whose ticket is at the same revision."""
+        self._lookups = Lookups({cid: {"name": name} for cid, name in names.items()}, {})
+        self._sources, self._docs = (None, None), []
+        rows = [row_from_summary(entry, self._lookups) for entry in entries]
+        self._rows = {row.id: row for row in rows}
+        self._ordered = Rows(sorted(rows, key=_KEY))
+        return self._ordered
 
     def update(self, docs: Iterable[dict[str, Any]], customers: dict[str, dict[str, Any]],
                products: dict[str, dict[str, Any]]) -> Rows:
@@ -201,17 +245,24 @@ class QueueIndex:
         if same_sources and len(docs) == len(self._docs) and docs == self._docs:
             return self._ordered
         self._docs = docs
-        changed = False
         if not same_sources:
             self._sources = (customers, products)
-            self._rows, self._lookups = {}, Lookups.build(customers, products)
-            changed = True
+            self._lookups = Lookups.build(customers, products)
+        # New customers or products: the rows stand, but what was matched against the old
+        # ones is asked again (a new list forgets its answers).
+        lookups, changed = self._lookups, not same_sources
         old, rows = self._rows, {}
         for doc in docs:
             row = old.get(doc.get("id", ""))
             if row is None or row.doc is not doc and row.rev != doc.get("_rev", 0):
-                row = build_row(doc, self._lookups)
+                row = build_row(doc, lookups)
                 changed = True
+            else:
+                # Same revision: the row stands (a reload's new copy of the document, or
+                # the summary's row, takes its place: the old copy is let go).
+                row.doc = doc
+                if row.lookups is not lookups:
+                    row.relink(lookups)
             rows[row.id] = row
         changed = changed or len(rows) != len(old)
         self._rows = rows

@@ -40,6 +40,8 @@ class SerializedRepository(Repository):
 
     def _describer(self, what: str, archive: bool) -> Callable[[], str]:
         def describe() -> str:  # runs on the watchdog: plain attributes only, no lock
+            if not self.inner.loaded:
+                return f"opening the store ({self.inner.active_bytes / 1e6:,.0f} MB)"
             if archive and self.inner.archive_loading:
                 size = self.inner.archive_bytes / 1e6
                 return f"reading the archive of closed tickets ({size:,.0f} MB)"
@@ -87,7 +89,24 @@ class SerializedRepository(Repository):
         with self._serial():  # from the archive's index, not the archive
             return self.inner.customer_history(customer_id)
 
-    # Without the lock: asked while a worker may be reading the archive for seconds.
+    # Without the lock: asked while a worker may be reading the archive (or, the first
+    # time, the active set) for seconds.
+    def take_queue_preview(self) -> Any:
+        return self.inner.take_queue_preview()
+
+    @property
+    def loaded(self) -> bool:
+        return self.inner.loaded
+
+    @property
+    def summary_due(self) -> bool:
+        return self.inner.summary_due
+
+    def save_queue_summary(self) -> None:
+        """Not serialized: the store takes what it needs under its own lock, then builds
+        the summary while other calls go on."""
+        self.inner.save_queue_summary()
+
     @property
     def archive_loaded(self) -> bool:
         return self.inner.archive_loaded

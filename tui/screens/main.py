@@ -15,7 +15,8 @@ from ..commands import PROVIDERS
 from ..core.audit import describe
 from ..core.eventlog import EVENTS_FILE, ticket_events
 from ..core.handling import HandlingClock
-from ..core.models import Ticket
+from ..core.models import Product, Ticket
+from ..core.store import StoreCorrupt
 from ..core.store.base import CustomerHistory
 from ..messages import (STORE_ERRORS, AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged,
                         TicketChanged, TicketHighlighted, TicketLoaded)
@@ -51,10 +52,12 @@ class MainScreen(TicketActions, Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.products = {p.id: p for p in self.app.store.products()}
+        self.products: dict[str, Product] = {}  # read with the first ticket
         self.queue_panel.reload()
         self.set_focus(self.queue_panel.queue)
-        self._poll(self.app.store.generation)
+        # After the first frame: the poll's first look reads the store if it is not yet
+        # (the queue came from its summary), and that frame must not wait for it.
+        self.call_after_refresh(self._poll, self.app.store.generation)
         self.app.presence.start(self)
 
     @property
@@ -72,10 +75,17 @@ class MainScreen(TicketActions, Screen):
         worker = get_current_worker()
         store, interval = self.app.store, self.app.config.poll_seconds
         failing = ""
-        while not worker.cancelled_event.wait(interval):
+        wait = 0.0 if not store.loaded else interval
+        while not worker.cancelled_event.wait(wait):
+            wait = interval
+            opening = not store.loaded
             try:
                 store.refresh()
             except STORE_ERRORS as exc:
+                if opening and isinstance(exc, StoreCorrupt):
+                    # what desk says at start about a broken store, and it ends
+                    self.app.call_from_thread(self.app.refuse_store, str(exc))
+                    return
                 if str(exc) != failing:  # say it once, keep trying
                     failing = str(exc)
                     self.app.say(f"Cannot read the store: {exc}", "error")
@@ -84,6 +94,8 @@ class MainScreen(TicketActions, Screen):
             if store.generation != seen:
                 seen = store.generation
                 self.post_message(StoreChanged(seen))
+            if store.summary_due:  # once: the next start lists the queue before reading
+                store.save_queue_summary()
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
@@ -116,6 +128,7 @@ class MainScreen(TicketActions, Screen):
     @work(thread=True, exclusive=True, group="detail")
     def _read_ticket(self, ticket_id: str) -> None:
         try:
+            self._read_products()
             ticket = self.app.store.get_ticket(ticket_id)
         except STORE_ERRORS as exc:
             self.app.say(str(exc), "error")
@@ -183,9 +196,15 @@ class MainScreen(TicketActions, Screen):
         self.queue_panel.queue.set_here(marks(event.entries))
 
     # -- customer and audit trail -----------------------------------------------
+    def _read_products(self) -> None:
+        """In a worker: the products, once (the store may not be read before)."""
+        if not self.products:
+            self.products = {p.id: p for p in self.app.store.products()}
+
     @work(thread=True, exclusive=True, group="customer")
     def load_customer(self, customer_id: str) -> None:
         try:
+            self._read_products()
             history = self.app.store.customer_history(customer_id)
         except STORE_ERRORS as exc:
             self.app.say(str(exc), "error")

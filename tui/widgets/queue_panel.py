@@ -17,7 +17,8 @@ from tinydb import Query
 
 from ..bindings import bindings
 from ..core.filter import parse
-from ..core.queue import VIEWS_BY_KEY, QueueIndex, QueueRow, ViewContext, by_id, select
+from ..core.queue import VIEWS_BY_KEY, QueueIndex, QueueRow, Rows, ViewContext, by_id, select
+from ..core.store.snapshot import bulk_objects
 from ..messages import STORE_ERRORS, QueueSelected
 from ..text import line
 from .queue import QueueList
@@ -115,11 +116,22 @@ class QueuePanel(Vertical):
         before that; in a worker, the first frames of the app would compete with it for the
         interpreter: at 25k active tickets the queue showed ~0.4 s later."""
         if self.shown is None:
-            selected = self._select(lambda: False)
+            selected = self._select_preview() or self._select(lambda: False)
             if selected is not None:
                 self._show(selected)
             return
         self._select_in_worker()
+
+    def _select_preview(self) -> QueueSelected | None:
+        """The first screen from the queue summary, while the store is still to be read
+        (about a second at 70k active tickets, in a worker: see MainScreen)."""
+        store = self.app.store
+        preview = store.take_queue_preview()
+        if preview is None or store.loaded or VIEWS_BY_KEY[self.view].needs_archive:
+            return None
+        with bulk_objects():  # 70k rows that live as long as desk: no GC pass over them
+            rows = self._index.seed(preview.entries, preview.names)
+        return self._selection(rows, lambda: False)
 
     @work(thread=True, exclusive=True, group="queue")
     def _select_in_worker(self) -> None:
@@ -129,7 +141,7 @@ class QueuePanel(Vertical):
             self.post_message(selected)
 
     def _select(self, cancelled: Callable[[], bool]) -> QueueSelected | None:
-        view, filter_text = VIEWS_BY_KEY[self.view], self.filter_text
+        view = VIEWS_BY_KEY[self.view]
         store = self.app.store
         try:
             docs = store.ticket_docs(include_archive=view.needs_archive)
@@ -139,7 +151,10 @@ class QueuePanel(Vertical):
         except STORE_ERRORS as exc:
             self.app.say(f"Cannot list tickets: {exc}", "error")
             return None
-        rows = self._index.update(docs, customers, products)
+        return self._selection(self._index.update(docs, customers, products), cancelled)
+
+    def _selection(self, rows: Rows, cancelled: Callable[[], bool]) -> QueueSelected | None:
+        view, filter_text = VIEWS_BY_KEY[self.view], self.filter_text
         ctx = ViewContext.at(self.app.agent, datetime.now(timezone.utc))
         selection = select(rows, view, parse(filter_text), ctx, cancelled)
         return None if selection is None else QueueSelected(selection, view.key, filter_text, rows)
@@ -153,7 +168,7 @@ class QueuePanel(Vertical):
         self.shown = (event.view, event.filter_text)
         self.queue.set_rows(event.selection.rows, follow=follow, source=event.source or None)
         self._show_counts(event.selection.in_view, len(event.selection.rows))
-        if not self._warmed:
+        if not self._warmed and self.app.store.loaded:  # not the summary's rows: they go
             self._warmed = True
             self._warm_search()
 

@@ -34,11 +34,11 @@ import orjson
 from ..fileio import BadLine, crc_line, parse_crc_line
 from .journal import JournaledCollection, JournalStats, Op
 from .lock import StoreLock
+from .snapshot import Stamp
+from .snapshot import file_stamp as snapshot_stamp
 
 INDEX_FILE = "archive-index.json"
 FORMAT = 3
-Stamp = list[int]  # [st_mtime_ns, st_size, crc32 of the ends] of the archive snapshot
-EDGE = 64 * 1024
 
 
 class IndexUnusable(Exception):
@@ -50,22 +50,6 @@ def head_of(doc: Any) -> Any:
     if isinstance(doc, dict) and "messages" in doc:
         return {k: v for k, v in doc.items() if k != "messages"}
     return doc
-
-
-def snapshot_stamp(path: Path) -> Stamp | None:
-    """The identity of a snapshot file by its content: a compaction or an edit changes it, a
-    copy that keeps the modification time (`cp -p`, a backup restored) does not, so a copied
-    store keeps its index."""
-    try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            edges = f.read(EDGE)
-            if st.st_size > EDGE:
-                f.seek(max(EDGE, st.st_size - EDGE))
-                edges += f.read(EDGE)
-    except FileNotFoundError:
-        return None
-    return [st.st_mtime_ns, st.st_size, zlib.crc32(edges)]
 
 
 def build_index(tickets: dict[str, Any], stamp: Stamp) -> bytes:

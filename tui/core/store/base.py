@@ -78,6 +78,33 @@ class Repository(ABC):
         """The customer, their purchases and their tickets' heads; never reads the whole
         archive (but rebuilds the archive index once if it is missing or out of date)."""
 
+    # -- opening: the queue before the active set is read -----------------------------
+    queue_preview: Any = None
+    """The queue's rows from the queue summary while the active set is not read yet
+    (a store opened with `defer_load`), else None."""
+
+    def take_queue_preview(self) -> Any:
+        """`queue_preview`, given once: the store lets go of it."""
+        preview, self.queue_preview = self.queue_preview, None
+        return preview
+
+    summary_due: bool = False
+    """True if the next start would read the active set in full: `save_queue_summary`."""
+
+    @property
+    def loaded(self) -> bool:
+        """False until the active set of a store opened with `defer_load` is read (by the
+        first call that needs it)."""
+        return True
+
+    @property
+    def active_bytes(self) -> int:
+        """About how much reading the active set parses."""
+        return 0
+
+    def save_queue_summary(self) -> None:
+        """Write what lets the next start list the queue before reading the store."""
+
     # -- the archive: closed tickets, read from disk only when needed ---------------
     @property
     @abstractmethod

@@ -9,44 +9,24 @@ Callers hold the store lock for every write and for compaction.
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import orjson
 
 from ..fileio import BadLine, atomic_write, crc_line, open_append, parse_crc_line
+from . import snapshot as snapshot_file
+from .snapshot import bulk_objects
 from .errors import StoreCorrupt, StoreWriteError
 from .lock import StoreLock
 
 Tables = dict[str, dict[str, dict[str, Any]]]
 # One op: (table, doc_id, document or None for a delete)
 Op = tuple[str, str, dict[str, Any] | None]
-
-
-@contextmanager
-def _bulk_objects():
-    """Parse a snapshot without the cyclic GC, then move what was built out of its reach.
-
-    A parse creates millions of dicts and lists; every time the heap grows by a quarter the
-    GC walks all of it, which made up a third of the parse at 100k tickets. Parsed JSON holds
-    no reference cycles (refcounting frees it), so after the parse `gc.freeze()` moves it to
-    the permanent generation, where later full collections (0.2-0.7 s at 100k, a visible
-    stall in the app) no longer walk it. Objects alive at that moment that later become
-    cyclic garbage stay allocated: a few widgets per reload at most.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-        gc.freeze()
 
 
 @dataclass
@@ -73,16 +53,51 @@ class JournaledCollection:
         self.snapshot = snapshot
         self._lock = lock
         self.journal = journal
-        self.tables: Tables = {}
+        self._tables: Tables = {}
         self.stats = JournalStats()
         self.generation = 0  # bumps whenever the in-memory tables change
+        self.stamp: snapshot_file.Stamp | None = None  # of the snapshot the tables came from
         self._mutex = threading.RLock()
+        self._loader: Callable[[], None] | None = None
+        self._loading_in: int | None = None  # the thread running the loader
         self._pos = 0
         self._snapshot_id: tuple[int, int] | None = None
         self._journal_ino: int | None = None
         self._append_fd: int | None = None
 
     # -- reading -----------------------------------------------------------
+    @property
+    def tables(self) -> Tables:
+        if self._loader is not None:
+            self._run_loader()
+        return self._tables
+
+    @tables.setter
+    def tables(self, tables: Tables) -> None:
+        self._tables = tables
+
+    def defer(self, loader: Callable[[], None]) -> None:
+        """Read nothing yet: the first use of the tables (or a refresh) runs `loader`, which
+        must call `load()`; until it returns without an error, every use waits for it or
+        runs it again."""
+        self._loader = loader
+
+    @property
+    def deferred(self) -> bool:
+        return self._loader is not None
+
+    def _run_loader(self) -> None:
+        with self._mutex:
+            loader = self._loader
+            if loader is None or self._loading_in == threading.get_ident():
+                return  # loaded, or the loader itself reading what it loaded
+            self._loading_in = threading.get_ident()
+            try:
+                loader()
+                self._loader = None
+            finally:
+                self._loading_in = None
+
     def load(self) -> None:
         """Read the snapshot and replay the journal from the start.
 
@@ -97,8 +112,8 @@ class JournaledCollection:
             tables: Tables = {}
             if raw.strip():
                 try:
-                    with _bulk_objects():
-                        tables = orjson.loads(raw)
+                    with bulk_objects():
+                        tables = snapshot_file.decode(raw)
                 except orjson.JSONDecodeError as exc:
                     raise StoreCorrupt(
                         f"{self.snapshot}: not valid JSON ({exc}). The file was left as it is; "
@@ -111,11 +126,12 @@ class JournaledCollection:
                         f"{self.snapshot}: expected TinyDB tables (an object of objects)."
                     )
             self.tables = tables
+            self.stamp = snapshot_file.bytes_stamp(raw, st) if st else None
             self._snapshot_id = (st.st_ino, st.st_mtime_ns) if st else None
             self._pos = 0
             self._journal_ino = journal_ino
             self.stats = JournalStats()
-            with _bulk_objects():
+            with bulk_objects():
                 self._apply_chunk(chunk)
             self.generation += 1
 
@@ -132,6 +148,10 @@ class JournaledCollection:
 
     def refresh(self) -> bool:
         """Apply what other processes wrote since the last look. True if anything changed."""
+        if self._loader is not None:
+            generation = self.generation
+            self._run_loader()
+            return self.generation != generation
         with self._mutex:
             snap_id = self._stat_id(self.snapshot)
             try:
@@ -284,7 +304,9 @@ class JournaledCollection:
         """Fold the journal into a new snapshot (temp + fsync + replace), then empty it."""
         with self._mutex:
             self.refresh()
-            atomic_write(self.snapshot, orjson.dumps(self.tables))
+            data = snapshot_file.encode(self.tables)
+            atomic_write(self.snapshot, data)
+            self.stamp = snapshot_file.bytes_stamp(data, os.stat(self.snapshot))
             fd = self._fd()
             os.ftruncate(fd, 0)
             os.fsync(fd)

@@ -6,6 +6,9 @@ Files in the data directory:
 - `archive.json` + `archive.journal`: closed tickets, loaded only when needed;
 - `archive-index.json`: every archived ticket without its thread, by customer (derived from
   `archive.json`, see archive_index.py): customer histories never load the archive;
+- `queue-summary.json`: every active ticket's queue row (derived from `store.json`, see
+  queue_summary.py): with `defer_load`, the first screen is listed before the active set is
+  read;
 - `events.jsonl`: the event log; `.lock`: the store-wide flock.
 """
 
@@ -45,6 +48,7 @@ from .archive_index import (
 from .base import CustomerHistory, Repository, TicketHead
 from .errors import ConflictError, NotFound, StoreCorrupt, StoreError, StoreWriteError
 from .journal import JournaledCollection, Op
+from . import queue_summary
 from .lock import StoreLock
 from .ticket_events import events_for_change, events_for_message, events_for_new_ticket
 
@@ -74,7 +78,11 @@ def _doc_id(record_id: str) -> str:
 
 
 class TinyDBStore(Repository):
-    def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None):
+    def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
+                 defer_load: bool = False):
+        """Open the store in `data_dir`. With `defer_load` and a queue summary that fits the
+        snapshot, the active set is read at its first use (`queue_preview` lists the queue
+        until then); without a usable summary, `summary_due` says to write one."""
         self.data_dir = Path(data_dir)
         self._check_directory()
         self.agent = agent
@@ -94,19 +102,53 @@ class TinyDBStore(Repository):
         self._by_customer: tuple[int, dict[str, list], dict[str, list]] | None = None
         self.events = events or EventWriter(
             self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
+        self.queue_preview: queue_summary.QueuePreview | None = None
+        self.summary_due = False
         try:
             with self._lock.exclusive():
                 remove_stray_temps(self.data_dir)
-            # Not under the exclusive lock: parsing a big snapshot would stop every writer.
-            self._active.load()
-            self._refuse_if_broken(self._active)
-            if self._active.tables.get(OUTBOX):  # a move a crash interrupted: finish it
-                self._prepare_move()
-                self._flush_moves()
+            if defer_load:
+                self.queue_preview = queue_summary.read(
+                    self.data_dir, self._active.snapshot, self._active.journal, self._lock)
+                self.summary_due = self.queue_preview is None
+            if self.queue_preview is not None:
+                self._active.defer(self._open_active)
+            else:
+                self._open_active()
         except BaseException:
             self.close()  # a refused open keeps no file open (the lock's among them)
             raise
         self._db = TinyDB(self._active, storage=_TablesStorage)
+
+    def _open_active(self) -> None:
+        # Not under the exclusive lock: parsing a big snapshot would stop every writer.
+        self._active.load()
+        self._refuse_if_broken(self._active)
+        self.queue_preview = None
+        if self._active.tables.get(OUTBOX):  # a move a crash interrupted: finish it
+            self._prepare_move()
+            self._flush_moves()
+
+    @property
+    def loaded(self) -> bool:
+        """False while the active set waits for its first use (see `defer_load`)."""
+        return not self._active.deferred
+
+    @property
+    def active_bytes(self) -> int:
+        return sum(path.stat().st_size if path.exists() else 0
+                   for path in (self._active.snapshot, self._active.journal))
+
+    def save_queue_summary(self) -> None:
+        """Write the queue summary from the active set in memory (the next start lists the
+        queue from it). The lock is held only to copy the table (documents are never
+        changed in place): building it takes about half a second at 70k active tickets."""
+        with self._mutex:
+            tables = self._active.tables
+            copied = {name: dict(tables.get(name, {})) for name in ("_meta", "customers", "tickets")}
+            stamp = self._active.stamp
+            self.summary_due = False
+        queue_summary.write(self.data_dir / queue_summary.SUMMARY_FILE, copied, stamp)
 
     def _archive_journal(self) -> Path:
         return self.data_dir / f"{ARCHIVE}.journal"
@@ -618,14 +660,19 @@ class TinyDBStore(Repository):
         """Housekeeping after an acknowledged write: a failure must not fail the write."""
         if self._active.journal_size() > COMPACT_AT_BYTES:
             try:
-                self._active.compact()
+                self._compact_active()
             except OSError:
                 pass  # e.g. no room for the new snapshot; the journal still holds it all
+
+    def _compact_active(self) -> None:
+        self._active.compact()
+        queue_summary.write(self.data_dir / queue_summary.SUMMARY_FILE, self._active.tables,
+                            self._active.stamp)
 
     def compact(self) -> None:
         """Fold both journals into new snapshots; the archive's index follows its snapshot."""
         with self._mutex, self._lock.exclusive():
-            self._active.compact()
+            self._compact_active()
             self._heads.current()
             if self._archive_loaded or self._archive.journal_size() or self._heads.index is None:
                 self._load_archive()
