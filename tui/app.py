@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from .core.serialized import SerializedRepository
 from .core.slow import SlowCalls
 from .core.store.base import Repository
 from .paths import config_file
+from .poll_pace import PollPace
 from .presence_watch import PresenceWatch
 from .screens import ComposeScreen, HelpScreen, MainScreen
 from .session_app import WorkStreamApp
@@ -32,6 +34,17 @@ from .widgets.status_bar import SlowCallChanged, StatusBar
 if TYPE_CHECKING:
     from .core.metrics import MetricsConfig
     from .core.worklog import WorkRecorder
+
+
+def quiet_driver() -> type | None:
+    """The input driver that sleeps while no key comes, where Textual would use its Linux
+    driver; else (another system, a driver named in TEXTUAL_DRIVER) Textual's choice.
+    Tests run headless, which never uses this."""
+    if os.environ.get("TEXTUAL_DRIVER") or not sys.platform.startswith("linux"):
+        return None
+    from .driver import QuietLinuxDriver
+
+    return QuietLinuxDriver
 
 
 EXIT_GRACE_S = 2.0  # after SIGHUP/SIGTERM: the most a clean exit may take
@@ -45,7 +58,7 @@ class DeskApp(WorkStreamApp, App):
 
     def __init__(self, store: Repository, *, agent: str, config_path: Path | None = None,
                  recorder: "WorkRecorder | None" = None, metrics_config: "MetricsConfig | None" = None):
-        super().__init__()
+        super().__init__(driver_class=quiet_driver())
         self.slow_calls = SlowCalls(lambda call: self.post_message(SlowCallChanged(call, None)),
                                     lambda call, seconds: self.post_message(SlowCallChanged(call, seconds)))
         self.store = SerializedRepository(store, slow=self.slow_calls)
@@ -54,14 +67,16 @@ class DeskApp(WorkStreamApp, App):
         self.config, problems = load_config(self.config_path)
         self.macros = load_macros(self.config_path.parent / "macros.toml")
         self.drafts = Drafts(store.data_dir, agent)
-        self.presence = PresenceWatch(PresenceBoard(store.data_dir, agent),
-                                      on_error=lambda text: self.say(text, "warning"))
         self._left = False
         self.refused: str | None = None  # why the store could not be opened after all
         self.problems = [*problems, *self.macros.problems,
                          *self.init_work(store, recorder, metrics_config)]
         self.problems += [f"{self.config_path}: [keymap] has no binding {name!r}; see ? for the ids"
                           for name in unknown_ids(self.config.keymap)]
+        # an agent idle past the handling time's cut-off: shared files looked at less often
+        self.pace = PollPace(idle_after_s=max(1, self.work.config.idle_cutoff_s))
+        self.presence = PresenceWatch(PresenceBoard(store.data_dir, agent), pace=self.pace,
+                                      on_error=lambda text: self.say(text, "warning"))
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
@@ -146,6 +161,7 @@ class DeskApp(WorkStreamApp, App):
             try:
                 self.stop_work(reason)
             finally:
+                self.pace.stop()
                 self.presence.stop()
 
     def on_unmount(self) -> None:

@@ -6,7 +6,7 @@ composer (announce at once), else every `interval` seconds: re-announce (a no-op
 when nothing changed), a heartbeat every `heartbeat` seconds, and read the other
 processes' entries. Only a change in who is where is posted to the screen, as a
 `PresenceChanged` message. Idle, that is one directory listing and one small
-read per other desk each second.
+read per other desk each second (each few seconds once the agent is idle: PollPace).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from .core.presence import Presence, PresenceBoard, by_ticket
+from .poll_pace import PollPace
 
 REPLYING, VIEWING = "replying", "viewing"
 
@@ -61,8 +62,9 @@ def marks(entries: list[Presence]) -> dict[str, str]:
 
 class PresenceWatch:
     def __init__(self, board: PresenceBoard, *, interval: float = 1.0, heartbeat: float = 5.0,
-                 on_error: Callable[[str], None] | None = None):
+                 pace: PollPace | None = None, on_error: Callable[[str], None] | None = None):
         self.board = board
+        self.pace = pace
         self.agent = board.agent
         self.interval = interval
         self.heartbeat = heartbeat
@@ -70,7 +72,7 @@ class PresenceWatch:
         self._on_error = on_error
         self._viewing: str | None = None
         self._composing: str | None = None
-        self._wake = threading.Event()
+        self._wake = pace.sleeper() if pace is not None else threading.Event()
         self._lock = threading.RLock()  # held around every board write; `stop` takes it last
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -125,7 +127,7 @@ class PresenceWatch:
                 seen = key
                 self.entries = sorted(entries, key=lambda e: (e.agent, e.pid))
                 target.post_message(PresenceChanged(self.entries))
-            self._wake.wait(self.interval)
+            self._wake.wait(self.pace.interval(self.interval) if self.pace else self.interval)
             self._wake.clear()
 
     def stop(self) -> None:

@@ -101,6 +101,7 @@ class WorkStreamApp:
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
             self.idle_gc.input()
+            self.pace.input()  # type: ignore[attr-defined]
             if isinstance(event, events.Key):
                 self.work.activity("key")
             elif isinstance(event, (events.MouseScrollDown, events.MouseScrollUp)):

@@ -140,9 +140,22 @@ def start_sqlite(path: str) -> int:
 
 
 def start_desk_core(path: str) -> int:
-    """desk without its UI: open the store and select the "All open" view, as the queue does."""
-    sel = desk_select(open_desk(path), "")
-    return len(sel.rows)
+    """desk without its UI: open the store and select the "All open" view, as the first
+    screen does (from the queue summary when the store has one; the store itself is read
+    after that, in the app's poll worker)."""
+    from datetime import datetime, timezone
+
+    from tui.core.filter import parse
+    from tui.core.queue import VIEWS_BY_KEY, QueueIndex, ViewContext, select
+    from tui.core.store import TinyDBStore
+
+    store = TinyDBStore(Path(path), agent="bench", defer_load=True)
+    preview = store.take_queue_preview()
+    if preview is None:
+        return len(desk_select(store, "").rows)
+    rows = QueueIndex().seed(preview.entries, preview.names)
+    ctx = ViewContext.at("bench", datetime.now(timezone.utc))
+    return len(select(rows, VIEWS_BY_KEY["open"], parse(""), ctx).rows)
 
 
 # -- desk's core, as the UI calls it -------------------------------------------------

@@ -14,22 +14,18 @@ IDLE_NOTE = "20 s"
 # Why a target is missed, from the profiling written up in tests/bench/README.md
 # ("Where the time goes"). Printed next to a missed target; rewrite when the code changes.
 CAUSES = {
-    "start": "the active snapshot is parsed before the first frame (orjson: ~1.0-1.4 s for the "
-             "114 MB of 70k active tickets, ~0.45 s for 25k), then the first screen's rows are "
-             "built (~0.3 s at 25k, ~0.8 s at 70k), after ~0.45 s of imports; a queue summary "
-             "beside the snapshot would let the first frame come before the full parse "
-             "(README: Start)",
-    "down": "a typical Down is ~35 ms here: queue row ~5 ms, worker and handler 3-5 ms, one "
-            "frame of the two panes 15-25 ms of Textual's compositing; CPython's full GC "
-            "passes no longer land in a Down (README: Down)",
+    "start": "imports (~0.5 s: textual, pydantic, the metrics engine), the queue summary and "
+             "its rows (~0.35 s at 70k active), mount and the first frame (~0.15 s); more under "
+             "load (README: Start)",
+    "down": "one frame of the queue row, both panes and the status bar is 20-30 ms of "
+            "Textual's compositing here (~150 lines, ~750 strips); the ticket is read ahead, so "
+            "no worker is waited for (README: Down)",
     "open": "as Down: the frame of the two panes, not the data (README: Down)",
     "filter": "the queue's repaint and the worker's select under load (README: Filter)",
     "update": "4 processes on 2 cores: p95 is a lock holder waiting for a CPU (one update is "
               "~0.6 ms at any size) and rises with the machine's load (README: updates)",
-    "idle": "after the cut-off: the 1 s store poll, presence poll and session timers, and "
-            "Textual's input thread (10 wake-ups a second); in the first 20 s after typing "
-            "stops, also the full GC pass deferred while the agent typed (50-150 ms, once) and "
-            "the ticking timer's repaint (README: Idle CPU)",
+    "idle": "the store and presence polls (every 5 s once idle), the status bar's and the "
+            "session's 1 s timers (README: Idle CPU)",
     "rss": "the active set parsed in full (~245 MB at 25k active) plus the app (README: RSS)",
 }
 

@@ -89,7 +89,22 @@ def ensure_store(stores: Path, size: int, seed: int) -> Path:
     if not sq.exists():
         _others.build_sqlite(final, sq)
     ensure_archive_index(final)
+    ensure_queue_summary(final)
     return final
+
+
+def ensure_queue_summary(store: Path) -> None:
+    """A store in use has its queue summary (written by `desk demo`, at each compaction, and
+    by the first start without one); a store generated before summaries existed gets it here."""
+    from tui.core.store import TinyDBStore
+
+    s = TinyDBStore(store, defer_load=True)
+    try:
+        if s.summary_due:
+            s.save_queue_summary()
+            log(f"{store.name}: queue summary written")
+    finally:
+        s.close()
 
 
 def ensure_archive_index(store: Path) -> None:
@@ -118,16 +133,19 @@ def ensure_bulk(stores: Path, size: int, seed: int) -> Path:
         bs.generate_bulk(tmp, size, seed)
         tmp.rename(final)
     ensure_archive_index(final)
+    ensure_queue_summary(final)
     return final
 
 
 def work_copy(src: Path, dst: Path) -> Path:
-    """A private copy of a store, event log and archive index included (the app reads the
-    log's tail at start; the index knows its archive by content and modification time)."""
+    """A private copy of a store, event log, archive index and queue summary included (the
+    app reads the log's tail at start; the derived files know their snapshot by content and
+    modification time, which copy2 keeps)."""
     shutil.rmtree(dst, ignore_errors=True)
     dst.mkdir(parents=True)
     os.chmod(dst, 0o700)
-    for name in ("store.json", "archive.json", "archive-index.json", "events.jsonl"):
+    for name in ("store.json", "archive.json", "archive-index.json", "queue-summary.json",
+                 "events.jsonl"):
         if (src / name).exists():
             shutil.copy2(src / name, dst / name)
             os.chmod(dst / name, 0o600)

@@ -57,6 +57,11 @@ class SerializedRepository(Repository):
         with self._lock:
             return self.inner.generation
 
+    @property
+    def peek_generation(self) -> int:
+        """`generation` without waiting for a call in progress (the UI thread asks)."""
+        return self.inner.generation
+
     def get_ticket(self, ticket_id: str) -> Ticket:
         with self._serial(archive=True):
             return self.inner.get_ticket(ticket_id)

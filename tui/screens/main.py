@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -24,7 +26,7 @@ from ..presence_watch import PresenceChanged, marks
 from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
 
-PAINT_AFTER_S = 0.002  # after a ticket is shown, time for the panes to ask for their repaint
+READ_AHEAD_KEPT = 8
 TOO_SMALL = Content.assemble(
     ("Terminal too small", "bold $text-error"),
     "\n\ndesk needs at least 60 × 20 characters.\nMake the window larger, or press ctrl+q to quit.")
@@ -40,6 +42,9 @@ class MainScreen(TicketActions, Screen):
         super().__init__()
         self.ticket: Ticket | None = None  # in the detail pane
         self.wanted: str | None = None  # asked for, maybe still being read
+        # ticket id -> (store generation, what was read): the rows around the cursor
+        self._read_ahead: dict[str, tuple[int, TicketLoaded]] = {}
+        self._poll_wake: threading.Event | None = None
         self.clock = HandlingClock()
 
     def compose(self) -> ComposeResult:
@@ -55,6 +60,7 @@ class MainScreen(TicketActions, Screen):
         self.products: dict[str, Product] = {}  # read with the first ticket
         self.queue_panel.reload()
         self.set_focus(self.queue_panel.queue)
+        self.queue_panel.queue.show_at_once = self.show_read_ahead
         # After the first frame: the poll's first look reads the store if it is not yet
         # (the queue came from its summary), and that frame must not wait for it.
         self.call_after_refresh(self._poll, self.app.store.generation)
@@ -71,13 +77,17 @@ class MainScreen(TicketActions, Screen):
     # -- following the store ---------------------------------------------------
     @work(thread=True, exclusive=True, group="poll")
     def _poll(self, seen: int) -> None:
-        """Stat the store every poll_seconds; say so when its generation moves."""
+        """Stat the store every poll_seconds (less often while the agent is idle, see
+        PollPace); say so when its generation moves. The first look reads the store if it
+        was opened from its queue summary."""
         worker = get_current_worker()
-        store, interval = self.app.store, self.app.config.poll_seconds
+        store, busy, pace = self.app.store, self.app.config.poll_seconds, self.app.pace
         failing = ""
-        wait = 0.0 if not store.loaded else interval
-        while not worker.cancelled_event.wait(wait):
-            wait = interval
+        self._poll_wake = wake = pace.sleeper()
+        if store.loaded:
+            wake.wait(busy)
+        while not worker.is_cancelled:
+            wake.clear()
             opening = not store.loaded
             try:
                 store.refresh()
@@ -89,13 +99,18 @@ class MainScreen(TicketActions, Screen):
                 if str(exc) != failing:  # say it once, keep trying
                     failing = str(exc)
                     self.app.say(f"Cannot read the store: {exc}", "error")
-                continue
-            failing = ""
-            if store.generation != seen:
-                seen = store.generation
-                self.post_message(StoreChanged(seen))
-            if store.summary_due:  # once: the next start lists the queue before reading
-                store.save_queue_summary()
+            else:
+                failing = ""
+                if store.generation != seen:
+                    seen = store.generation
+                    self.post_message(StoreChanged(seen))
+                if store.summary_due:  # once: the next start lists the queue before reading
+                    store.save_queue_summary()
+            wake.wait(pace.interval(busy))
+
+    def on_unmount(self) -> None:
+        if self._poll_wake is not None:
+            self._poll_wake.set()  # the poll sees it is cancelled now, not at its next look
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
@@ -122,23 +137,67 @@ class MainScreen(TicketActions, Screen):
 
     def load_ticket(self, ticket_id: str) -> None:
         """Show `ticket_id` in the detail pane once it is read; a later call wins."""
-        self.wanted = ticket_id
-        self._read_ticket(ticket_id)
+        if not self.show_read_ahead(ticket_id):
+            self.wanted = ticket_id
+            self._read_ticket(ticket_id)
 
-    @work(thread=True, exclusive=True, group="detail")
-    def _read_ticket(self, ticket_id: str) -> None:
+    def show_read_ahead(self, ticket_id: str) -> bool:
+        """Show `ticket_id` now if it was read ahead (the rows around the cursor are) and
+        the store has not moved since: the queue calls this as its cursor moves, so that the
+        cursor and both panes are painted in one frame, with no worker to wait for."""
+        ahead = self._read_ahead.get(ticket_id)
+        if ahead is None or ahead[0] != self.app.store.peek_generation:
+            return False
+        self.wanted = ticket_id
+        ticket, history = ahead[1].ticket, ahead[1].history
+        self._ticket_loaded(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists(), history))
+        return True
+
+    def _read(self, ticket_id: str, *, quiet: bool = False) -> TicketLoaded | None:
+        """In a worker: the ticket and its customer's history; errors said unless `quiet`."""
         try:
             self._read_products()
             ticket = self.app.store.get_ticket(ticket_id)
         except STORE_ERRORS as exc:
-            self.app.say(str(exc), "error")
-            return
+            if not quiet:
+                self.app.say(str(exc), "error")
+            return None
         try:
             history = self.app.store.customer_history(ticket.customer)
         except STORE_ERRORS as exc:
-            self.app.say(str(exc), "error")
+            if not quiet:
+                self.app.say(str(exc), "error")
             history = None
-        self.post_message(TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists(), history))
+        return TicketLoaded(ticket, self.app.drafts.path(ticket_id).exists(), history)
+
+    @work(thread=True, exclusive=True, group="detail")
+    def _read_ticket(self, ticket_id: str) -> None:
+        loaded = self._read(ticket_id)
+        if loaded is not None:
+            self.post_message(loaded)
+
+    def _read_around(self) -> None:
+        """After a ticket is shown: read the rows next to the cursor, so that the next Up or
+        Down shows its ticket in the frame that moves the cursor (no worker to wait for)."""
+        queue = self.queue_panel.queue
+        rows, at = queue.rows, queue.cursor
+        ids = [rows[i].id for i in (at + 1, at + 2, at - 1) if 0 <= i < len(rows)]
+        generation = self.app.store.peek_generation
+        wanted = [i for i in ids if self._read_ahead.get(i, (None,))[0] != generation]
+        if wanted:
+            self._read_ahead_worker(wanted, generation)
+
+    @work(thread=True, exclusive=True, group="read-ahead")
+    def _read_ahead_worker(self, ticket_ids: list[str], generation: int) -> None:
+        worker = get_current_worker()
+        for ticket_id in ticket_ids:
+            if worker.is_cancelled:
+                return
+            loaded = self._read(ticket_id, quiet=True)  # a real read says its errors
+            if loaded is not None:
+                self._read_ahead[ticket_id] = (generation, loaded)
+        while len(self._read_ahead) > READ_AHEAD_KEPT:
+            self._read_ahead.pop(next(iter(self._read_ahead)), None)
 
     @on(TicketLoaded)
     def _ticket_loaded(self, event: TicketLoaded) -> None:
@@ -149,17 +208,30 @@ class MainScreen(TicketActions, Screen):
                 and self.detail.has_draft == event.has_draft:
             return
         self._show_ticket(event.ticket, event.has_draft, event.history)
-        self.set_timer(PAINT_AFTER_S, self._paint_now)
+        self._paint_now()
+        self.call_after_refresh(self._read_around)
 
     def _paint_now(self) -> None:
-        """Paint the panes now rather than at the frame timer's next tick.
+        """Paint the queue and the panes now, in one frame.
 
-        Textual paints on a 60 Hz grid, and after a pause (the queue's repaint of the
-        Down key) its next tick comes one to two periods later: up to 33 ms in which
-        the filled panes wait. By now the panes have asked for their repaint; what
-        asks later is painted on the next tick as usual. (Pilot paints the same way.)"""
-        if self.is_current and not self.app._batch_count and \
-                (self._dirty_widgets or self._repaint_required):
+        Textual paints on a 60 Hz grid, and each widget asks for its repaint only once its
+        own message queue is idle: a tick between the first and the last ask split one Down
+        into two frames (queue and ticket, then customer), each with the compositor's whole
+        overhead, and after a pause the next tick comes up to 33 ms late. So the widgets that
+        are waiting to ask are painted at once. A widget that needs a layout is left to
+        Textual's own tick. (Private Textual API, pinned version; tests cover the result.)"""
+        if not self.is_current or self.app._batch_count:
+            return
+        panes = [self.queue_panel.queue, self.detail, *self.query_one(CustomerPane).children]
+        widgets = [*panes, *(w._vertical_scrollbar for w in panes if w._vertical_scrollbar),
+                   self.query_one(StatusBar)]
+        if any(w._layout_required for w in widgets):
+            return
+        for widget in widgets:
+            if widget._repaint_required and widget.display:
+                widget._repaint_required = False
+                self._dirty_widgets.add(widget)
+        if self._dirty_widgets or self._repaint_required:
             self._on_timer_update()
 
     def _show_ticket(self, ticket: Ticket | None, has_draft: bool,
@@ -171,9 +243,7 @@ class MainScreen(TicketActions, Screen):
         self.detail.show(ticket, product.name if product else None, has_draft)
         self.clock.focus(ticket.id if ticket else None)
         self.app.presence.show(ticket.id if ticket else None)
-        # its own frame, just after this one: the bar (the bottom row, full width) would else
-        # widen the repaint of the panes to the whole screen
-        self.call_after_refresh(self.query_one(StatusBar).tick)
+        self.query_one(StatusBar).tick()  # painted with the panes (see _paint_now)
         if ticket is None:
             return
         if self.detail.showing_audit and previous and previous.id == ticket.id:

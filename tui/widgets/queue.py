@@ -111,6 +111,9 @@ class QueueList(ScrollView, can_focus=True):
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._highlighted: str | None = None  # the ticket the detail pane was told about
         self._holding = False
+        # Told of a new cursor ticket before the message is posted: True if it showed the
+        # ticket there and then (one frame for the cursor and the panes), see MainScreen.
+        self.show_at_once: Callable[[str], bool] | None = None
         self._id_width = 7
         self._columns: tuple[int, list[tuple[Column, int]]] = (-1, [])
         self.here: dict[str, str] = {}  # ticket → "viewing" | "replying" by another desk
@@ -248,6 +251,8 @@ class QueueList(ScrollView, can_focus=True):
         self._scroll_to_cursor()
         if self.highlighted_id != self._highlighted and not self._holding:
             self._highlighted = self.highlighted_id
+            if self._highlighted and self.show_at_once and self.show_at_once(self._highlighted):
+                return
             # set_rows runs in the panel's handler: without a sender of its own,
             # the message would stop bubbling there
             self.post_message(TicketHighlighted(self._highlighted).set_sender(self))

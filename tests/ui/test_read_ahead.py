@@ -1,0 +1,42 @@
+"""Up and Down show a ticket read ahead in the frame that moves the cursor (issue 6)."""
+
+from __future__ import annotations
+
+from tui.core.store import TinyDBStore
+
+from .conftest import AGENT, ready, screen_text, until
+
+
+async def test_down_shows_the_next_ticket_without_waiting_for_a_read(make_app, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        queue = screen.queue_panel.queue
+        following = queue.rows[1]
+        await until(pilot, lambda: following.id in screen._read_ahead)
+        reads: list[str] = []
+        screen._read_ticket = reads.append  # a read in a worker would land here
+        await pilot.press("down")
+        assert screen.ticket is not None and screen.ticket.id == following.id and reads == []
+        await pilot.pause()
+        assert following.id in screen_text(app)
+
+
+async def test_a_ticket_read_ahead_is_not_shown_once_the_store_moved(make_app, data_dir, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        queue = screen.queue_panel.queue
+        following = queue.rows[1].id
+        await until(pilot, lambda: following in screen._read_ahead)
+        seen = app.store.peek_generation
+        other = TinyDBStore(data_dir, agent="bob")
+        try:
+            ticket = other.get_ticket(following)
+            other.update_ticket(following, {"subject": "Changed by bob"}, ticket.rev)
+        finally:
+            other.close()
+        await until(pilot, lambda: app.store.peek_generation != seen)
+        await pilot.press("down")
+        await until(pilot, lambda: screen.ticket is not None and screen.ticket.id == following
+                    and screen.ticket.subject == "Changed by bob")
