@@ -27,6 +27,7 @@ from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
 
 READ_AHEAD_KEPT = 8
+READ_AHEAD_AFTER_S = 0.05  # after the frame is written: the writer thread needs the GIL
 TOO_SMALL = Content.assemble(
     ("Terminal too small", "bold $text-error"),
     "\n\ndesk needs at least 60 × 20 characters.\nMake the window larger, or press ctrl+q to quit.")
@@ -209,7 +210,7 @@ class MainScreen(TicketActions, Screen):
             return
         self._show_ticket(event.ticket, event.has_draft, event.history)
         self._paint_now()
-        self.call_after_refresh(self._read_around)
+        self.set_timer(READ_AHEAD_AFTER_S, self._read_around)
 
     def _paint_now(self) -> None:
         """Paint the queue and the panes now, in one frame.

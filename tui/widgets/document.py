@@ -295,7 +295,7 @@ class Document(ScrollView, can_focus=True):
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        width = self._width  # render_lines has made it the content width
         line_y = int(self.scroll_y) + y
         index = self._block_at(line_y)
         if index < 0 or index >= len(self._blocks):
@@ -314,5 +314,8 @@ class Document(ScrollView, can_focus=True):
         text = block.bar + lines[row] if row < len(lines) else block.bar
         segments = [Segment(part, style.rich_style)
                     for part, style in text.render(base, end="", parse_style=self._get_style)]
-        strip = Strip(segments, text.cell_length)
-        return strip.extend_cell_length(width, base.rich_style).crop(0, width)
+        length = text.cell_length
+        if length < width:  # padded here: one Strip a line rather than three
+            segments.append(Segment(" " * (width - length), base.rich_style))
+            return Strip(segments, width)
+        return Strip(segments, length).crop(0, width)
