@@ -94,15 +94,19 @@ def ensure_store(stores: Path, size: int, seed: int) -> Path:
 
 
 def ensure_queue_summary(store: Path) -> None:
-    """A store in use has its queue summary (written by `desk demo`, at each compaction, and
-    by the first start without one); a store generated before summaries existed gets it here."""
+    """A store in use is in desk's snapshot layout (one document per line) with its queue
+    summary: desk writes both at each compaction (and `desk demo` at once). A store generated
+    before either existed is compacted here, once, as desk would."""
     from tui.core.store import TinyDBStore
+    from tui.core.store.snapshot import HEAD
 
     s = TinyDBStore(store, defer_load=True)
     try:
-        if s.summary_due:
-            s.save_queue_summary()
-            log(f"{store.name}: queue summary written")
+        with open(store / "store.json", "rb") as f:
+            sliced = f.read(len(HEAD)) == HEAD
+        if s.summary_due or not sliced:
+            s.compact()
+            log(f"{store.name}: compacted (desk's layout and queue summary)")
     finally:
         s.close()
 

@@ -4,6 +4,7 @@ import errno
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -105,14 +106,16 @@ def test_unreadable_file_is_reported(store_dir):
 
 
 def test_unreadable_file_is_reported_even_as_root(store_dir, monkeypatch):
-    real_read = type(store_dir).read_bytes
+    import builtins
 
-    def deny(path):
-        if path.name == "store.json":
+    import tui.core.store.journal as journal
+
+    def deny(path, *args, **kwargs):
+        if Path(path).name == "store.json":
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real_read(path)
+        return builtins.open(path, *args, **kwargs)
 
-    monkeypatch.setattr(type(store_dir), "read_bytes", deny)
+    monkeypatch.setattr(journal, "open", deny, raising=False)
     with pytest.raises(StoreCorrupt, match="cannot read it"):
         TinyDBStore(store_dir, agent="ana")
 

