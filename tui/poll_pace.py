@@ -27,6 +27,10 @@ class PollPace:
         self._sleepers.append(event)
         return event
 
+    def since_input(self) -> float:
+        """Seconds since the agent's last key."""
+        return time.monotonic() - self._last_input
+
     def idle(self) -> bool:
         return time.monotonic() - self._last_input >= self.idle_after_s
 

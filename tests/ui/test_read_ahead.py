@@ -40,3 +40,31 @@ async def test_a_ticket_read_ahead_is_not_shown_once_the_store_moved(make_app, d
         await pilot.press("down")
         await until(pilot, lambda: screen.ticket is not None and screen.ticket.id == following
                     and screen.ticket.subject == "Changed by bob")
+
+
+async def test_down_past_the_bottom_moves_the_list_half_a_page(tmp_path, config_path):
+    """The list is redrawn whole when it moves: once every half page, not on every Down."""
+    from tui.app import DeskApp
+    from tui.core.demo import generate
+
+    generate(tmp_path / "big", tickets=300)
+    store = TinyDBStore(tmp_path / "big", agent=AGENT)
+    try:
+        app = DeskApp(store, agent=AGENT, config_path=config_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await ready(pilot)
+            queue = screen.queue_panel.queue
+            visible = queue.scrollable_content_region.height - 1
+            tops = []
+            for _ in range(visible * 2):
+                await pilot.press("down")
+                tops.append(int(queue.scroll_y))
+            assert tops[visible - 2] == 0  # the last row in view: nothing moved yet
+            moves = [b - a for a, b in zip(tops, tops[1:]) if b != a]
+            assert moves and all(m >= visible // 2 for m in moves)
+            assert queue.cursor - int(queue.scroll_y) < visible  # the cursor stays in view
+            for _ in range(visible * 2):
+                await pilot.press("up")
+            assert int(queue.scroll_y) == 0 and queue.cursor == 0
+    finally:
+        store.close()

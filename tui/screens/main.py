@@ -85,8 +85,9 @@ class MainScreen(TicketActions, Screen):
         store, busy, pace = self.app.store, self.app.config.poll_seconds, self.app.pace
         failing = ""
         self._poll_wake = wake = pace.sleeper()
-        if store.loaded:
-            wake.wait(busy)
+        # The first look comes at once: a store opened from its queue summary is read by it,
+        # or was read since `seen` by the first ticket's read; its rows follow now, not
+        # in the middle of the agent's first keys.
         while not worker.is_cancelled:
             wake.clear()
             opening = not store.loaded

@@ -258,12 +258,19 @@ class QueueList(ScrollView, can_focus=True):
             self.post_message(TicketHighlighted(self._highlighted).set_sender(self))
 
     def _scroll_to_cursor(self) -> None:
+        """Keep the cursor in view. Past an edge the list moves half a page, not a row: the
+        whole list is redrawn when it moves, so Down through a long queue redraws it once
+        every half page instead of on every key (and sends that much less over SSH)."""
         rows_visible = max(1, self.scrollable_content_region.height - 1)
         top = int(self.scroll_y)
+        if top <= self.cursor < top + rows_visible:
+            return
+        half = rows_visible // 2
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + rows_visible:
-            self.scroll_to(y=self.cursor - rows_visible + 1, animate=False, immediate=True)
+            y = max(0, self.cursor - half)
+        else:
+            y = self.cursor - rows_visible + 1 + half
+        self.scroll_to(y=y, animate=False, immediate=True)
 
     def action_cursor_down(self) -> None:
         self.cursor += 1

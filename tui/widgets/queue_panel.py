@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from datetime import datetime, timezone
 from typing import Callable, Self
 
@@ -22,6 +23,9 @@ from ..core.store.snapshot import bulk_objects
 from ..messages import STORE_ERRORS, QueueSelected
 from ..text import line
 from .queue import QueueList
+
+
+WARM_AFTER_KEY_S = 0.5  # the search fields are folded once no key has come for this long
 
 
 class FilterInput(Input):
@@ -177,7 +181,16 @@ class QueuePanel(Vertical):
         """Once the queue is on screen: prepare every row for filtering, so that the agent's
         first filter keystroke does not (about a second at 70k rows)."""
         worker = get_current_worker()
-        if self._index.warm_search(lambda: worker.is_cancelled):
+        pace = self.app.pace
+
+        def cancelled() -> bool:
+            # Keys first: this is seconds of work at 70k rows, and each slice of it that
+            # runs while a key is handled delays that key's frame.
+            while pace.since_input() < WARM_AFTER_KEY_S and not worker.is_cancelled:
+                time.sleep(WARM_AFTER_KEY_S)
+            return worker.is_cancelled
+
+        if self._index.warm_search(cancelled):
             # The store, its rows and their search fields live as long as desk: out of the
             # cyclic GC's reach, whose full passes over them took 70 ms at 10k tickets and
             # 200 ms at 100k, every few seconds of use, in the middle of a Down.
