@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -81,6 +82,15 @@ def copy_store(source: Path, target: Path) -> Path:
     return target
 
 
+@contextmanager
+def opened(data: Path, **kwargs):
+    store = TinyDBStore(data, **kwargs)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def rows_of(store: TinyDBStore) -> dict[str, list]:
     """The queue's rows as the loaded store gives them, by ticket id."""
     index = QueueIndex()
@@ -104,23 +114,16 @@ def preview_rows(store: TinyDBStore) -> dict[str, list]:
 
 def test_demo_writes_a_summary_that_lists_the_queue_as_the_store_does(demo_store, tmp_path):
     data = copy_store(demo_store, tmp_path / "s")
-    deferred = TinyDBStore(data, defer_load=True)
-    try:
+    with opened(data, defer_load=True) as deferred:
         assert not deferred.loaded and not deferred.summary_due
         expected = preview_rows(deferred)
-    finally:
-        deferred.close()
-    full = TinyDBStore(data)
-    try:
+    with opened(data) as full:
         assert expected == rows_of(full)
-    finally:
-        full.close()
 
 
 def test_journal_changes_since_the_summary_are_in_the_preview(demo_store, tmp_path):
     data = copy_store(demo_store, tmp_path / "s")
-    writer = TinyDBStore(data)
-    try:
+    with opened(data) as writer:
         first = writer.ticket_docs()[0]["id"]
         t = writer.get_ticket(first)
         writer.update_ticket(first, {"priority": "urgent", "subject": "changed [/]"}, t.rev)
@@ -128,27 +131,19 @@ def test_journal_changes_since_the_summary_are_in_the_preview(demo_store, tmp_pa
         closed = writer.ticket_docs()[5]["id"]
         writer.update_ticket(closed, {"status": "closed"}, writer.get_ticket(closed).rev)
         expected = rows_of(writer)
-    finally:
-        writer.close()
-    store = TinyDBStore(data, defer_load=True)
-    try:
+    with opened(data, defer_load=True) as store:
         got = preview_rows(store)
         assert got == expected
         assert got[first][3] == "changed [/]" and new.id in got and closed not in got
-    finally:
-        store.close()
 
 
 def test_a_deferred_store_reads_itself_at_first_use(demo_store, tmp_path):
     data = copy_store(demo_store, tmp_path / "s")
-    store = TinyDBStore(data, defer_load=True)
-    try:
+    with opened(data, defer_load=True) as store:
         generation = store.generation
         assert store.refresh() is True and store.loaded
         assert store.generation != generation and store.queue_preview is None
         assert store.get_ticket("T-1").id == "T-1"
-    finally:
-        store.close()
 
 
 def test_a_deferred_store_writes_only_after_reading(demo_store, tmp_path):
@@ -158,19 +153,13 @@ def test_a_deferred_store_writes_only_after_reading(demo_store, tmp_path):
     t = other.ticket_docs()[0]
     other.update_ticket(t["id"], {"priority": "low"}, t["_rev"])
     other.close()
-    store = TinyDBStore(data, defer_load=True)
-    try:
+    with opened(data, defer_load=True) as store:
         ticket_id = t["id"]
         store.update_ticket(ticket_id, {"priority": "high"}, t["_rev"] + 1)
-    finally:
-        store.close()
-    again = TinyDBStore(data)
-    try:
+    with opened(data) as again:
         assert again.get_ticket(ticket_id).priority == "high"
         assert again.get_ticket(ticket_id).rev == t["_rev"] + 2
         assert not again.journal_problems()
-    finally:
-        again.close()
 
 
 def test_threads_wait_for_the_one_read(demo_store, tmp_path, monkeypatch):
@@ -221,39 +210,27 @@ def test_an_unusable_summary_means_a_full_read(demo_store, tmp_path, spoil):
         with open(data / "store.journal", "ab") as f:
             f.write(crc_line({"ops": [["tickets", doc_id, None],
                                       ["_archive_outbox", doc_id, closed]]}))
-    store = TinyDBStore(data, defer_load=True)
-    try:
+    with opened(data, defer_load=True) as store:
         assert store.loaded and store.queue_preview is None
         assert store.summary_due
         store.save_queue_summary()
-    finally:
-        store.close()
     if spoil != "outbox":
-        again = TinyDBStore(data, defer_load=True)
-        try:
+        with opened(data, defer_load=True) as again:
             assert not again.loaded and again.queue_preview is not None
-        finally:
-            again.close()
 
 
 def test_compaction_rewrites_the_summary(demo_store, tmp_path):
     data = copy_store(demo_store, tmp_path / "s")
-    store = TinyDBStore(data)
-    try:
+    with opened(data) as store:
         t = store.ticket_docs()[0]
         store.update_ticket(t["id"], {"subject": "after compaction"}, t["_rev"])
         store.compact()
         expected = rows_of(store)
-    finally:
-        store.close()
     assert (data / "store.journal").stat().st_size == 0
     assert snapshot.decode((data / "store.json").read_bytes())  # the sliced layout
     assert (data / "store.json").read_bytes().startswith(snapshot.HEAD)
-    deferred = TinyDBStore(data, defer_load=True)
-    try:
+    with opened(data, defer_load=True) as deferred:
         assert preview_rows(deferred) == expected
-    finally:
-        deferred.close()
 
 
 def test_a_broken_record_in_the_journal_is_refused_at_open(demo_store, tmp_path):
