@@ -47,6 +47,7 @@ async def test_the_queue_is_listed_before_the_store_is_read(deferred, config_pat
         first_rows = [row.id for row in queue.rows]
         assert first_rows and not deferred.loaded
         assert first_rows[0] in screen_text(app)
+        assert "Reading the store…" in screen_text(app)  # not "No ticket selected."
         await until(pilot, lambda: "⏳ opening the store" in screen_text(app))
         await pilot.press("down")  # the queue moves while the store is read
         await until(pilot, lambda: queue.cursor == 1)
@@ -91,3 +92,21 @@ async def test_the_first_start_without_a_summary_writes_one(data_dir, config_pat
         assert not again.loaded and again.queue_preview is not None
     finally:
         again.close()
+
+
+async def test_an_empty_store_says_no_ticket_once_read(tmp_path, config_path):
+    from tui.app import DeskApp
+    from tui.core.permissions import init_store
+
+    init_store(tmp_path / "empty")
+    TinyDBStore(tmp_path / "empty", agent=AGENT).save_queue_summary()
+    store = TinyDBStore(tmp_path / "empty", agent=AGENT, defer_load=True)
+    try:
+        assert not store.loaded
+        app = DeskApp(store, agent=AGENT, config_path=config_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: store.loaded)
+            await until(pilot, lambda: "No ticket selected." in screen_text(app))
+            assert "Reading the store" not in screen_text(app)
+    finally:
+        store.close()

@@ -62,6 +62,8 @@ class MainScreen(TicketActions, Screen):
         self.queue_panel.reload()
         self.set_focus(self.queue_panel.queue)
         self.queue_panel.queue.show_at_once = self.show_read_ahead
+        if not self.app.store.loaded:  # the queue came from its summary; the store follows
+            self.detail.show_waiting("Reading the store…")
         # After the first frame: the poll's first look reads the store if it is not yet
         # (the queue came from its summary), and that frame must not wait for it.
         self.call_after_refresh(self._poll, self.app.store.generation)
@@ -116,6 +118,8 @@ class MainScreen(TicketActions, Screen):
 
     @on(StoreChanged)
     def _store_changed(self) -> None:
+        if self.detail.waiting and self.app.store.loaded:
+            self.detail.show_waiting(None)
         self.queue_panel.reload()
         if self.wanted is not None:
             self.load_ticket(self.wanted)

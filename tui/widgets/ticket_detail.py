@@ -107,6 +107,7 @@ class TicketDetail(Document, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.ticket: Ticket | None = None
+        self.waiting: str | None = None  # said instead of "No ticket selected." (no ticket yet)
         self.has_draft = False
         self.showing_audit = False
         self.product: str | None = None
@@ -123,6 +124,8 @@ class TicketDetail(Document, can_focus=True):
     def show(self, ticket: Ticket | None, product: str | None = None, has_draft: bool = False) -> None:
         same = self.ticket is not None and ticket is not None and self.ticket.id == ticket.id
         before = set(self._message_ids) if same else None
+        if ticket is not None:
+            self.waiting = None
         self.ticket, self.has_draft, self.product = ticket, has_draft, product
         self._thread, self._first = [], {}
         for message in ticket.messages if ticket else ():
@@ -145,9 +148,16 @@ class TicketDetail(Document, can_focus=True):
         self._new_below = None
         self.set_blocks(blocks, top=top)
 
+    def show_waiting(self, text: str | None) -> None:
+        """Say `text` until a ticket is shown (e.g. while the store is read at start)."""
+        self.waiting = text
+        if self.ticket is None and self.is_mounted:
+            self._show(top=True)
+
     def _header(self) -> list[Block]:
         if self.ticket is None:
-            return [lines_block(lambda width: [NO_TICKET])]
+            shown = Content(self.waiting) if self.waiting else NO_TICKET
+            return [lines_block(lambda width: [shown])]
         key = self.app.key_for
         hint = "/".join(key(k) for k in ("ticket.reply", "ticket.note", "ticket.call"))
         lines = header(self.ticket, self.product, hint if self.has_draft else None,
@@ -158,7 +168,7 @@ class TicketDetail(Document, can_focus=True):
     def header_text(self) -> str:
         """The header as plain text, each line flowed on one long line (for tests)."""
         if self.ticket is None:
-            return NO_TICKET.plain
+            return self.waiting or NO_TICKET.plain
         return "\n".join(line.plain for block in self._header()[:-1] for line in block.lay_out(1000))
 
     def show_presence(self, entries: list[Presence]) -> None:
