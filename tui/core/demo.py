@@ -205,10 +205,9 @@ def generate(out_dir: Path | str, *, tickets: int = 300, seed: int = 7,
 
 def write_snapshots(out: Path, active: dict[str, Any], archive: dict[str, Any]) -> None:
     """The two snapshots of a new store, and the queue summary of the active one."""
-    data = snapshot.encode(active)
-    atomic_write(out / "store.json", data)
+    atomic_write(out / "store.json", snapshot.encode(active))
     queue_summary.write(out / queue_summary.SUMMARY_FILE, active,
-                        snapshot.bytes_stamp(data, (out / "store.json").stat()))
+                        snapshot.file_stamp(out / "store.json"))
     atomic_write(out / "archive.json", snapshot.encode(archive))
 
 

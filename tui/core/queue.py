@@ -106,6 +106,12 @@ class Lookups:
               products: dict[str, dict[str, Any]]) -> "Lookups":
         return cls(customers, products)
 
+    @classmethod
+    def from_names(cls, names: dict[str, str]) -> "Lookups":
+        """Customer names only (the queue summary's): enough to list, not to filter by
+        company or region."""
+        return cls({cid: {"name": name} for cid, name in names.items()}, {})
+
     def customer(self, cid: str) -> tuple[str, str, str]:
         """(folded id, name, company and email; folded language; folded region)."""
         found = self._folded_customers.get(cid)
@@ -228,7 +234,7 @@ class QueueIndex:
     def seed(self, entries: Iterable[list[Any]], names: dict[str, str]) -> Rows:
         """Rows from the queue summary ([doc id, *SUMMARY_FIELDS] each), before the store is
         read; the first `update` then keeps every row whose ticket is at the same revision."""
-        self._lookups = Lookups({cid: {"name": name} for cid, name in names.items()}, {})
+        self._lookups = Lookups.from_names(names)
         self._sources, self._docs = (None, None), []
         rows = [row_from_summary(entry, self._lookups) for entry in entries]
         self._rows = {row.id: row for row in rows}

@@ -17,9 +17,9 @@ from textual.worker import get_current_worker
 from tinydb import Query
 
 from ..bindings import bindings
+from ..core.bulk import bulk_objects
 from ..core.filter import parse
 from ..core.queue import VIEWS_BY_KEY, QueueIndex, QueueRow, Rows, ViewContext, by_id, select
-from ..core.store.snapshot import bulk_objects
 from ..messages import STORE_ERRORS, QueueSelected
 from ..text import line
 from .queue import QueueList
@@ -172,7 +172,9 @@ class QueuePanel(Vertical):
         self.shown = (event.view, event.filter_text)
         self.queue.set_rows(event.selection.rows, follow=follow, source=event.source or None)
         self._show_counts(event.selection.in_view, len(event.selection.rows))
-        if not self._warmed and self.app.store.loaded:  # not the summary's rows: they go
+        # Not on the summary's rows: their search fields are made again once the store's
+        # customers arrive.
+        if not self._warmed and self.app.store.loaded:
             self._warmed = True
             self._warm_search()
 

@@ -14,13 +14,13 @@ import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
+from ..bulk import bulk_objects
 from ..fileio import BadLine, atomic_write, crc_line, open_append, parse_crc_line
 from . import snapshot as snapshot_file
-from .snapshot import bulk_objects
 from .errors import StoreCorrupt, StoreWriteError
 from .lock import StoreLock
 
@@ -34,6 +34,23 @@ class JournalStats:
     lines: int = 0
     bad_lines: list[int] = field(default_factory=list)
     torn_tail: bool = False
+
+
+def journal_entries(chunk: bytes) -> Iterator[list[Op] | None]:
+    """The ops of each complete line of journal bytes (a torn last line is left out); None
+    for a damaged line."""
+    for line in chunk[:chunk.rfind(b"\n") + 1].splitlines():
+        try:
+            yield parse_crc_line(line, require_crc=True)["ops"]  # type: ignore[index]
+        except (BadLine, KeyError, TypeError):
+            yield None
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _last_line_end(fd: int, chunk: int = 1 << 16) -> int:
@@ -218,11 +235,11 @@ class JournaledCollection:
         """Apply the complete lines of `chunk` (read at `_pos`); a torn tail waits."""
         end = chunk.rfind(b"\n") + 1
         self.stats.torn_tail = end < len(chunk)
-        for line in chunk[:end].splitlines():
+        for ops in journal_entries(chunk):
             self.stats.lines += 1
             try:
-                entry = parse_crc_line(line, require_crc=True)
-                ops = entry["ops"]  # type: ignore[index]
+                if ops is None:
+                    raise BadLine("damaged line")
                 self._apply(ops)
             except (BadLine, KeyError, TypeError, ValueError):
                 self.stats.bad_lines.append(self.stats.lines)
@@ -303,18 +320,18 @@ class JournaledCollection:
         self.stats.torn_tail = False
 
     def journal_size(self) -> int:
-        try:
-            return os.stat(self.journal).st_size
-        except FileNotFoundError:
-            return 0
+        return _size(self.journal)
+
+    def bytes_on_disk(self) -> int:
+        """Snapshot and journal: about how much a `load` reads."""
+        return _size(self.snapshot) + _size(self.journal)
 
     def compact(self) -> None:
         """Fold the journal into a new snapshot (temp + fsync + replace), then empty it."""
         with self._mutex:
             self.refresh()
-            data = snapshot_file.encode(self.tables)
-            atomic_write(self.snapshot, data)
-            self.stamp = snapshot_file.bytes_stamp(data, os.stat(self.snapshot))
+            atomic_write(self.snapshot, snapshot_file.encode(self.tables))
+            self.stamp = snapshot_file.file_stamp(self.snapshot)
             fd = self._fd()
             os.ftruncate(fd, 0)
             os.fsync(fd)

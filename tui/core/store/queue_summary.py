@@ -18,12 +18,14 @@ from typing import Any
 
 import orjson
 
-from ..fileio import BadLine, atomic_write, parse_crc_line
+from ..bulk import bulk_objects
+from ..fileio import atomic_write
 from ..models import SCHEMA_VERSION
 from ..queue import Lookups, build_row, summary_entry
 from ..quickcheck import quick_check
+from .journal import journal_entries
 from .lock import StoreLock
-from .snapshot import Stamp, bulk_objects, file_stamp
+from .snapshot import Stamp, file_stamp
 
 SUMMARY_FILE = "queue-summary.json"
 FORMAT = 1
@@ -46,7 +48,7 @@ def build(tables: dict[str, dict[str, Any]], stamp: Stamp) -> bytes:
     """The summary's bytes for the active set `tables`, read from the snapshot `stamp` names
     (plus, perhaps, some of its journal: replaying all of it again changes nothing)."""
     names = _names(tables.get("customers", {}))
-    lookups = Lookups({cid: {"name": name} for cid, name in names.items()}, {})
+    lookups = Lookups.from_names(names)
     rows, used = [], {}
     for doc_id, doc in tables.get("tickets", {}).items():
         if isinstance(doc, dict):
@@ -104,12 +106,8 @@ def _replay(chunk: bytes, rows: list[list[Any]], names: dict[str, str], file: st
     a line needs the store read in full."""
     tickets: dict[str, Any] = {}
     moving: set[str] = set()  # closes whose copy to the archive is not done yet
-    for line in chunk[:chunk.rfind(b"\n") + 1].splitlines():
-        try:
-            ops = parse_crc_line(line, require_crc=True)["ops"]  # type: ignore[index]
-        except (BadLine, KeyError, TypeError):
-            continue  # skipped by the full read as well, which reports it
-        for table, doc_id, doc in ops:
+    for ops in journal_entries(chunk):
+        for table, doc_id, doc in ops or ():  # a damaged line: the full read reports it
             if table == "tickets":
                 tickets[str(doc_id)] = doc
             elif table == "customers" and isinstance(doc, dict) and "id" in doc:
@@ -123,7 +121,7 @@ def _replay(chunk: bytes, rows: list[list[Any]], names: dict[str, str], file: st
     live = {doc_id: doc for doc_id, doc in tickets.items() if doc is not None}
     if quick_check(file, {"tickets": live}):
         return False  # the full read refuses the store with the message
-    lookups = Lookups({cid: {"name": name} for cid, name in names.items()}, {})
+    lookups = Lookups.from_names(names)
     rows[:] = [row for row in rows if row[0] not in tickets]
     rows.extend([doc_id, *summary_entry(build_row(doc, lookups))] for doc_id, doc in live.items())
     return True

@@ -136,8 +136,7 @@ class TinyDBStore(Repository):
 
     @property
     def active_bytes(self) -> int:
-        return sum(path.stat().st_size if path.exists() else 0
-                   for path in (self._active.snapshot, self._active.journal))
+        return self._active.bytes_on_disk()
 
     def save_queue_summary(self) -> None:
         """Write the queue summary from the active set in memory (the next start lists the
@@ -276,13 +275,7 @@ class TinyDBStore(Repository):
 
     @property
     def archive_bytes(self) -> int:
-        size = 0
-        for path in (self._archive.snapshot, self._archive.journal):
-            try:
-                size += path.stat().st_size
-            except FileNotFoundError:
-                pass
-        return size
+        return self._archive.bytes_on_disk()
 
     @property
     def archive_index_ready(self) -> bool:
