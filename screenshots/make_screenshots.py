@@ -22,8 +22,8 @@ from textual.pilot import Pilot
 
 from tui.app import DeskApp
 from tui.core.demo import copy_demo
+from tui.core.paths import demo_store
 from tui.core.store import TinyDBStore
-from tui.paths import demo_store
 
 HERE = Path(__file__).resolve().parent
 AGENT = "aino"  # an agent of the demo store, so that "My open" has tickets

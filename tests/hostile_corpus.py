@@ -3,7 +3,7 @@ the store, and what a person must see of it, literally.
 
 Each `Item` has the raw text and how it must look: `line` on one row (queue cell, header,
 palette hit, notification), `block` as the rows of a multi-line body. The expected forms are
-written out here by hand, not computed with `tui.text`, so the tests can catch `tui.text`.
+written out here by hand, not computed with `tui.ui.text`, so the tests can catch `tui.ui.text`.
 
 `build_corpus_store` writes a store where every item is a ticket subject and body, the
 customer's name, company and region, a product name, a tag, the assignee, and the agent who

@@ -146,7 +146,8 @@ def start_desk_core(path: str) -> int:
     from datetime import datetime, timezone
 
     from tui.core.filter import parse
-    from tui.core.queue import VIEWS_BY_KEY, QueueIndex, ViewContext, select
+    from tui.core.queue import QueueIndex
+    from tui.core.queue_views import VIEWS_BY_KEY, ViewContext, select
     from tui.core.store import TinyDBStore
 
     store = TinyDBStore(Path(path), agent="bench", defer_load=True)
@@ -175,7 +176,8 @@ def desk_select(store, text: str):
     from tinydb import Query
 
     from tui.core.filter import parse
-    from tui.core.queue import VIEWS_BY_KEY, QueueIndex, ViewContext, by_id, select
+    from tui.core.queue import QueueIndex, by_id
+    from tui.core.queue_views import VIEWS_BY_KEY, ViewContext, select
 
     global _INDEX
     if _INDEX is None:

@@ -98,7 +98,7 @@ def ensure_queue_summary(store: Path) -> None:
     summary: desk writes both at each compaction (and `desk demo` at once). A store generated
     before either existed is compacted here, once, as desk would."""
     from tui.core.store import TinyDBStore
-    from tui.core.store.snapshot import HEAD
+    from tui.core.store.tinydb.snapshot import HEAD
 
     s = TinyDBStore(store, defer_load=True)
     try:
@@ -116,7 +116,7 @@ def ensure_archive_index(store: Path) -> None:
     gets it at its first customer history, once (~2 s and ~1.2 GB at 100k). Build it here,
     so that the app's figures are those of a store in use."""
     from tui.core.store import TinyDBStore
-    from tui.core.store.archive_index import INDEX_FILE
+    from tui.core.store.tinydb.archive_index import INDEX_FILE
 
     if (store / "archive.json").exists() and not (store / INDEX_FILE).exists():
         t0 = time.perf_counter()

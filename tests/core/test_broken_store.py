@@ -108,7 +108,7 @@ def test_unreadable_file_is_reported(store_dir):
 def test_unreadable_file_is_reported_even_as_root(store_dir, monkeypatch):
     import builtins
 
-    import tui.core.store.journal as journal
+    import tui.core.store.tinydb.journal as journal
 
     def deny(path, *args, **kwargs):
         if Path(path).name == "store.json":
@@ -124,7 +124,7 @@ def test_full_disk_on_write_leaves_the_store_as_it_was(store_dir, monkeypatch):
     store = TinyDBStore(store_dir, agent="ana")
     ticket = next(t for t in store.ticket_docs() if t["status"] == "open")
     before = snapshot(store_dir)
-    import tui.core.store.journal as journal
+    import tui.core.store.tinydb.journal as journal
 
     def full(fd, data):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -15,7 +15,7 @@ def run(*args, env=None):
 
 
 def test_check_passes_on_the_demo_store(capsys):
-    from tui.paths import demo_store
+    from tui.core.paths import demo_store
 
     assert main(["check", "--data-dir", str(demo_store())]) == 0
     assert "OK" in capsys.readouterr().out
@@ -103,6 +103,6 @@ def test_opening_the_app_does_not_import_the_reporting_commands(tmp_path):
     """Start-up time: the metrics and report CLIs are imported only for their subcommands."""
     code = ("import sys; from tui.cli import build_parser; "
             f"build_parser(['--data-dir', {str(tmp_path)!r}]).parse_args(['--data-dir', {str(tmp_path)!r}]); "
-            "print(sorted(m for m in ('tui.cli_metrics', 'tui.cli_report') if m in sys.modules))")
+            "print(sorted(m for m in ('tui.cli.metrics', 'tui.cli.report') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "[]", out.stderr

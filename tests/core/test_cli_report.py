@@ -14,8 +14,8 @@ import pytest
 from tui.cli import main
 from tui.core.demo import copy_demo
 from tui.core.metrics.settings import MetricsConfigError, load_metrics_config
+from tui.core.paths import demo_store
 from tui.core.store import TinyDBStore
-from tui.paths import demo_store
 
 HOSTILE = "[/]x [bold]y[/bold] \x1b[31mred"
 

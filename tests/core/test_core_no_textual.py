@@ -41,7 +41,7 @@ def test_importing_every_core_module_does_not_load_textual():
                 for p in CORE.rglob("*.py") if p.name != "__init__.py"}
     assert expected <= set(result["modules"])  # every module was tried
     assert len(result["modules"]) > 10
-    assert {"tui.core.store.tinydb_store", "tui.core.eventlog", "tui.core.models"} <= expected
+    assert {"tui.core.store.tinydb.store", "tui.core.store.ticket_writes", "tui.core.eventlog", "tui.core.models"} <= expected
     assert result["failed"] == {}
     assert result["textual"] == []
 

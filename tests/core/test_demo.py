@@ -8,8 +8,8 @@ import orjson
 from tui.core.check import check_store
 from tui.core.demo import ANCHOR, copy_demo, generate
 from tui.core.eventlog import read_events
+from tui.core.paths import demo_store
 from tui.core.store import TinyDBStore
-from tui.paths import demo_store
 
 
 def test_same_seed_gives_the_same_store(tmp_path):

@@ -3,8 +3,8 @@ CPython full pass over a 100k store in the middle of a frame)."""
 
 import gc
 
-from tui import idle_gc
-from tui.idle_gc import DUE, IDLE_S, MAX_WAIT_S, IdleCollector
+from tui.app import idle_gc
+from tui.app.idle_gc import DUE, IDLE_S, MAX_WAIT_S, IdleCollector
 
 
 class Clock:

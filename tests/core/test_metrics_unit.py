@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli_metrics import main
+from tui.cli.metrics import main
 from tui.core.metrics import compute, parse_time, read_event_files
 
 DAY = "2025-03-03"
@@ -557,7 +557,7 @@ def test_cli_errors_are_one_line_and_exit_2(tmp_path, argv, needle):
     }
     argv = [arg.format(**files) for arg in argv]
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from tui.cli_metrics import main; sys.exit(main(sys.argv[1:]))", *argv],
+        [sys.executable, "-c", "import sys; from tui.cli.metrics import main; sys.exit(main(sys.argv[1:]))", *argv],
         capture_output=True, text=True, check=False,
     )
     assert done.returncode == 2

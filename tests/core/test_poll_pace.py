@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 
-from tui.poll_pace import PollPace
+from tui.app.poll_pace import PollPace
 
 
 def test_busy_then_idle_then_back_at_the_first_key(monkeypatch):
     now = [1000.0]
-    monkeypatch.setattr("tui.poll_pace.time.monotonic", lambda: now[0])
+    monkeypatch.setattr("tui.app.poll_pace.time.monotonic", lambda: now[0])
     pace = PollPace(idle_after_s=20, idle_s=5)
     sleeper = pace.sleeper()
     assert pace.interval(1.0) == 1.0

@@ -1,7 +1,8 @@
 from datetime import datetime, timezone
 
 from tui.core.filter import parse
-from tui.core.queue import VIEWS_BY_KEY, Lookups, QueueIndex, ViewContext, build_row, select
+from tui.core.queue import Lookups, QueueIndex, build_row
+from tui.core.queue_views import VIEWS_BY_KEY, ViewContext, select
 
 NOW = datetime(2026, 1, 2, 12, 0, tzinfo=timezone.utc)
 CUSTOMERS = {"C-1": {"id": "C-1", "name": "Aino Virtanen", "language": "fi", "region": "Uusimaa"},

@@ -26,8 +26,8 @@ from tui.core.store import (
     StoreWriteError,
     TinyDBStore,
 )
-from tui.core.store import journal as journal_mod
-from tui.core.store import tinydb_store
+from tui.core.store.tinydb import journal as journal_mod
+from tui.core.store.tinydb import store as tinydb_store
 
 TS = "2025-06-01T09:00:00.000Z"
 
@@ -701,7 +701,7 @@ def parse_probe(data: Path, monkeypatch):
     taken the store's exclusive lock at that moment (True: writers were not held up)."""
     import fcntl
 
-    from tui.core.store import snapshot
+    from tui.core.store.tinydb import snapshot
 
     real_read = snapshot.read
     seen: list[tuple[str, bool]] = []

@@ -13,8 +13,10 @@ from tui.core.check import check_store
 from tui.core.fileio import crc_line
 from tui.core.loyalty import outcome
 from tui.core.models import SCHEMA_VERSION, Ticket
-from tui.core.store import TinyDBStore, tinydb_store
-from tui.core.store.archive_index import (
+from tui.core.store import TinyDBStore
+from tui.core.store.base import TicketHead
+from tui.core.store.tinydb import archive as tinydb_archive
+from tui.core.store.tinydb.archive_index import (
     INDEX_FILE,
     ArchiveIndex,
     IndexUnusable,
@@ -23,7 +25,6 @@ from tui.core.store.archive_index import (
     read_index,
     snapshot_stamp,
 )
-from tui.core.store.base import TicketHead
 
 TS = "2025-06-01T09:00:00.000Z"
 
@@ -250,7 +251,7 @@ def test_index_left_stale_by_a_crash_during_compaction_is_rebuilt(data: Path, mo
     def killed(path, data):  # the process dies after the new archive.json, before the index
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(tinydb_store, "atomic_write", killed)
+    monkeypatch.setattr(tinydb_archive, "atomic_write", killed)
     with pytest.raises(KeyboardInterrupt):
         s.compact()
     s.close()
@@ -329,7 +330,7 @@ def test_index_that_cannot_be_written_is_used_from_memory(data: Path, monkeypatc
     def disk_full(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(tinydb_store, "atomic_write", disk_full)
+    monkeypatch.setattr(tinydb_archive, "atomic_write", disk_full)
     s = TinyDBStore(data)
     try:
         assert past(s.customer_history("C-1")) == full_history(data, "C-1")

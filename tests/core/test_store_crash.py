@@ -27,7 +27,8 @@ WRITERS = 2
 WRITER = textwrap.dedent("""
     import os, random, sys
     from pathlib import Path
-    from tui.core.store import ConflictError, NotFound, TinyDBStore, tinydb_store
+    from tui.core.store import ConflictError, NotFound, TinyDBStore
+    from tui.core.store.tinydb import store as tinydb_store
 
     tinydb_store.COMPACT_AT_BYTES = 48 * 1024   # compactions happen, and get killed too
     data, ack_path, seed = Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from tui.core.demo import generate
 from tui.core.fileio import crc_line
 from tui.core.queue import QueueIndex, summary_entry
-from tui.core.store import StoreCorrupt, TinyDBStore, queue_summary, snapshot
-from tui.core.store.journal import JournaledCollection
+from tui.core.store import StoreCorrupt, TinyDBStore
+from tui.core.store.tinydb import queue_summary, snapshot
+from tui.core.store.tinydb.journal import JournaledCollection
 
 docs = st.dictionaries(st.text(max_size=8), st.one_of(
     st.none(), st.integers(-2**63, 2**63 - 1), st.text(), st.lists(st.text(max_size=5), max_size=3)), max_size=5)

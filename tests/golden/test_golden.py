@@ -18,7 +18,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 CASE_DIRS = (REPO / "tests" / "golden" / "cases", REPO.parent / "shared" / "golden")
-FALLBACK_MAIN = "import sys; from tui.cli_metrics import main; sys.exit(main(sys.argv[1:]))"
+FALLBACK_MAIN = "import sys; from tui.cli.metrics import main; sys.exit(main(sys.argv[1:]))"
 SELECTOR = re.compile(r"^(?P<name>[^\[]+)\[(?P<filters>[^\]]+)\]$")
 FLOAT_TOLERANCE = 1e-3
 

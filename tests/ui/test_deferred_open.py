@@ -7,7 +7,7 @@ import time
 import pytest
 
 from tui.core.store import StoreCorrupt, TinyDBStore
-from tui.core.store.journal import JournaledCollection
+from tui.core.store.tinydb.journal import JournaledCollection
 
 from .conftest import AGENT, ready, screen_text, until
 
@@ -76,7 +76,7 @@ async def test_a_store_that_turns_out_broken_ends_desk_with_its_message(deferred
 
 async def test_the_first_start_without_a_summary_writes_one(data_dir, config_path):
     from tui.app import DeskApp
-    from tui.core.store.queue_summary import SUMMARY_FILE
+    from tui.core.store.tinydb.queue_summary import SUMMARY_FILE
 
     store = TinyDBStore(data_dir, agent=AGENT, defer_load=True)  # a store from before summaries
     try:

@@ -19,11 +19,11 @@ from textual.widgets import Static
 from tui.app import DeskApp
 from tui.core.eventlog import EVENTS_FILE
 from tui.core.metrics import MetricsConfig, compute, read_event_files
+from tui.core.session import session_summary
 from tui.core.store import TinyDBStore
 from tui.screens import ComposeScreen, PickerScreen
 from tui.screens.report import ReportScreen
 from tui.screens.why import WhyScreen
-from tui.session import session_summary
 from tui.widgets import StatusBar
 
 from .conftest import AGENT, _snapshot, choose, ready, screen_text, until

@@ -20,9 +20,8 @@ from textual.widgets import TextArea
 
 from tui.app import DeskApp
 from tui.core.eventlog import EVENTS_FILE, read_events
-from tui.core.presence import Presence, PresenceBoard
+from tui.core.presence import Presence, PresenceBoard, also_here
 from tui.core.store import TinyDBStore
-from tui.presence_watch import also_here
 from tui.screens import ComposeScreen, ConflictScreen, PickerScreen
 
 from .conftest import choose, events, fresh, notices, ready, screen_text, until

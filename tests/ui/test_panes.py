@@ -16,7 +16,7 @@ from tui.app import DeskApp
 from tui.core.drafts import Draft
 from tui.core.presence import Presence
 from tui.core.store import TinyDBStore
-from tui.presence_watch import PresenceChanged
+from tui.ui.messages import PresenceChanged
 from tui.widgets import TicketDetail
 
 from .conftest import AGENT, ready, screen_text, until

@@ -11,9 +11,9 @@ from pydantic import ValidationError
 from .eventlog import EVENTS_FILE, ReadStats, iter_lines
 from .models import MODELS_BY_TABLE, record_errors
 from .quickcheck import Problem, check_schema
-from .store.archive_index import INDEX_FILE, ArchiveHeads, IndexUnusable, head_of
 from .store.errors import StoreCorrupt
-from .store.journal import JournaledCollection
+from .store.tinydb.archive_index import INDEX_FILE, ArchiveHeads, IndexUnusable, head_of
+from .store.tinydb.journal import JournaledCollection
 
 
 def _load(data_dir: Path, name: str) -> tuple[JournaledCollection | None, list[Problem]]:

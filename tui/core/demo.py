@@ -16,11 +16,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .eventlog import EVENTS_FILE, format_event_ts, iter_lines, ReadStats
+from . import demo_text as words
+from .eventlog import EVENTS_FILE, ReadStats, format_event_ts, iter_lines
 from .fileio import atomic_write, crc_line, open_append
 from .models import SCHEMA_VERSION, format_ts
-from .store import queue_summary, snapshot
-from . import demo_text as words
+from .store.tinydb import queue_summary, snapshot
 
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 HOUR = 3600

@@ -7,11 +7,10 @@ import os
 import stat
 from pathlib import Path
 
-
 from .fileio import atomic_write
 from .models import SCHEMA_VERSION
-from .store import snapshot
 from .store.errors import StoreError
+from .store.tinydb import snapshot
 
 SHARED_DIR_MODE = 0o2770  # setgid: new files take the directory's group
 STORE_FILES = ("store.json", "store.journal", "archive.json", "archive.journal", "events.jsonl", ".lock")

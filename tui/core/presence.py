@@ -149,3 +149,27 @@ def describe(entries: list[Presence]) -> str:
         if states.get(entry.agent) != "replying":
             states[entry.agent] = entry.state
     return ", ".join(f"{a} (replying)" if s == "replying" else a for a, s in sorted(states.items()))
+
+
+REPLYING, VIEWING = "replying", "viewing"
+
+
+def also_here(entries: list[Presence], me: str) -> str:
+    """`bob (replying), you in another window`: each name once, replying wins over viewing.
+
+    The agent is the Unix login, so a second desk of the same login (another tmux
+    window, another SSH session) is named as such rather than by our own name.
+    """
+    states: dict[str, str] = {}
+    for entry in entries:
+        name = "you in another window" if entry.agent == me else entry.agent
+        if states.get(name) != REPLYING:
+            states[name] = entry.state
+    mine = sorted(states.items(), key=lambda item: (item[0].startswith("you "), item[0]))
+    return ", ".join(f"{name} ({REPLYING})" if state == REPLYING else name for name, state in mine)
+
+
+def marks(entries: list[Presence]) -> dict[str, str]:
+    """ticket → "replying" or "viewing", for the queue's marker column."""
+    return {ticket: REPLYING if any(e.state == REPLYING for e in here) else VIEWING
+            for ticket, here in by_ticket(entries).items()}

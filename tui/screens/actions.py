@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import work
 from textual.content import Content
@@ -16,14 +16,12 @@ from ..core.models import OPEN_STATUSES, Priority, Ticket, TicketStatus, format_
 from ..core.sla import epoch
 from ..core.store.errors import ConflictError
 from ..core.ticket_diff import changes_since
-from ..messages import STORE_ERRORS, OpenTicket, TicketChanged
-from ..text import line
+from ..ui.messages import STORE_ERRORS, OpenTicket, TicketChanged
+from ..ui.services import DeskServices
+from ..ui.text import line
 from .compose import LABELS, ComposeScreen
 from .conflict import DISCARD, REAPPLY, ConflictScreen
 from .pickers import PickerScreen, TagsScreen, choices
-
-if TYPE_CHECKING:
-    from ..app import DeskApp
 
 NOBODY = "-"
 TAKE_TRIES = 10
@@ -34,7 +32,7 @@ class TicketActions:
     """Mixed into MainScreen, which provides `ticket`, `products`, `queue_panel` and
     `load_ticket`."""
 
-    app: "DeskApp"
+    app: "DeskServices"
     ticket: Ticket | None
 
     def _current(self) -> Ticket | None:

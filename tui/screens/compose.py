@@ -18,12 +18,12 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
-from ..bindings import bindings
 from ..core import humanize
 from ..core.drafts import Draft, Drafts
 from ..core.models import Ticket, format_ts
 from ..core.sla import epoch
-from ..text import content, line
+from ..ui.bindings import bindings
+from ..ui.text import content, line
 
 SAVE_AFTER_S = 0.4
 LABELS = {"public_reply": ("Public reply", "-reply"), "internal_note": ("Internal note", "-note"),

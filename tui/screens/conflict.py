@@ -8,8 +8,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from ..bindings import bindings
-from ..text import line
+from ..ui.bindings import bindings
+from ..ui.text import line
 
 REAPPLY, DISCARD = "reapply", "discard"
 

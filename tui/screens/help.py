@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from ..bindings import SCOPES, Key, bindings, keys_in_force
+from ..ui.bindings import SCOPES, Key, bindings, keys_in_force
 
 KEY_WIDTH = 18
 

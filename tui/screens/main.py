@@ -12,19 +12,29 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
-from ..bindings import bindings
-from ..commands import PROVIDERS
 from ..core.audit import describe
 from ..core.eventlog import EVENTS_FILE, ticket_events
 from ..core.handling import HandlingClock
 from ..core.models import Product, Ticket
+from ..core.presence import marks
 from ..core.store import StoreCorrupt
 from ..core.store.base import CustomerHistory
-from ..messages import (STORE_ERRORS, AuditLoaded, CustomerLoaded, OpenTicket, StoreChanged,
-                        TicketChanged, TicketHighlighted, TicketLoaded)
-from ..presence_watch import PresenceChanged, marks
+from ..ui.bindings import bindings
+from ..ui.messages import (
+    STORE_ERRORS,
+    AuditLoaded,
+    CustomerLoaded,
+    OpenTicket,
+    PresenceChanged,
+    StoreChanged,
+    TicketChanged,
+    TicketHighlighted,
+    TicketLoaded,
+)
+from ..ui.textual_private import paint_now, vertical_scrollbar
 from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
+from .palette import PROVIDERS
 
 READ_AHEAD_KEPT = 8
 READ_AHEAD_AFTER_S = 0.05  # after the frame is written: the writer thread needs the GIL
@@ -218,27 +228,12 @@ class MainScreen(TicketActions, Screen):
         self.set_timer(READ_AHEAD_AFTER_S, self._read_around)
 
     def _paint_now(self) -> None:
-        """Paint the queue and the panes now, in one frame.
-
-        Textual paints on a 60 Hz grid, and each widget asks for its repaint only once its
-        own message queue is idle: a tick between the first and the last ask split one Down
-        into two frames (queue and ticket, then customer), each with the compositor's whole
-        overhead, and after a pause the next tick comes up to 33 ms late. So the widgets that
-        are waiting to ask are painted at once. A widget that needs a layout is left to
-        Textual's own tick. (Private Textual API, pinned version; tests cover the result.)"""
-        if not self.is_current or self.app._batch_count:
+        """Paint the queue, the panes and the status bar now, in one frame (see paint_now)."""
+        if not self.is_current:
             return
         panes = [self.queue_panel.queue, self.detail, *self.query_one(CustomerPane).children]
-        widgets = [*panes, *(w._vertical_scrollbar for w in panes if w._vertical_scrollbar),
-                   self.query_one(StatusBar)]
-        if any(w._layout_required for w in widgets):
-            return
-        for widget in widgets:
-            if widget._repaint_required and widget.display:
-                widget._repaint_required = False
-                self._dirty_widgets.add(widget)
-        if self._dirty_widgets or self._repaint_required:
-            self._on_timer_update()
+        bars = [bar for bar in map(vertical_scrollbar, panes) if bar is not None]
+        paint_now(self, [*panes, *bars, self.query_one(StatusBar)])
 
     def _show_ticket(self, ticket: Ticket | None, has_draft: bool,
                      history: CustomerHistory | None = None) -> None:

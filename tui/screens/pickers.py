@@ -10,8 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..bindings import bindings
-from ..text import line
+from ..ui.bindings import bindings
+from ..ui.text import line
 
 
 class PickerScreen(ModalScreen[str | None]):

@@ -15,13 +15,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ..bindings import bindings
 from ..core.eventlog import EVENTS_FILE
 from ..core.metrics import MetricsConfig, compute, parse_time, read_event_files
 from ..core.metrics.reading import ReadSummary
 from ..core.reporting import DIMENSIONS, ReportError, StoreDimensions, build_report
-from ..session import fcr_words, hms, now_ms, pct, window_words
-from ..text import line
+from ..core.session import fcr_words, hms, now_ms, pct, window_words
+from ..ui.bindings import bindings
+from ..ui.text import line
 
 MUTED = "$text-muted"
 LOW = "$text-muted italic"

@@ -14,13 +14,13 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ..bindings import bindings
 from ..core.eventlog import EVENTS_FILE
 from ..core.metrics import parse_time
 from ..core.metrics.handle_time import COMPONENTS
 from ..core.models import Ticket
-from ..session import hms, ticket_story
-from ..text import line
+from ..core.session import hms, ticket_story
+from ..ui.bindings import bindings
+from ..ui.text import line
 
 MUTED = "$text-muted"
 PARTS = (*COMPONENTS, "manual")

@@ -11,13 +11,13 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from ..bindings import bindings
 from ..core import humanize
 from ..core.loyalty import Loyalty, loyalty, outcome
 from ..core.models import Product, TicketFields
 from ..core.store.base import CustomerHistory
-from ..messages import OpenTicket
-from ..text import line
+from ..ui.bindings import bindings
+from ..ui.messages import OpenTicket
+from ..ui.text import line
 from .document import Block, Document, blank, cut_block, lines_block
 from .flow import Line, flow_lines
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Callable, Sequence
 
-from rich._wrap import divide_line
 from rich.segment import Segment
 from textual.cache import LRUCache
 from textual.content import Content
@@ -28,6 +27,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
+
+from ..ui.textual_private import divide_line
 
 EAGER_SCREENS = 2  # when shown, about this many screenfuls are laid out; the rest on demand
 CHUNK = 4_096  # a longer paragraph is laid out in pieces of about this many characters

@@ -23,12 +23,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..bindings import bindings
 from ..core import humanize
 from ..core.queue import QueueRow
 from ..core.sla import SlaState
-from ..messages import OpenTicket, TicketHighlighted
-from ..text import one_line
+from ..ui.bindings import bindings
+from ..ui.messages import OpenTicket, TicketHighlighted
+from ..ui.text import one_line
 
 ROW_ID, ROW_CREATED, ROW_KEY = attrgetter("id"), attrgetter("created"), attrgetter("key")
 

@@ -16,14 +16,14 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 from tinydb import Query
 
-from ..bindings import bindings
 from ..core.bulk import bulk_objects
 from ..core.filter import parse
-from ..core.queue import VIEWS_BY_KEY, QueueIndex, QueueRow, Rows, ViewContext, by_id, select
-from ..messages import STORE_ERRORS, QueueSelected
-from ..text import line
+from ..core.queue import QueueIndex, QueueRow, Rows, by_id
+from ..core.queue_views import VIEWS_BY_KEY, ViewContext, select
+from ..ui.bindings import bindings
+from ..ui.messages import STORE_ERRORS, QueueSelected
+from ..ui.text import line
 from .queue import QueueList
-
 
 WARM_AFTER_KEY_S = 0.5  # the search fields are folded once no key has come for this long
 

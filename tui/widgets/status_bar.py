@@ -12,9 +12,9 @@ from textual.widget import Widget
 
 from ..core import humanize
 from ..core.handling import HandlingClock
+from ..core.session import fcr_words, hms
 from ..core.slow import SlowCall
-from ..session import fcr_words, hms
-from ..text import line
+from ..ui.text import line
 
 SEPARATOR = Content(" · ")
 

@@ -7,14 +7,13 @@ import time
 from textual.content import Content
 from textual.strip import Strip
 
-from ..bindings import bindings
 from ..core import humanize
 from ..core.audit import AuditLine
 from ..core.models import Message, Ticket
-from ..core.presence import Presence, by_ticket
+from ..core.presence import Presence, also_here, by_ticket
 from ..core.sla import SlaState, SlaTarget, first_reply_target, resolution_target
-from ..presence_watch import also_here
-from ..text import content, line
+from ..ui.bindings import bindings
+from ..ui.text import content, line
 from .document import Block, Document, blank, lines_block, text_blocks
 from .flow import Line, flow_lines
 

@@ -35,7 +35,7 @@ def load_metrics_config(path: Path | str | None = None) -> MetricsConfig:
     is not an integer.
     """
     if path is None:
-        from ...paths import config_file
+        from ..paths import config_file
 
         path = config_file()
     path = Path(path)

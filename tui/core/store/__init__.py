@@ -1,8 +1,9 @@
-"""The store: a repository interface and its TinyDB backend."""
+"""The store: the repository interface, the rules every backend shares (revisions, merges,
+events: ticket_writes.py), and one folder per backend (tinydb/)."""
 
 from .base import CustomerHistory, Repository, TicketHead
 from .errors import ConflictError, NotFound, StoreCorrupt, StoreError, StoreWriteError
-from .tinydb_store import TinyDBStore
+from .tinydb import TinyDBStore
 
 
 def open_store(data_dir, **kwargs) -> Repository:

@@ -21,7 +21,6 @@ as heads, by `ArchiveHeads`.
 
 from __future__ import annotations
 
-import os
 import zlib
 from array import array
 from bisect import bisect_left
@@ -31,7 +30,7 @@ from typing import Any, Iterable
 
 import orjson
 
-from ..fileio import BadLine, crc_line, parse_crc_line
+from ...fileio import BadLine, crc_line, parse_crc_line
 from .journal import JournaledCollection, JournalStats, Op
 from .lock import StoreLock
 from .snapshot import Stamp

@@ -14,15 +14,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .cli_metrics import json_bytes, printable, report_errors_in_one_line
-from .core.eventlog import EVENTS_FILE
-from .core.humanize import clock
-from .core.metrics import ReadSummary, read_event_files
-from .core.metrics.settings import MetricsConfigError, load_metrics_config
-from .core.reporting import DIMENSIONS, ReportError, StoreDimensions, build_report, report_period
-from .paths import data_dir
+from ..core.eventlog import EVENTS_FILE
+from ..core.humanize import clock
+from ..core.metrics import ReadSummary, read_event_files
+from ..core.metrics.settings import MetricsConfigError, load_metrics_config
+from ..core.paths import data_dir
+from ..core.reporting import (
+    DIMENSIONS,
+    ReportError,
+    StoreDimensions,
+    build_report,
+    report_period,
+)
+from .output import USAGE_ERROR, json_bytes, printable, report_errors_in_one_line
 
-USAGE_ERROR = 2
 LEGEND_WIDTH = 100
 
 
@@ -30,7 +35,7 @@ class UsageError(Exception):
     """No store, an unreadable event log: one line on stderr, exit status 2."""
 
 
-def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `report` on an argparse subparsers object."""
     parser = subparsers.add_parser(
         "report",
@@ -44,12 +49,12 @@ def add_report_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--by", choices=DIMENSIONS, help="one row per segment instead of per agent")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     parser.add_argument("--data-dir", dest="report_data_dir", metavar="DIR", help="the store (as `desk --data-dir`)")
-    parser.set_defaults(func=run_report)
+    parser.set_defaults(func=run)
     report_errors_in_one_line(parser)
     return parser
 
 
-def run_report(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         report = _build(args)
     except (UsageError, ReportError, MetricsConfigError) as exc:
@@ -75,7 +80,7 @@ def _build(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _store_dimensions(directory: Path) -> StoreDimensions:
-    from .core.store import StoreError, TinyDBStore
+    from ..core.store import StoreError, TinyDBStore
 
     if not (directory / "store.json").exists():
         raise UsageError(f"there is no store in {directory} (create one with `desk init` or `desk demo --out DIR`)")

@@ -13,51 +13,17 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 
-from textual.message import Message
 from textual.message_pump import MessagePump
 
-from .core.presence import Presence, PresenceBoard, by_ticket
+from ..core.presence import REPLYING, VIEWING, Presence, PresenceBoard
+from ..ui.messages import PresenceChanged
 from .poll_pace import PollPace
-
-REPLYING, VIEWING = "replying", "viewing"
-
-
-@dataclass
-class PresenceChanged(Message):
-    """Who else is here changed: every other live desk process, sorted."""
-
-    entries: list[Presence]
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, PresenceChanged)
 
 
 def _key(entries: list[Presence]) -> tuple:
     return tuple(sorted((e.agent, e.pid, e.ticket or "", e.state) for e in entries))
-
-
-def also_here(entries: list[Presence], me: str) -> str:
-    """`bob (replying), you in another window`: each name once, replying wins over viewing.
-
-    The agent is the Unix login, so a second desk of the same login (another tmux
-    window, another SSH session) is named as such rather than by our own name.
-    """
-    states: dict[str, str] = {}
-    for entry in entries:
-        name = "you in another window" if entry.agent == me else entry.agent
-        if states.get(name) != REPLYING:
-            states[name] = entry.state
-    mine = sorted(states.items(), key=lambda item: (item[0].startswith("you "), item[0]))
-    return ", ".join(f"{name} ({REPLYING})" if state == REPLYING else name for name, state in mine)
-
-
-def marks(entries: list[Presence]) -> dict[str, str]:
-    """ticket → "replying" or "viewing", for the queue's marker column."""
-    return {ticket: REPLYING if any(e.state == REPLYING for e in here) else VIEWING
-            for ticket, here in by_ticket(entries).items()}
 
 
 class PresenceWatch:

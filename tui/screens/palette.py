@@ -1,22 +1,35 @@
 """Command palette providers: open a ticket, switch view, set status, run a macro,
-jump to a customer. Hits show user text through tui.text, never as markup."""
+jump to a customer. Hits show user text through tui.ui.text, never as markup."""
 
 from __future__ import annotations
 
 import re
 from functools import partial
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from tinydb import Query
 
-from .core.models import TicketStatus
-from .core.queue import VIEWS
-from .core.textfold import fold
-from .text import highlight, line
+from ..core.models import TicketStatus
+from ..core.queue_views import VIEWS
+from ..core.textfold import fold
+from ..ui.text import highlight, line
 
-if TYPE_CHECKING:
-    from .screens.main import MainScreen
+
+class Workspace(Protocol):
+    """What the providers drive: the main screen, named by what it does (no import of it)."""
+
+    queue_panel: Any
+
+    def open_ticket(self, ticket_id: str) -> None: ...
+
+    def set_view(self, key: str) -> None: ...
+
+    def set_status(self, status: str) -> None: ...
+
+    def run_macro(self, macro_id: str) -> None: ...
+
+    def show_customer(self, customer_id: str) -> None: ...
 
 MAX_HITS = 30
 TICKET_NUMBER = re.compile(r"^(?:t-?)?(\d+)$", re.IGNORECASE)
@@ -24,7 +37,7 @@ TICKET_NUMBER = re.compile(r"^(?:t-?)?(\d+)$", re.IGNORECASE)
 
 class _WorkspaceProvider(Provider):
     @property
-    def main(self) -> "MainScreen":
+    def main(self) -> Workspace:
         return self.screen  # type: ignore[return-value]
 
     def _score(self, query: str, text: str) -> float:

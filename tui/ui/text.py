@@ -10,27 +10,9 @@ from __future__ import annotations
 from textual.content import Content
 from textual.style import Style
 
-TAB_SIZE = 4
-_CONTROL = {code: chr(0x2400 + code) for code in range(0x20) if code not in (0x09, 0x0A)}
-_CONTROL[0x7F] = "\u2421"  # ␡
-_CONTROL.update({code: "\ufffd" for code in range(0x80, 0xA0)})
-_CONTROL.update({code: "\ufffd" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
-_ONE_LINE = {**_CONTROL, 0x0A: " ", 0x09: " "}
+from ..core.safetext import clean, one_line
 
-
-def clean(text: object) -> str:
-    """Multi-line text, safe to show: controls visible, CRLF to LF, tabs expanded."""
-    value = "" if text is None else str(text)
-    value = value.replace("\r\n", "\n")
-    if "\t" in value:
-        value = "\n".join(line.expandtabs(TAB_SIZE) for line in value.split("\n"))
-    return value.translate(_CONTROL)
-
-
-def one_line(text: object) -> str:
-    """Like `clean`, for a single row: newlines and tabs become spaces."""
-    value = "" if text is None else str(text)
-    return value.replace("\r\n", "\n").translate(_ONE_LINE)
+__all__ = ["clean", "content", "highlight", "line", "one_line"]
 
 
 def content(text: object, style: str | Style = "") -> Content:

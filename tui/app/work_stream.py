@@ -19,15 +19,15 @@ from textual.command import CommandPalette
 from textual.content import Content
 from textual.screen import Screen
 
-from .core.metrics import MetricsConfig
-from .core.metrics.settings import MetricsConfigError, load_metrics_config
-from .core.worklog import WorkRecorder
+from ..core.metrics import MetricsConfig
+from ..core.metrics.settings import MetricsConfigError, load_metrics_config
+from ..core.session import BREAK_REASONS, PAUSE_REASONS, ObservedWriter, WorkSession
+from ..core.worklog import WorkRecorder
+from ..ui.messages import TicketChanged
 from .idle_gc import IdleCollector
-from .messages import TicketChanged
-from .session import BREAK_REASONS, PAUSE_REASONS, ObservedWriter, WorkSession
 
 if TYPE_CHECKING:
-    from .core.models import Ticket
+    from ..core.models import Ticket
 
 FIGURES_EVERY_S = 15.0
 RUN_END_REASONS = {"terminated": "sigterm"}  # DeskApp.leave's words → §B.3.3 run_end reasons
@@ -126,13 +126,13 @@ class WorkStreamApp:
         return ticket
 
     def action_session_report(self) -> None:
-        from .screens.report import ReportScreen
+        from ..screens.report import ReportScreen
 
         if not isinstance(self.screen, ReportScreen):  # type: ignore[attr-defined]
             self.push_screen(ReportScreen())  # type: ignore[attr-defined]
 
     def action_ticket_why(self) -> None:
-        from .screens.why import WhyScreen
+        from ..screens.why import WhyScreen
 
         ticket = self._current_ticket()
         if ticket is not None:
@@ -163,7 +163,7 @@ class WorkStreamApp:
         self.say(f"Timer paused ({reason}). {self.key_for('session.pause')} resumes it.")  # type: ignore[attr-defined]
 
     def _choose(self, title: str, reasons: Iterable[str], then: Any) -> None:
-        from .screens.pickers import PickerScreen, choices
+        from ..screens.pickers import PickerScreen, choices
 
         def chosen(reason: str | None) -> None:
             if reason:

@@ -15,25 +15,25 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
-from .bindings import ALL_KEYS, bindings, keys_in_force, unknown_ids
-from .config import default_theme, load_config, save_theme
-from .core.drafts import Drafts
-from .core.macros import load_macros
-from .core.presence import PresenceBoard
-from .core.serialized import SerializedRepository
-from .core.slow import SlowCalls
-from .core.store.base import Repository
-from .paths import config_file
+from ..config import default_theme, load_config, save_theme
+from ..core.drafts import Drafts
+from ..core.macros import load_macros
+from ..core.paths import config_file
+from ..core.presence import PresenceBoard
+from ..core.serialized import SerializedRepository
+from ..core.slow import SlowCalls
+from ..core.store.base import Repository
+from ..screens import ComposeScreen, HelpScreen, MainScreen
+from ..ui.bindings import ALL_KEYS, bindings, keys_in_force, unknown_ids
+from ..ui.text import one_line
+from ..widgets.status_bar import SlowCallChanged, StatusBar
+from .work_stream import WorkStreamApp
 from .poll_pace import PollPace
 from .presence_watch import PresenceWatch
-from .screens import ComposeScreen, HelpScreen, MainScreen
-from .session_app import WorkStreamApp
-from .text import one_line
-from .widgets.status_bar import SlowCallChanged, StatusBar
 
 if TYPE_CHECKING:
-    from .core.metrics import MetricsConfig
-    from .core.worklog import WorkRecorder
+    from ..core.metrics import MetricsConfig
+    from ..core.worklog import WorkRecorder
 
 
 def quiet_driver() -> type | None:

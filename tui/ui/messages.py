@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 
 from textual.message import Message
 
-from .core.audit import AuditLine
-from .core.models import Ticket
-from .core.queue import Selection
-from .core.store.base import CustomerHistory
-from .core.store.errors import StoreError
+from ..core.audit import AuditLine
+from ..core.models import Ticket
+from ..core.presence import Presence
+from ..core.queue_views import Selection
+from ..core.store.base import CustomerHistory
+from ..core.store.errors import StoreError
 
 # What a store call in a worker may raise that the agent is told about (rather than the
 # app stopping): the store's own errors, and ValueError for a damaged record or draft.
@@ -81,3 +82,13 @@ class TicketChanged(Message):
 
     ticket: Ticket
     what: str
+
+
+@dataclass
+class PresenceChanged(Message):
+    """Who else is here changed: every other live desk process, sorted."""
+
+    entries: list[Presence]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, PresenceChanged)

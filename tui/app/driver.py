@@ -7,8 +7,9 @@ the parser's own deadline when it holds part of a key sequence, or for a byte on
 that `disable_input` writes before it joins the thread. Keys are parsed and passed on
 exactly as Textual does (its XTermParser, `process_message`).
 
-Built on private parts of Textual 8.2.8 (pinned): `_timeout_time` of the parser, the
-driver's `exit_event` and `fileno`. tests/ui/test_signals.py and the pty tests drive it.
+Built on private parts of Textual (the parser's deadline, the driver's `exit_event` and
+`fileno`), all of them through tui/ui/textual_private.py. tests/ui/test_signals.py and the pty
+tests drive it.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ import os
 import selectors
 from codecs import getincrementaldecoder
 
-from textual._parser import ParseError
-from textual._time import get_time
-from textual._xterm_parser import XTermParser
 from textual.drivers.linux_driver import LinuxDriver
+
+from ..ui.textual_private import ParseError, XTermParser, get_time, parser_deadline
 
 
 def _name_this_thread(name: bytes) -> None:
@@ -61,7 +61,7 @@ class QuietLinuxDriver(LinuxDriver):
         selector.register(self._wake_read, selectors.EVENT_READ, "wake")
 
         def timeout() -> float | None:
-            deadline = parser._timeout_time  # part of a sequence (a lone Escape) is pending
+            deadline = parser_deadline(parser)  # part of a sequence (a lone Escape) is pending
             return None if deadline is None else max(0.0, deadline - get_time())
 
         def keys(final: bool = False) -> None:

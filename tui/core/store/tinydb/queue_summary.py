@@ -18,11 +18,11 @@ from typing import Any
 
 import orjson
 
-from ..bulk import bulk_objects
-from ..fileio import atomic_write
-from ..models import SCHEMA_VERSION
-from ..queue import Lookups, build_row, summary_entry
-from ..quickcheck import quick_check
+from ...bulk import bulk_objects
+from ...fileio import atomic_write
+from ...models import SCHEMA_VERSION
+from ...queue import Lookups, build_row, summary_entry
+from ...quickcheck import quick_check
 from .journal import journal_entries
 from .lock import StoreLock
 from .snapshot import Stamp, file_stamp

@@ -28,7 +28,7 @@ def config_file() -> Path:
 
 def demo_store() -> Path:
     """The shipped demo store: in the repo when editable, in the package when installed."""
-    packaged = Path(__file__).parent / "demo_store"
+    packaged = Path(__file__).parent.parent / "demo_store"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "data" / "demo"
+    return Path(__file__).resolve().parents[2] / "data" / "demo"

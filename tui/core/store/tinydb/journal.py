@@ -18,10 +18,10 @@ from typing import Any, Callable, Iterable, Iterator
 
 import orjson
 
-from ..bulk import bulk_objects
-from ..fileio import BadLine, atomic_write, crc_line, open_append, parse_crc_line
+from ...bulk import bulk_objects
+from ...fileio import BadLine, atomic_write, crc_line, open_append, parse_crc_line
+from ..errors import StoreCorrupt, StoreWriteError
 from . import snapshot as snapshot_file
-from .errors import StoreCorrupt, StoreWriteError
 from .lock import StoreLock
 
 Tables = dict[str, dict[str, dict[str, Any]]]

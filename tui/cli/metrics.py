@@ -14,26 +14,23 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .core.eventlog import EVENTS_FILE
-from .core.metrics import MetricsConfig, ReadSummary, compute, parse_time, read_event_files
-from .paths import data_dir
-
-USAGE_ERROR = 2
-# What a user string may not send to a terminal: C0 controls (shown as ␛ ␇ ␀ ␍ …), DEL (␡), and
-# C1 controls and bidi overrides (�). A tab or a line break in a one-line cell is a space.
-_VISIBLE = {code: chr(0x2400 + code) for code in range(0x20)}
-_VISIBLE.update({0x09: " ", 0x0A: " ", 0x7F: "\u2421"})
-_VISIBLE.update({code: "\ufffd" for code in (*range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))})
-# JSON already escapes C0; these it would write as they are. Escaped, the data is the same.
-_JSON_ESCAPE = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F),
-                                                     *range(0x2066, 0x206A))}
+from ..core.eventlog import EVENTS_FILE
+from ..core.metrics import (
+    MetricsConfig,
+    ReadSummary,
+    compute,
+    parse_time,
+    read_event_files,
+)
+from ..core.paths import data_dir
+from .output import USAGE_ERROR, json_bytes, printable, report_errors_in_one_line
 
 
 class UsageError(Exception):
     """A bad argument or an unreadable file: one line on stderr, exit status 2."""
 
 
-def add_metrics_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `metrics` on an argparse subparsers object."""
     parser = subparsers.add_parser(
         "metrics",
@@ -47,33 +44,12 @@ def add_metrics_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--as-of", required=True, metavar="T", help="evaluation time, RFC 3339 / ISO 8601 (UTC)")
     parser.add_argument("--config", metavar="FILE", help="a JSON object of overrides of the defaults")
     parser.add_argument("--format", choices=("json", "table"), default="json", help="output format")
-    parser.set_defaults(func=run_metrics)
+    parser.set_defaults(func=run)
     report_errors_in_one_line(parser)
     return parser
 
 
-def printable(value: object) -> str:
-    """A user string (agent, ticket, label, detail) as it may go to a terminal: one line,
-    every control character shown, never obeyed; a CRLF line break is a space, as a lone LF."""
-    return str(value).replace("\r\n", "\n").translate(_VISIBLE)
-
-
-def json_bytes(document: Any) -> bytes:
-    """`document` as indented UTF-8 JSON, with no character a terminal would obey: C0 is
-    escaped by json itself, DEL, C1 and the bidi overrides here (the same JSON data)."""
-    return json.dumps(document, ensure_ascii=False, indent=2).translate(_JSON_ESCAPE).encode() + b"\n"
-
-
-def report_errors_in_one_line(parser: argparse.ArgumentParser) -> None:
-    """argparse prints usage plus an error; desk prints one line and exits with status 2."""
-
-    def error(message: str) -> None:
-        parser.exit(USAGE_ERROR, f"{parser.prog}: error: {message}\n")
-
-    parser.error = error  # type: ignore[method-assign]
-
-
-def run_metrics(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         as_of = _as_of(args.as_of)
         config = _config(args.config)
@@ -96,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="desk")
     parser.add_argument("--data-dir", help="the data directory (default: DESK_DATA_DIR or the user data dir)")
     report_errors_in_one_line(parser)
-    add_metrics_parser(parser.add_subparsers(dest="command", required=True))
+    add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -1,0 +1,151 @@
+"""The store contract: what every backend promises through `Repository`, whatever it keeps
+its tickets in. Each test takes `backend`, a fixture parameter, so a new backend (PostgreSQL,
+issue 17) runs the same suite by adding its name to BACKENDS and a `Backend` for it.
+
+Tests here use only the Repository interface and the backend's event log reader; file-level
+behaviour of the TinyDB store (journal, snapshots, crashes) is in test_store*.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import orjson
+import pytest
+
+from tui.core.eventlog import read_events
+from tui.core.models import SCHEMA_VERSION
+from tui.core.store import ConflictError, NotFound, Repository, StoreError, TinyDBStore
+
+BACKENDS = ["tinydb"]
+TS = "2025-06-01T09:00:00.000Z"
+CUSTOMERS = {"1": {"id": "C-1", "name": "Håkon Bråten", "language": "nb-NO", "region": "Nordics",
+                   "customer_since": "2020-01-01T00:00:00.000Z"},
+             "2": {"id": "C-2", "name": "Jiří Dvořák", "language": "cs",
+                   "customer_since": "2021-01-01T00:00:00.000Z"}}
+
+
+@dataclass
+class Backend:
+    open: Callable[[str], Repository]  # one agent's handle; two handles are two desks
+    events: Callable[[], list[dict]]   # the ticket-stream events, in log order
+
+
+def tinydb_backend(tmp_path: Path) -> Backend:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o770)
+    (data / "store.json").write_bytes(orjson.dumps({
+        "_meta": {"1": {"schema": SCHEMA_VERSION}}, "customers": CUSTOMERS,
+        "products": {"1": {"id": "P-1", "name": "Router X", "category": "networking"}},
+        "purchases": {}, "tickets": {}}))
+    events = data / "events.jsonl"
+    return Backend(open=lambda agent: TinyDBStore(data, agent=agent),
+                   events=lambda: read_events([events]) if events.exists() else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request, tmp_path):
+    handles: list[Repository] = []
+    made = {"tinydb": tinydb_backend}[request.param](tmp_path)
+    opener = made.open
+
+    def open_handle(agent: str) -> Repository:
+        handles.append(opener(agent))
+        return handles[-1]
+
+    made.open = open_handle
+    yield made
+    for handle in handles:
+        handle.close()
+
+
+def new(store: Repository, **kw):
+    kw.setdefault("customer", "C-1")
+    kw.setdefault("subject", "Router drops Wi-Fi")
+    kw.setdefault("body", "Since the update the router reboots every hour.")
+    return store.insert_ticket(**kw)
+
+
+def test_a_new_ticket_reads_back_with_its_first_message(backend):
+    store = backend.open("alice")
+    first, second = new(store), new(store, subject="Second")
+    assert first.id != second.id and first.rev == 1
+    got = store.get_ticket(first.id)
+    assert got.subject == "Router drops Wi-Fi" and got.customer == "C-1"
+    assert [m.kind for m in got.messages] == ["customer_message"]
+    with pytest.raises(NotFound):
+        store.get_ticket("T-99999")
+
+
+def test_another_desk_sees_a_write_on_its_next_read(backend):
+    alice, bob = backend.open("alice"), backend.open("bob")
+    ticket = new(alice)
+    assert bob.get_ticket(ticket.id).subject == ticket.subject
+    alice.update_ticket(ticket.id, {"priority": "high"}, ticket.rev)
+    assert bob.get_ticket(ticket.id).priority == "high"
+
+
+def test_a_stale_update_is_refused_with_the_current_ticket_and_changes_nothing(backend):
+    alice, bob = backend.open("alice"), backend.open("bob")
+    seen = new(alice)
+    bob.update_ticket(seen.id, {"assignee": "bob"}, seen.rev)
+    with pytest.raises(ConflictError) as refused:
+        alice.update_ticket(seen.id, {"assignee": "alice"}, seen.rev)
+    assert refused.value.current.assignee == "bob"
+    assert alice.get_ticket(seen.id).assignee == "bob"
+
+
+def test_messages_and_tags_merge_instead_of_conflicting(backend):
+    alice, bob = backend.open("alice"), backend.open("bob")
+    seen = new(alice)
+    alice.change_tags(seen.id, add=["wifi", "vip"])
+    bob.change_tags(seen.id, add=["firmware"], remove=["vip"])
+    alice.append_message(seen.id, kind="public_reply", body="from alice")
+    bob.append_message(seen.id, kind="internal_note", body="from bob")
+    got = alice.get_ticket(seen.id)
+    assert set(got.tags) == {"wifi", "firmware"}
+    assert [m.body for m in got.messages][-2:] == ["from alice", "from bob"]
+    assert got.rev == seen.rev + 4
+
+
+def test_a_closed_ticket_is_archived_stays_findable_and_cannot_reopen(backend):
+    store = backend.open("alice")
+    ticket = new(store)
+    solved = store.update_ticket(ticket.id, {"status": "solved"}, ticket.rev)
+    closed = store.update_ticket(ticket.id, {"status": "closed"}, solved.rev)
+    assert ticket.id not in {d["id"] for d in store.ticket_docs()}
+    assert ticket.id in {d["id"] for d in store.ticket_docs(include_archive=True)}
+    assert store.get_ticket(ticket.id).status == "closed"
+    history = store.customer_history("C-1")
+    assert [(t.id, t.archived) for t in history.tickets] == [(ticket.id, True)]
+    with pytest.raises(StoreError):
+        store.update_ticket(ticket.id, {"status": "open"}, closed.rev)
+
+
+def test_search_is_case_and_accent_insensitive_over_subject_and_thread(backend):
+    store = backend.open("alice")
+    one = new(store, subject="Vânzări report broken")
+    two = new(store, subject="Other")
+    store.append_message(two.id, kind="customer_message", body="Le RÉSEAU tombe", author="C-1",
+                         author_kind="customer")
+    assert store.search("vanzari") == [one.id]
+    assert store.search("reseau") == [two.id]
+
+
+def test_every_change_is_in_the_event_log_in_the_order_it_happened(backend):
+    store = backend.open("alice")
+    ticket = new(store)
+    store.append_message(ticket.id, kind="public_reply", body="try this")
+    current = store.update_ticket(ticket.id, {"status": "pending"}, store.get_ticket(ticket.id).rev)
+    store.change_tags(ticket.id, add=["wifi"])
+    store.rate(ticket.id, 5)
+    with pytest.raises(ConflictError):
+        store.update_ticket(ticket.id, {"status": "solved"}, current.rev - 1)
+    got = [(e["type"], e["ticket"]) for e in backend.events()]
+    assert got[:4] == [("ticket_created", ticket.id), ("customer_contact", ticket.id),
+                       ("agent_reply", ticket.id), ("status_change", ticket.id)]
+    assert ("csat_response", ticket.id) in got
+    assert ("status_change", ticket.id) not in got[4:]  # the refused change logged nothing
+    assert all(e["agent"] == "alice" for e in backend.events())

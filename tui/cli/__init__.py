@@ -1,0 +1,65 @@
+"""The `desk` command: one module per subcommand, imported only when the command line names it."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Sequence
+
+from .common import Parser, chosen_dir
+
+# Each module has `add_parser(subparsers)` and `run(args) -> exit status`.
+COMMANDS = {"demo": "demo", "check": "check", "init": "init", "metrics": "metrics",
+            "report": "report"}
+
+
+def _named_command(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names; "*" for help or an unknown word (list them all)."""
+    tokens = list(argv)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token in ("-h", "--help"):
+            return "*"
+        if token == "--data-dir":
+            i += 2
+            continue
+        if not token.startswith("-"):
+            return token if token in COMMANDS else "*"
+        i += 1
+    return None
+
+
+def _module(command: str):
+    return importlib.import_module(f"{__name__}.{COMMANDS[command]}")
+
+
+def build_parser(argv: Sequence[str] | None = None) -> Parser:
+    """The whole parser, or, given the command line, one with only the subcommand it names
+    (so opening the app imports no subcommand's module)."""
+    parser = Parser(prog="desk", description="A terminal service desk for support agents.")
+    parser.add_argument("--data-dir", help="the store to open (default: $DESK_DATA_DIR, "
+                        "else the user data directory)")
+    parser.add_argument("--demo", action="store_true",
+                        help="open a private copy of the shipped demo store")
+    sub = parser.add_subparsers(dest="command", parser_class=Parser)
+    named = "*" if argv is None else _named_command(argv)
+    for command in (COMMANDS if named == "*" else [named] if named else []):
+        _module(command).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(argv).parse_args(argv)
+    if args.command:
+        return _module(args.command).run(args)
+    from .open_app import open_app, open_demo
+
+    if args.demo:
+        return open_demo()
+    return open_app(chosen_dir(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""`desk` with no subcommand: open the app on a store, or on a private copy of the demo."""
+
+from __future__ import annotations
+
+import getpass
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from ..core import paths
+from .common import EXIT_USAGE
+
+
+def open_app(data_dir: Path) -> int:
+    from ..core.store import StoreError, open_store
+
+    if not (data_dir / "store.json").exists():
+        sys.stderr.write(
+            f"desk: there is no store in {data_dir}.\n"
+            "  Try the demo:        desk --demo\n"
+            f"  Or create a store:   desk demo --out {data_dir}\n")
+        return EXIT_USAGE
+    from ..core.permissions import world_readable_warning
+
+    agent = getpass.getuser()
+    warning = world_readable_warning(data_dir)
+    if warning:
+        sys.stderr.write(f"desk: warning: {warning}\n")
+    from ..app import DeskApp
+    from ..app.work_stream import metrics_settings
+    from ..core.session import open_run, summary_after
+
+    # One run context for the work stream and the store's ticket events (one seq counter).
+    writer, recorder = open_run(data_dir, agent, metrics_settings(paths.config_file())[0])
+    try:
+        store = open_store(data_dir, agent=agent, events=writer, defer_load=True)
+    except StoreError as exc:
+        sys.stderr.write(f"desk: {exc}\n")
+        return EXIT_USAGE
+    app = DeskApp(store, agent=agent, recorder=recorder)
+    summary: list[str] = []
+    try:
+        app.run()
+        if not app.refused:
+            summary = summary_after(app.work, store)
+    finally:
+        recorder.run_end("error")  # a no-op unless the app died before recording its end
+        store.close()
+    if app.refused:
+        sys.stderr.write(f"desk: {app.refused}\n")
+        return EXIT_USAGE
+    if summary:
+        try:
+            print("\n".join(summary), flush=True)
+        except OSError:
+            pass  # the terminal is gone
+    return app.return_code or 0
+
+
+def open_demo() -> int:
+    from datetime import datetime, timezone
+
+    from ..core.demo import copy_demo
+
+    workdir = Path(tempfile.mkdtemp(prefix="desk-demo-"))
+    try:
+        copy_demo(paths.demo_store(), workdir, datetime.now(timezone.utc))
+        return open_app(workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

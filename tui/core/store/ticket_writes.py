@@ -1,0 +1,147 @@
+"""How a ticket changes, whatever the backend: which fields an agent may set, the revision
+check, the changes that merge instead of conflicting (messages, tags, a rating), and the
+ticket-stream events each change emits. A backend supplies `_write_ticket` (read, check and
+commit under its own lock) and `_insert_ticket_doc`; everything else lives here once."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from ..eventlog import EventWriter, new_ulid
+from ..models import RecordError, Ticket, now_utc, validate
+from .base import Repository
+from .errors import ConflictError, StoreError
+from .ticket_events import (
+    Event,
+    events_for_change,
+    events_for_message,
+    events_for_new_ticket,
+)
+
+CONTACT_KIND = {"phone": "inbound_call", "chat": "chat_start", "web": "web_form"}
+EDITABLE = {"status", "priority", "channel", "assignee", "group", "product", "customer",
+            "subject", "issue_key", "resolution_code", "first_reply_due", "resolution_due", "tags"}
+Mutation = Callable[[dict[str, Any]], None]
+EventsOf = Callable[[dict, dict], Iterable[Event]]
+
+
+def revise(ticket_id: str, old: dict[str, Any], mutate: Mutation, expected_rev: int | None,
+           as_ticket: Callable[[dict[str, Any]], Ticket]) -> dict[str, Any]:
+    """The next revision of `old`, or ConflictError if the writer saw another revision
+    (`expected_rev` None: a change that commutes, applied to whatever is current)."""
+    if expected_rev is not None and old.get("_rev", 0) != expected_rev:
+        raise ConflictError(ticket_id, expected_rev, as_ticket(old))
+    new = dict(old)
+    mutate(new)
+    new["_rev"] = old.get("_rev", 0) + 1
+    new["updated"] = now_utc()
+    return new
+
+
+def status_mutation(ticket_id: str, changes: dict[str, Any]) -> Mutation:
+    def mutate(doc: dict[str, Any]) -> None:
+        if doc.get("status") == "closed" and changes.get("status", "closed") != "closed":
+            raise StoreError(f"{ticket_id} is closed and cannot be reopened; "
+                             "open a follow-up ticket instead")
+        doc.update(changes)
+        if changes.get("status") in ("solved", "closed") and not doc.get("solved"):
+            doc["solved"] = now_utc()
+        if changes.get("status") in ("new", "open", "pending", "on_hold"):
+            doc.pop("solved", None)
+    return mutate
+
+
+def new_ticket(number: int, *, customer: str, subject: str, body: str, channel: str, priority: str,
+               product: str | None, source: str, author: str | None, file: str,
+               **fields: Any) -> Ticket:
+    """A new ticket's first revision; its first message is the customer's or the agent's."""
+    now = now_utc()
+    first = {"id": new_ulid(), "author_kind": "agent" if source == "agent" else "customer",
+             "author": author or "system",
+             "kind": "public_reply" if source == "agent" else "customer_message",
+             "body": body, "created": now}
+    return validate(Ticket, {  # type: ignore[return-value]
+        "id": f"T-{number}", "customer": customer, "subject": subject, "channel": channel,
+        "priority": priority, "product": product, "created": now, "updated": now,
+        "messages": [first] if body else [], "_rev": 1, **fields}, file=file, record=f"T-{number}")
+
+
+class TicketWrites(Repository):
+    """The write half of the repository, on top of a backend's two primitives."""
+
+    agent: str | None
+    events: EventWriter
+
+    @abstractmethod
+    def _write_ticket(self, ticket_id: str, mutate: Mutation, expected_rev: int | None,
+                      events: EventsOf) -> tuple[dict, dict]:
+        """Atomically: read the current document, `revise` it, store it, `_emit` its events."""
+
+    @abstractmethod
+    def _stored(self, doc: dict[str, Any]) -> Ticket:
+        """A stored document as a Ticket (validation errors name the backend's file)."""
+
+    @abstractmethod
+    def _records_file(self) -> str:
+        """What a RecordError names as the file of the active tickets."""
+
+    def _before_close(self) -> None:
+        """Called before a write that may close a ticket, outside any lock."""
+
+    def _emit(self, ticket_id: str, events: Iterable[Event]) -> None:
+        """Log a write's ticket events; backends call it under their write lock, so the log's
+        order is the store's."""
+        for type_, data in events:
+            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+
+    def _emit_new(self, doc: dict[str, Any], source: str, region: str | None) -> None:
+        self._emit(doc["id"], events_for_new_ticket(doc, source, CONTACT_KIND, region))
+
+    def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
+        unknown = set(changes) - EDITABLE
+        if unknown:
+            raise RecordError(self._records_file(), ticket_id, sorted(unknown)[0],
+                              "not a field that can be changed")
+        if changes.get("status") == "closed":
+            self._before_close()
+        _, new = self._write_ticket(ticket_id, status_mutation(ticket_id, changes), expected_rev,
+                                    events_for_change)
+        return self._stored(new)
+
+    def change_tags(self, ticket_id: str, add: Iterable[str] = (), remove: Iterable[str] = ()) -> Ticket:
+        add, remove = set(add), set(remove)
+        _, new = self._write_ticket(
+            ticket_id, lambda d: d.update(tags=sorted((set(d.get("tags", [])) | add) - remove)), None,
+            events_for_change)
+        return self._stored(new)
+
+    def append_message(self, ticket_id: str, *, kind: str, body: str, author: str | None = None,
+                       author_kind: str = "agent", call_start: datetime | None = None,
+                       call_end: datetime | None = None) -> Ticket:
+        now = now_utc()
+        message = {"id": new_ulid(), "author_kind": author_kind,
+                   "author": author or self.agent or "system", "kind": kind, "body": body,
+                   "created": now}
+        if call_start:
+            message["call_start"] = call_start
+        if call_end:
+            message["call_end"] = call_end
+
+        def mutate(doc: dict[str, Any]) -> None:
+            doc["messages"] = [*doc.get("messages", []), message]
+            if kind == "public_reply" and not doc.get("first_replied"):
+                doc["first_replied"] = now
+
+        _, new = self._write_ticket(
+            ticket_id, mutate, None,
+            lambda old, new: events_for_message(new["messages"][-1], new, CONTACT_KIND))
+        return self._stored(new)
+
+    def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket:
+        rating = {"score": score, "comment": comment, "date": now_utc()}
+        _, new = self._write_ticket(
+            ticket_id, lambda d: d.update(satisfaction=rating), None,
+            lambda old, new: [("csat_response", {"survey": f"S-{ticket_id}", "score": score})])
+        return self._stored(new)

@@ -1,0 +1,284 @@
+"""The TinyDB backend: journaled, locked, shared between processes.
+
+Files in the data directory:
+- `store.json` + `store.journal`: the active set (customers, products,
+  purchases, and every ticket that is not closed);
+- `archive.json` + `archive.journal`: closed tickets, loaded only when needed;
+- `archive-index.json`: every archived ticket without its thread, by customer (derived from
+  `archive.json`, see archive_index.py): customer histories never load the archive;
+- `queue-summary.json`: every active ticket's queue row (derived from `store.json`, see
+  queue_summary.py): with `defer_load`, the first screen is listed before the active set is
+  read;
+- `events.jsonl`: the event log; `.lock`: the store-wide flock.
+"""
+
+from __future__ import annotations
+
+import stat
+import threading
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from ...eventlog import EVENTS_FILE, EventWriter, RunContext
+from ...fileio import remove_stray_temps
+from ...models import (
+    SCHEMA_VERSION,
+    Ticket,
+)
+from ...quickcheck import quick_check
+from ..errors import StoreCorrupt, StoreError
+from ..ticket_writes import TicketWrites, new_ticket, revise
+from . import queue_summary
+from .archive import ArchiveMoves
+from .archive_index import (
+    INDEX_FILE,
+    ArchiveHeads,
+)
+from .journal import JournaledCollection
+from .lock import StoreLock
+from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
+from .reads import StoreReads
+
+COMPACT_AT_BYTES = 8 * 1024 * 1024
+
+
+class _TablesStorage(Storage):
+    """Lets TinyDB's Table/Query run over the collection's in-memory tables."""
+
+    def __init__(self, collection: JournaledCollection):
+        self._collection = collection
+
+    def read(self) -> dict[str, Any]:
+        return self._collection.tables
+
+    def write(self, data: dict[str, Any]) -> None:
+        raise StoreError("write through the repository, not TinyDB")
+
+
+class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
+
+    def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
+                 defer_load: bool = False):
+        """Open the store in `data_dir`. With `defer_load` and a queue summary that fits the
+        snapshot, the active set is read at its first use (`queue_preview` lists the queue
+        until then); without a usable summary, `summary_due` says to write one."""
+        self.data_dir = Path(data_dir)
+        self._check_directory()
+        self.agent = agent
+        self._lock = StoreLock(self.data_dir / ".lock")
+        self._active = JournaledCollection(
+            self.data_dir / f"{ACTIVE}.json", self.data_dir / f"{ACTIVE}.journal", self._lock)
+        self._archive = JournaledCollection(
+            self.data_dir / f"{ARCHIVE}.json", self._archive_journal(), self._lock)
+        self._archive_loaded = False
+        self.archive_loading = False  # read without a lock, to say what a slow call waits for
+        self._heads = ArchiveHeads(self._archive.snapshot, self._archive.journal,
+                                   self.data_dir / INDEX_FILE, self._lock)
+        self._mutex = threading.RLock()  # taken before self._lock, never after: one order
+        self._search_cache: dict[str, tuple[int, str]] = {}
+        # Both follow `generation`: a cached answer is dropped as soon as the data moves.
+        self._query_cache: dict[tuple[str, Any], tuple[int, list[dict[str, Any]]]] = {}
+        self._by_customer: tuple[int, dict[str, list], dict[str, list]] | None = None
+        self.events = events or EventWriter(
+            self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
+        self.queue_preview: queue_summary.QueuePreview | None = None
+        self.summary_due = False
+        try:
+            with self._lock.exclusive():
+                remove_stray_temps(self.data_dir)
+            if defer_load:
+                self.queue_preview = queue_summary.read(
+                    self.data_dir, self._active.snapshot, self._active.journal, self._lock)
+                self.summary_due = self.queue_preview is None
+            if self.queue_preview is not None:
+                self._active.defer(self._open_active)
+            else:
+                self._open_active()
+        except BaseException:
+            self.close()  # a refused open keeps no file open (the lock's among them)
+            raise
+        self._db = TinyDB(self._active, storage=_TablesStorage)
+
+    def _open_active(self) -> None:
+        # Not under the exclusive lock: parsing a big snapshot would stop every writer.
+        self._active.load()
+        self._refuse_if_broken(self._active)
+        self.queue_preview = None
+        if self._active.tables.get(OUTBOX):  # a move a crash interrupted: finish it
+            self._prepare_move()
+            self._flush_moves()
+
+    @property
+    def loaded(self) -> bool:
+        """False while the active set waits for its first use (see `defer_load`)."""
+        return not self._active.deferred
+
+    @property
+    def active_bytes(self) -> int:
+        return self._active.bytes_on_disk()
+
+    def save_queue_summary(self) -> None:
+        """Write the queue summary from the active set in memory (the next start lists the
+        queue from it). The lock is held only to copy the table (documents are never
+        changed in place): building it takes about half a second at 70k active tickets."""
+        with self._mutex:
+            tables = self._active.tables
+            copied = {name: dict(tables.get(name, {})) for name in ("_meta", "customers", "tickets")}
+            stamp = self._active.stamp
+            self.summary_due = False
+        queue_summary.write(self.data_dir / queue_summary.SUMMARY_FILE, copied, stamp)
+
+    def _archive_journal(self) -> Path:
+        return self.data_dir / f"{ARCHIVE}.journal"
+
+    # -- opening -------------------------------------------------------------
+    def _check_directory(self) -> None:
+        if not self.data_dir.is_dir():
+            raise StoreError(f"{self.data_dir}: no such data directory. "
+                             "Create one with `desk demo --out DIR` or `desk init`.")
+        mode = self.data_dir.stat().st_mode
+        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
+            raise StoreError(f"{self.data_dir}: the data directory is world-writable, so anyone "
+                             f"could change tickets. Fix it with: chmod o-w {self.data_dir}")
+
+    @staticmethod
+    def _refuse_if_broken(collection: JournaledCollection) -> None:
+        problems = quick_check(str(collection.snapshot), collection.tables)
+        if problems:
+            raise StoreCorrupt("\n".join(str(p) for p in problems) + "\ndesk did not open the store "
+                               "and changed nothing. Fix or restore these records, then run "
+                               "`desk check` to see every problem.")
+
+    # -- writes --------------------------------------------------------------
+    def _next_id(self, table: str) -> tuple[int, dict[str, Any]]:
+        meta = dict(self._active.tables.get(META, {}).get("1", {"schema": SCHEMA_VERSION}))
+        counters = dict(meta.get("next", {}))
+        existing = self._active.tables.get(table, {})
+        number = counters.get(table)
+        if number is None:  # a bulk-written store: scan once, archive included
+            taken = set(existing)
+            if table == "tickets":
+                self._load_archive()
+                taken |= set(self._tickets(True))
+            number = max(map(int, taken), default=0) + 1
+        while str(number) in existing:  # a counter behind the data never overwrites
+            number += 1
+        counters[table] = number + 1
+        meta["next"] = counters
+        return number, meta
+
+    def insert_ticket(self, *, customer: str, subject: str, body: str, channel: str = "email",
+                      priority: str = "normal", product: str | None = None,
+                      source: str = "customer", **fields: Any) -> Ticket:
+        author = self.agent if source == "agent" else customer
+        self._active.refresh()  # a full reload, if one is due, before taking the lock
+        closed = fields.get("status") == "closed"
+        if closed:
+            self._prepare_move()  # before the lock
+        with self._mutex, self._lock.exclusive():
+            self._active.refresh()
+            number, meta = self._next_id("tickets")
+            ticket = new_ticket(number, customer=customer, subject=subject, body=body,
+                                channel=channel, priority=priority, product=product, source=source,
+                                author=author, file=self._records_file(), **fields)
+            doc = ticket.to_doc()  # type: ignore[attr-defined]
+            ticket = self._ticket(doc, closed)  # the stored form (ms timestamps)
+            # Closed from the start (e.g. logged after a call): straight to the archive,
+            # through the outbox like any close.
+            self._active.commit([(OUTBOX if closed else "tickets", str(number), doc),
+                                 (META, "1", meta)])
+            self._emit_new(doc, source, self._customer_field(customer, "region"))
+            if closed:
+                self._flush_moves()
+            else:
+                self._maybe_compact()
+        return ticket
+
+    def _customer_field(self, customer_id: str, name: str) -> Any:
+        try:
+            return self._active.tables.get("customers", {}).get(doc_key(customer_id), {}).get(name)
+        except (IndexError, ValueError):
+            return None
+
+    def _write_ticket(self, ticket_id: str, mutate: Any, expected_rev: int | None,
+                      events: Callable[[dict, dict], Iterable[tuple[str, dict[str, Any]]]]
+                      ) -> tuple[dict, dict]:
+        """Under the lock: read the current doc, check its rev, apply `mutate`, commit, log."""
+        # Reloads (after another process compacted) and a first archive load parse whole
+        # files: do them before taking the lock, so that other writers are not held up.
+        self.refresh()
+        self._find_doc(ticket_id)
+        with self._mutex, self._lock.exclusive():
+            self.refresh()
+            old, archived = self._find_doc(ticket_id)
+            new = revise(ticket_id, old, mutate, expected_rev, lambda d: self._ticket(d, archived))
+            doc = self._ticket(new, archived).to_doc()
+            # Compared in the same stored form: a field the document lacks (written before
+            # it had a default, or by a bulk import) is not a change.
+            before = self._ticket(old, archived).to_doc()
+            doc_id = doc_key(ticket_id)
+            if archived:
+                self._archive.commit([("tickets", doc_id, doc)])
+            elif doc["status"] == "closed":
+                self._move_to_archive(doc_id, doc)
+            else:
+                self._active.commit([("tickets", doc_id, doc)])
+            self._emit(ticket_id, events(before, doc))
+            if not archived and doc["status"] != "closed":
+                self._maybe_compact()
+            return old, doc
+
+    def _stored(self, doc: dict[str, Any]) -> Ticket:
+        return self._ticket(doc, doc["status"] == "closed")
+
+    def _records_file(self) -> str:
+        return str(self._active.snapshot)
+
+    def _before_close(self) -> None:
+        self._prepare_move()
+
+    def _move_to_archive(self, doc_id: str, doc: dict[str, Any]) -> None:
+        # The outbox line is the acknowledged write; the archive copy follows.
+        self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc)])
+        self._flush_moves()
+
+    def _maybe_compact(self) -> None:
+        """Housekeeping after an acknowledged write: a failure must not fail the write."""
+        if self._active.journal_size() > COMPACT_AT_BYTES:
+            try:
+                self._compact_active()
+            except OSError:
+                pass  # e.g. no room for the new snapshot; the journal still holds it all
+
+    def _compact_active(self) -> None:
+        self._active.compact()
+        queue_summary.write(self.data_dir / queue_summary.SUMMARY_FILE, self._active.tables,
+                            self._active.stamp)
+
+    def compact(self) -> None:
+        """Fold both journals into new snapshots; the archive's index follows its snapshot."""
+        with self._mutex, self._lock.exclusive():
+            self._compact_active()
+            self._heads.current()
+            if self._archive_loaded or self._archive.journal_size() or self._heads.index is None:
+                self._load_archive()
+                self._archive.compact()
+                self._write_index()
+
+    def close(self) -> None:
+        self._active.close()
+        self._archive.close()
+        self._heads.close()
+        self.events.close()
+        self._lock.close()
+
+    # -- diagnostics -----------------------------------------------------------
+    def journal_problems(self) -> list[str]:
+        problems = []
+        for coll in (self._active, self._archive):
+            for line in coll.stats.bad_lines:
+                problems.append(f"{coll.journal}: line {line}: damaged (bad CRC or JSON); skipped")
+        return problems
