@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 
-from tui.core.presence import PresenceBoard, by_ticket, describe
+from tui.core.presence import PresenceBoard, also_here, by_ticket
 
 
 def test_another_board_sees_what_i_view_and_reply(tmp_path):
@@ -14,7 +14,7 @@ def test_another_board_sees_what_i_view_and_reply(tmp_path):
     ana.announce("T-1")
     assert [(p.agent, p.ticket, p.state) for p in bob.others()] == [("ana", "T-1", "viewing")]
     ana.announce("T-1", "replying")
-    assert describe(by_ticket(bob.others())["T-1"]) == "ana (replying)"
+    assert also_here(by_ticket(bob.others())["T-1"], "bob") == "ana (replying)"
     ana.clear()
     assert bob.others() == []
 
@@ -53,9 +53,9 @@ def test_presence_of_a_killed_process_expires_at_once(tmp_path):
         child.kill()
 
 
-def test_describe_lists_each_agent_once_replying_first():
+def test_also_here_lists_each_agent_once_replying_first():
     from tui.core.presence import Presence
 
     entries = [Presence("bob", 1, "T-1", "viewing", 0), Presence("bob", 2, "T-1", "replying", 0),
                Presence("carol", 3, "T-1", "viewing", 0)]
-    assert describe(entries) == "bob (replying), carol"
+    assert also_here(entries, "dan") == "bob (replying), carol"

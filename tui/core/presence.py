@@ -142,15 +142,6 @@ def by_ticket(entries: list[Presence]) -> dict[str, list[Presence]]:
     return tickets
 
 
-def describe(entries: list[Presence]) -> str:
-    """`bob (replying), carol` — one agent once, replying wins over viewing."""
-    states: dict[str, str] = {}
-    for entry in entries:
-        if states.get(entry.agent) != "replying":
-            states[entry.agent] = entry.state
-    return ", ".join(f"{a} (replying)" if s == "replying" else a for a, s in sorted(states.items()))
-
-
 REPLYING, VIEWING = "replying", "viewing"
 
 
