@@ -81,6 +81,14 @@ class EventWriter:
         ts_ns: int | None = None,
         fsync: bool | None = None,
     ) -> dict[str, Any]:
+        event = self.make(type_, stream, data, ticket=ticket, ts_ns=ts_ns)
+        self.write(event, fsync=type_ in FSYNC_NOW if fsync is None else fsync)
+        return event
+
+    def make(self, type_: str, stream: str, data: dict[str, Any] | None = None, *,
+             ticket: str | None = None, ts_ns: int | None = None) -> dict[str, Any]:
+        """The next event of this run, not written yet (the store carries its ticket events
+        in the journal line of the change, then writes them: see tinydb/event_replay.py)."""
         ctx = self.context
         ts_ns = time.time_ns() if ts_ns is None else ts_ns
         event: dict[str, Any] = {
@@ -101,7 +109,6 @@ class EventWriter:
             event["ticket"] = ticket
         if ctx.src != "app":
             del event["mono_ms"]
-        self.write(event, fsync=type_ in FSYNC_NOW if fsync is None else fsync)
         return event
 
     def write(self, event: dict[str, Any], *, fsync: bool = False) -> None:
@@ -118,7 +125,7 @@ class EventWriter:
                     # End the fragment, so that it is one bad line (§B.3.4) and this
                     # event is not glued onto it.
                     line = b"\n" + line
-                os.write(self._fd, line)
+                _write_whole(self._fd, line, size)
             finally:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
             now = time.monotonic()
@@ -138,6 +145,24 @@ class EventWriter:
                 os.fsync(self._fd)
                 os.close(self._fd)
                 self._fd = None
+
+
+def _write_whole(fd: int, line: bytes, size: int) -> None:
+    """Write all of `line` (a short write is continued); if the disk fills midway, cut the
+    file back to `size` and raise, so the log never ends in half a line of ours."""
+    view = memoryview(line)
+    try:
+        while view:
+            written = os.write(fd, view)
+            if written == 0:
+                raise OSError(28, "No space left on device")
+            view = view[written:]
+    except OSError:
+        try:
+            os.ftruncate(fd, size)
+        except OSError:
+            pass
+        raise
 
 
 @dataclass

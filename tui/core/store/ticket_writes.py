@@ -9,7 +9,7 @@ from abc import abstractmethod
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from ..eventlog import EventWriter, new_ulid
+from ..eventlog import FSYNC_NOW, EventWriter, new_ulid
 from ..models import RecordError, Ticket, now_utc, validate
 from .base import Repository
 from .errors import ConflictError, StoreError
@@ -77,7 +77,8 @@ class TicketWrites(Repository):
     @abstractmethod
     def _write_ticket(self, ticket_id: str, mutate: Mutation, expected_rev: int | None,
                       events: EventsOf) -> tuple[dict, dict]:
-        """Atomically: read the current document, `revise` it, store it, `_emit` its events."""
+        """Atomically: read the current document, `revise` it, store it with its events
+        (`_ticket_events`), then `_write_events`."""
 
     @abstractmethod
     def _stored(self, doc: dict[str, Any]) -> Ticket:
@@ -90,14 +91,25 @@ class TicketWrites(Repository):
     def _before_close(self) -> None:
         """Called before a write that may close a ticket, outside any lock."""
 
-    def _emit(self, ticket_id: str, events: Iterable[Event]) -> None:
-        """Log a write's ticket events; backends call it under their write lock, so the log's
-        order is the store's."""
-        for type_, data in events:
-            self.events.emit(type_, "ticket", data, ticket=ticket_id)
+    def _ticket_events(self, ticket_id: str, events: Iterable[Event]) -> list[dict[str, Any]]:
+        """A change's ticket events, made (ids, seq, time) but not written: the backend stores
+        them with the change, then writes them (`_write_events`), under its write lock, so the
+        log's order is the store's."""
+        return [self.events.make(type_, "ticket", data, ticket=ticket_id) for type_, data in events]
 
-    def _emit_new(self, doc: dict[str, Any], source: str, region: str | None) -> None:
-        self._emit(doc["id"], events_for_new_ticket(doc, source, CONTACT_KIND, region))
+    def _new_ticket_events(self, doc: dict[str, Any], source: str, region: str | None
+                           ) -> list[dict[str, Any]]:
+        return self._ticket_events(doc["id"], events_for_new_ticket(doc, source, CONTACT_KIND, region))
+
+    def _write_events(self, events: list[dict[str, Any]]) -> bool:
+        """Append a durable change's events to the log; False if the log could not take them
+        (a full disk): the change carries them, and the next change or open writes them."""
+        try:
+            for event in events:
+                self.events.write(event, fsync=event["type"] in FSYNC_NOW)
+        except OSError:
+            return False
+        return True
 
     def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
         unknown = set(changes) - EDITABLE

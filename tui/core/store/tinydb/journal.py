@@ -254,13 +254,18 @@ class JournaledCollection:
                 docs[str(doc_id)] = doc
 
     # -- writing (caller holds the store's exclusive lock) -------------------
-    def commit(self, ops: list[Op]) -> None:
-        """Append `ops` as one all-or-nothing journal line and fdatasync it."""
+    def commit(self, ops: list[Op], events: list[dict[str, Any]] | None = None,
+               log_at: int = 0) -> None:
+        """Append `ops` as one all-or-nothing journal line and fdatasync it; `events` (the
+        change's ticket events, see event_replay.py) ride in the same line."""
         with self._mutex:
             self.refresh()
             if self.stats.torn_tail:
                 self._truncate_torn_tail()
-            line = crc_line({"ops": ops})
+            entry: dict[str, Any] = {"ops": ops}
+            if events:
+                entry.update(events=events, log_at=log_at)
+            line = crc_line(entry)
             self._write_line(self._fd(), line, self._pos)
             self._apply(ops)
             self._pos += len(line)

@@ -29,7 +29,7 @@ from ...models import (
     Ticket,
 )
 from ...quickcheck import quick_check
-from ..errors import StoreCorrupt, StoreError
+from ..errors import StoreCorrupt, StoreError, StoreWriteError
 from ..ticket_writes import TicketWrites, new_ticket, revise
 from . import queue_summary
 from .archive import ArchiveMoves
@@ -39,6 +39,7 @@ from .archive_index import (
 )
 from .journal import JournaledCollection
 from .lock import StoreLock
+from .event_replay import last_events, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
 from .reads import StoreReads
 
@@ -89,6 +90,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
         try:
             with self._lock.exclusive():
                 remove_stray_temps(self.data_dir)
+                self._catch_up_events(strict=False)
             if defer_load:
                 self.queue_preview = queue_summary.read(
                     self.data_dir, self._active.snapshot, self._active.journal, self._lock)
@@ -179,6 +181,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
         if closed:
             self._prepare_move()  # before the lock
         with self._mutex, self._lock.exclusive():
+            self._catch_up_events()
             self._active.refresh()
             number, meta = self._next_id("tickets")
             ticket = new_ticket(number, customer=customer, subject=subject, body=body,
@@ -188,9 +191,10 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             ticket = self._ticket(doc, closed)  # the stored form (ms timestamps)
             # Closed from the start (e.g. logged after a call): straight to the archive,
             # through the outbox like any close.
+            events = self._new_ticket_events(doc, source, self._customer_field(customer, "region"))
             self._active.commit([(OUTBOX if closed else "tickets", str(number), doc),
-                                 (META, "1", meta)])
-            self._emit_new(doc, source, self._customer_field(customer, "region"))
+                                 (META, "1", meta)], events, log_size(self.events.path))
+            self._write_events(events)
             if closed:
                 self._flush_moves()
             else:
@@ -212,6 +216,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
         self.refresh()
         self._find_doc(ticket_id)
         with self._mutex, self._lock.exclusive():
+            self._catch_up_events()
             self.refresh()
             old, archived = self._find_doc(ticket_id)
             new = revise(ticket_id, old, mutate, expected_rev, lambda d: self._ticket(d, archived))
@@ -220,13 +225,18 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             # it had a default, or by a bulk import) is not a change.
             before = self._ticket(old, archived).to_doc()
             doc_id = doc_key(ticket_id)
+            logged = self._ticket_events(ticket_id, events(before, doc))
+            log_at = log_size(self.events.path)
             if archived:
-                self._archive.commit([("tickets", doc_id, doc)])
+                self._archive.commit([("tickets", doc_id, doc)], logged, log_at)
             elif doc["status"] == "closed":
-                self._move_to_archive(doc_id, doc)
+                # The outbox line is the acknowledged write; the archive copy follows.
+                self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc)], logged, log_at)
             else:
-                self._active.commit([("tickets", doc_id, doc)])
-            self._emit(ticket_id, events(before, doc))
+                self._active.commit([("tickets", doc_id, doc)], logged, log_at)
+            self._write_events(logged)
+            if doc["status"] == "closed" and not archived:
+                self._flush_moves()
             if not archived and doc["status"] != "closed":
                 self._maybe_compact()
             return old, doc
@@ -240,20 +250,32 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
     def _before_close(self) -> None:
         self._prepare_move()
 
-    def _move_to_archive(self, doc_id: str, doc: dict[str, Any]) -> None:
-        # The outbox line is the acknowledged write; the archive copy follows.
-        self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc)])
-        self._flush_moves()
+    def _catch_up_events(self, *, strict: bool = True) -> None:
+        """Under the exclusive lock: write the events a crash or a full disk kept out of the
+        log (event_replay.py). Strict (before a change): if that fails, refuse the change."""
+        for journal in (self._active.journal, self._archive.journal):
+            found = last_events(journal)
+            if found is None:
+                continue
+            try:
+                for event in missing_from_log(self.events.path, *found):
+                    self.events.write(event, fsync=True)
+            except OSError as exc:
+                if strict:
+                    raise StoreWriteError(
+                        f"{self.events.path}: could not write the event log ({exc.strerror or exc})."
+                        " Nothing was changed; free some space and try again.") from None
 
     def _maybe_compact(self) -> None:
         """Housekeeping after an acknowledged write: a failure must not fail the write."""
         if self._active.journal_size() > COMPACT_AT_BYTES:
             try:
                 self._compact_active()
-            except OSError:
+            except (OSError, StoreWriteError):
                 pass  # e.g. no room for the new snapshot; the journal still holds it all
 
     def _compact_active(self) -> None:
+        self._catch_up_events()  # the journal's events must be in the log before it goes
         self._active.compact()
         queue_summary.write(self.data_dir / queue_summary.SUMMARY_FILE, self._active.tables,
                             self._active.stamp)
@@ -265,7 +287,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             self._heads.current()
             if self._archive_loaded or self._archive.journal_size() or self._heads.index is None:
                 self._load_archive()
-                self._archive.compact()
+                self._archive.compact()  # its events are in the log: _compact_active checked
                 self._write_index()
 
     def close(self) -> None:
