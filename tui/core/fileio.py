@@ -82,17 +82,19 @@ def read_file(path: Path | str) -> bytes:
         return fh.read()
 
 
-def open_dir_nofollow(path: Path | str) -> int:
+def open_dir_nofollow(path: Path | str, *, dir_fd: int | None = None, shown: Path | None = None,
+                      fix: str = "Remove it and restore the folder from a backup.") -> int:
     """A directory's fd, refusing a symbolic link (files are then opened with `dir_fd`)."""
     try:
-        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                       dir_fd=dir_fd)
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-            st = os.lstat(path)
-            reason = LINK_REASON if stat.S_ISLNK(st.st_mode) else \
-                f"is {kind_of(st.st_mode)}, not a directory"
-            raise unsafe_file(path, reason) from None
-        raise
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        st = os.lstat(path, dir_fd=dir_fd)
+        reason = LINK_REASON if stat.S_ISLNK(st.st_mode) else \
+            f"is {kind_of(st.st_mode)}, not a folder"
+        raise unsafe_file(shown or path, reason, fix) from None
 
 
 def open_append(path: Path, *, readable: bool = False) -> int:
