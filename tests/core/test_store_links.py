@@ -50,7 +50,8 @@ def write_something(store):
 
 
 @pytest.mark.parametrize("name", ["store.journal", "events.jsonl", "store.json", ".lock",
-                                  "archive.journal"])
+                                  "archive.journal", "archive.json", "queue-summary.json",
+                                  "archive-index.json"])
 def test_a_linked_store_file_is_refused_when_the_store_opens(store_dir, victim, name):
     path = link(store_dir, name, victim)
     with refused(path):
