@@ -141,7 +141,10 @@ def atomic_write_at(dir_fd: int, name: str, data: bytes, mode: int = FILE_MODE, 
         os.fsync(fd)
     except BaseException:
         os.close(fd)
-        os.unlink(tmp, dir_fd=dir_fd)
+        try:
+            os.unlink(tmp, dir_fd=dir_fd)
+        except OSError:
+            pass
         raise
     os.close(fd)
     os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
