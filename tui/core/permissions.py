@@ -136,7 +136,8 @@ def unsafe_store_files(data_dir: Path) -> list[tuple[Path, str]]:
         except FileNotFoundError:
             continue
         if stat.S_ISLNK(st.st_mode):
-            found.append((path, f"{LINK_REASON}. {RESTORE}"))
+            fix = "Remove it (desk makes the folder again)." if is_dir else RESTORE
+            found.append((path, f"{LINK_REASON}. {fix}"))
         elif (stat.S_ISDIR if is_dir else stat.S_ISREG)(st.st_mode):
             stranger = team.stranger(st.st_uid)
             if stranger:
