@@ -106,16 +106,16 @@ def test_unreadable_file_is_reported(store_dir):
 
 
 def test_unreadable_file_is_reported_even_as_root(store_dir, monkeypatch):
-    import builtins
-
     import tui.core.store.tinydb.journal as journal
+
+    real_open = journal.open_read
 
     def deny(path, *args, **kwargs):
         if Path(path).name == "store.json":
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return builtins.open(path, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
 
-    monkeypatch.setattr(journal, "open", deny, raising=False)
+    monkeypatch.setattr(journal, "open_read", deny)
     with pytest.raises(StoreCorrupt, match="cannot read it"):
         TinyDBStore(store_dir, agent="ana")
 

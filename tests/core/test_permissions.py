@@ -53,3 +53,29 @@ def test_a_world_readable_store_is_warned_about(tmp_path):
     result = subprocess.run([sys.executable, "-m", "tui", "--data-dir", str(tmp_path / "s"), "check"],
                             capture_output=True, text=True)
     assert result.returncode == 0
+
+
+@pytest.mark.parametrize("mode", [0o3773, 0o1777, 0o2777, 0o0757], ids=oct)
+def test_a_directory_others_can_write_to_is_refused_sticky_or_not(tmp_path, mode, capsys):
+    """The sticky bit keeps others from removing files they do not own, not from adding
+    the ones that are missing (a journal, the event log) or swapping their own."""
+    target = tmp_path / "s"
+    main(["init", "--data-dir", str(target)])
+    os.chmod(target, mode)
+    with pytest.raises(StoreError, match=f"^{target}: the data directory is world-writable "
+                                         rf".*Fix it with: chmod o-w {target}$"):
+        TinyDBStore(target, agent="ana")
+    assert main(["check", "--data-dir", str(target)]) == 1
+    out = capsys.readouterr().out
+    assert f"{target}: record -: field -: the data directory is world-writable" in out
+
+
+def test_the_chmod_in_the_message_fixes_it(tmp_path):
+    target = tmp_path / "s"
+    main(["init", "--data-dir", str(target)])
+    os.chmod(target, 0o3773)
+    with pytest.raises(StoreError) as refused:
+        TinyDBStore(target, agent="ana")
+    subprocess.run(str(refused.value).rsplit("Fix it with: ", 1)[1].split(), check=True)
+    TinyDBStore(target, agent="ana").close()
+    assert main(["check", "--data-dir", str(target)]) == 0

@@ -1,5 +1,7 @@
 """Drafts survive closing the composer and the app; conflicts show what changed and keep work."""
 
+import time
+
 import orjson
 from textual.widgets import TextArea
 
@@ -36,6 +38,48 @@ async def test_draft_is_saved_while_typing_and_restored_in_a_new_run(make_app, d
         await pilot.press("ctrl+s")
         await until(pilot, lambda: fresh(data_dir, "T-2").messages[-1].body == "Buna ziua, revin imediat.")
         await until(pilot, lambda: not path.exists())
+
+
+async def test_steady_typing_is_saved_within_about_a_second(make_app):
+    """A key every 0.1 s never leaves a 0.4 s pause: the draft is still saved while typing
+    goes on (at most 1 s after the first unsaved key), so a kill -9 loses about a second."""
+    app = make_app()
+    async with app.run_test() as pilot:
+        await ready(pilot, "T-2")
+        await open_composer(pilot)
+        path = app.drafts.path("T-2")
+        start = time.monotonic()
+        saved_at, keys = None, 0
+        while (now := time.monotonic()) - start < 2.5:
+            await pilot.press("a")
+            keys += 1
+            if saved_at is None and path.exists() and orjson.loads(path.read_bytes())["body"]:
+                saved_at = now - start
+            await pilot.pause(max(0.0, start + keys * 0.1 - time.monotonic()))
+        assert saved_at is not None, "nothing was saved while typing went on"
+        assert saved_at < 1.8  # 1 s, and slack for the save thread on a busy machine
+        assert keys >= 15  # the typing was steady
+
+
+async def test_a_drafts_folder_that_is_a_link_is_said_once_and_not_followed(make_app, data_dir,
+                                                                             tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (data_dir / "drafts").mkdir(exist_ok=True)
+    (data_dir / "drafts" / AGENT).symlink_to(elsewhere)
+    app = make_app()
+    async with app.run_test(notifications=True) as pilot:
+        await ready(pilot, "T-2")
+        await open_composer(pilot)
+        for word in ("Buna ", "ziua"):
+            await pilot.press(*word)
+            await pilot.pause(0.6)
+        await until(pilot, lambda: any("Could not save the draft" in n for n in notices(app)))
+        said = [n for n in notices(app) if "Could not save the draft" in n]
+        assert said == [f"Could not save the draft: {data_dir / 'drafts' / AGENT}: is a symbolic "
+                        "link; desk never follows links in the store. Drafts are not saved until "
+                        "it is removed (desk then makes a private folder)."]
+    assert list(elsewhere.iterdir()) == []
 
 
 async def test_escape_keeps_and_ctrl_g_discards_the_draft(make_app, data_dir, size):

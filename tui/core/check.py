@@ -9,7 +9,9 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 from .eventlog import EVENTS_FILE, ReadStats, iter_lines
+from .fileio import read_file
 from .models import MODELS_BY_TABLE, record_errors
+from .permissions import data_dir_problem, unsafe_store_files
 from .quickcheck import Problem, check_schema
 from .store.errors import StoreCorrupt
 from .store.tinydb.archive_index import INDEX_FILE, ArchiveHeads, IndexUnusable, head_of
@@ -63,7 +65,9 @@ def check_store(data_dir: Path | str) -> list[Problem]:
     if not (data_dir / "store.json").exists():
         return [Problem(str(data_dir / "store.json"), "-", "-",
                         "missing: this directory holds no desk store")]
-    problems: list[Problem] = []
+    problems, untrusted = _trust_problems(data_dir)
+    if untrusted:
+        return problems
     active, found = _load(data_dir, "store")
     problems += found
     archive, found = _load(data_dir, "archive")
@@ -82,6 +86,19 @@ def check_store(data_dir: Path | str) -> list[Problem]:
         problems += _check_index(data_dir / INDEX_FILE, archive)
     problems += _check_events(data_dir / EVENTS_FILE)
     return problems
+
+
+def _trust_problems(data_dir: Path) -> tuple[list[Problem], bool]:
+    """What desk refuses to open: a data directory others can write to (or a link), store
+    files that are links, not regular files or not the team's; and whether to stop there.
+    With such a file nothing is read: a link is never followed, and no content of such a
+    file can be trusted."""
+    problem = data_dir_problem(data_dir)
+    found = [Problem(str(data_dir), "-", "-", problem.split(": ", 1)[1])] if problem else []
+    if data_dir.is_symlink():
+        return found, True
+    unsafe = [Problem(str(path), "-", "-", reason) for path, reason in unsafe_store_files(data_dir)]
+    return found + unsafe, bool(unsafe)
 
 
 def _check_index(path: Path, archive: JournaledCollection) -> list[Problem]:
@@ -121,7 +138,7 @@ def _check_events(path: Path) -> list[Problem]:
     if not path.exists():
         return []
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except PermissionError:
         return [Problem(str(path), "-", "-", "cannot be read (permission denied)")]
     stats = ReadStats()

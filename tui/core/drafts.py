@@ -1,12 +1,17 @@
 """Unsent replies, notes and call logs, one file per agent and ticket.
 
 `<data dir>/drafts/<agent>/<ticket>.json`, written atomically, so a draft
-survives a crash and comes back when the ticket is reopened.
+survives a crash and comes back when the ticket is reopened. An agent's folder is theirs
+alone (0700, files 0600, whatever the umask; a folder found more open is closed), and it is
+never reached through a link: a `drafts/<agent>` that is a link, or another user's, is
+refused and the draft is not saved (the error says why).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -15,10 +20,13 @@ from typing import Any
 
 import orjson
 
-from .fileio import atomic_write
+from .fileio import atomic_write_at, open_dir_nofollow, open_nofollow, unsafe_file
 from .models import TICKET_ID
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+DRAFTS_DIR = "drafts"
+FOLDER_MODE, DRAFT_MODE = 0o700, 0o600
+NOT_SAVED = "Drafts are not saved until it is removed (desk then makes a private folder)."
 
 
 @dataclass
@@ -50,7 +58,7 @@ class Draft:
 class Drafts:
     def __init__(self, data_dir: Path, agent: str):
         safe_agent = _UNSAFE.sub("_", agent) or "_"
-        self.root = Path(data_dir) / "drafts" / safe_agent
+        self.root = Path(data_dir) / DRAFTS_DIR / safe_agent
         self._write = threading.Lock()  # one temp file name per process: one writer at a time
         self._queue: ThreadPoolExecutor | None = None
 
@@ -60,32 +68,84 @@ class Drafts:
         return self.root / f"{ticket_id}.json"
 
     def save(self, draft: Draft) -> None:
+        """Raises OSError (a StoreError naming the folder if it is a link or not ours)."""
         path = self.path(draft.ticket)
         with self._write:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o770)
-            atomic_write(path, orjson.dumps(asdict(draft)))
+            folder = self._folder(create=True)
+            try:
+                atomic_write_at(folder, path.name, orjson.dumps(asdict(draft)), DRAFT_MODE,
+                                shown=path)
+            finally:
+                os.close(folder)
 
     def load(self, ticket_id: str) -> Draft | None:
         """The saved draft, or None if there is none or it cannot be read."""
         try:
-            raw = self.path(ticket_id).read_bytes()
-            return Draft.from_dict(orjson.loads(raw))
+            name = self.path(ticket_id).name
+            folder = self._folder()
+            try:
+                fd = open_nofollow(name, os.O_RDONLY, dir_fd=folder)
+            finally:
+                os.close(folder)
+            with open(fd, "rb") as fh:
+                return Draft.from_dict(orjson.loads(fh.read()))
         except (OSError, ValueError):
             return None
 
     def delete(self, ticket_id: str) -> None:
         try:
-            path = self.path(ticket_id)
+            name = self.path(ticket_id).name
         except ValueError:
             return
         with self._write:
-            path.unlink(missing_ok=True)
+            try:
+                folder = self._folder()
+            except FileNotFoundError:
+                return
+            try:
+                os.unlink(name, dir_fd=folder)
+            except FileNotFoundError:
+                pass
+            finally:
+                os.close(folder)
 
     def tickets(self) -> list[str]:
         """Tickets that have a draft."""
-        if not self.root.is_dir():
+        try:
+            folder = self._folder()
+        except OSError:
             return []
-        return sorted(p.stem for p in self.root.glob("T-*.json"))
+        try:
+            names = os.listdir(folder)
+        finally:
+            os.close(folder)
+        return sorted(n[:-5] for n in names if n.startswith("T-") and n.endswith(".json"))
+
+    def _folder(self, create: bool = False) -> int:
+        """This agent's folder, open (the caller closes it): never through a link, only if it
+        is ours, and made private if it is not. With `create`, made (and `drafts/`) first."""
+        shared = self.root.parent
+        if create:
+            _make_shared(shared)
+            try:
+                os.mkdir(self.root, FOLDER_MODE)
+            except FileExistsError:
+                pass
+        top = open_dir_nofollow(shared, fix=NOT_SAVED)
+        try:
+            fd = open_dir_nofollow(self.root.name, dir_fd=top, shown=self.root, fix=NOT_SAVED)
+        finally:
+            os.close(top)
+        try:
+            st = os.fstat(fd)
+            if st.st_uid != os.geteuid():
+                raise unsafe_file(self.root, f"belongs to uid {st.st_uid}, not to you", NOT_SAVED)
+            if stat.S_IMODE(st.st_mode) != FOLDER_MODE:
+                os.fchmod(fd, FOLDER_MODE)  # made under another umask, or by an older desk
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
 
     # -- in the background, in the order asked (a save never lands after a delete) --
     def _submit(self, fn: Any, *args: Any) -> Future[None]:
@@ -103,3 +163,18 @@ class Drafts:
         """Wait until every write asked for so far is on disk."""
         if self._queue is not None:
             self._submit(lambda: None).result()
+
+
+def _make_shared(path: Path) -> None:
+    """`drafts/`, where each agent makes their folder: the data directory's access for its
+    group, and sticky, so that nobody can remove or swap another agent's folder."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        return
+    group = stat.S_IMODE(os.stat(path.parent).st_mode) & 0o2070
+    fd = open_dir_nofollow(path, fix=NOT_SAVED)  # not a link someone swapped in meanwhile
+    try:
+        os.fchmod(fd, 0o700 | group | (stat.S_ISVTX if group & 0o020 else 0))
+    finally:
+        os.close(fd)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .fileio import BadLine, crc_line, open_append, parse_crc_line
+from .fileio import BadLine, crc_line, open_append, parse_crc_line, read_file
 
 EVENT_VERSION = 1
 EVENTS_FILE = "events.jsonl"
@@ -192,7 +192,7 @@ def read_events(paths: Iterable[Path], stats: ReadStats | None = None) -> list[d
     stats = stats if stats is not None else ReadStats()
     events: list[dict[str, Any]] = []
     for path in paths:
-        events.extend(iter_lines(Path(path).read_bytes(), stats))
+        events.extend(iter_lines(read_file(path), stats))
     return events
 
 
@@ -208,7 +208,7 @@ def ticket_events(path: Path, ticket: str) -> list[dict[str, Any]]:
         return []
     needle = f'"ticket":"{ticket}"'.encode()
     stats = ReadStats()
-    raw = path.read_bytes()
+    raw = read_file(path)
     found = [e for e in iter_lines(raw, stats) if e.get("ticket") == ticket] if needle in raw else []
     found.sort(key=global_order)
     return found

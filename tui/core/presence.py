@@ -17,7 +17,7 @@ from pathlib import Path
 
 import orjson
 
-from .fileio import FILE_MODE
+from .fileio import FILE_MODE, open_nofollow
 
 PRESENCE_DIR = "presence"
 
@@ -45,7 +45,7 @@ class PresenceBoard:
             old = os.umask(0o007)
             try:
                 self.directory.mkdir(mode=0o2770, exist_ok=True)
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+                self._fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
             finally:
                 os.umask(old)
             fcntl.flock(self._fd, fcntl.LOCK_EX)
@@ -95,7 +95,7 @@ class PresenceBoard:
         """Every live desk process but this one; dead ones' files are removed."""
         found = []
         try:
-            entries = list(self.directory.iterdir())
+            entries = [] if self.directory.is_symlink() else list(self.directory.iterdir())
         except FileNotFoundError:
             return []
         for path in entries:
@@ -109,7 +109,7 @@ class PresenceBoard:
 
 def _read_if_alive(path: Path) -> Presence | None:
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = open_nofollow(path, os.O_RDONLY)
     except OSError:
         return None
     try:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from .eventlog import (EventWriter, ReadStats, RunContext, format_event_ts, iter_lines, new_ulid,
                        parse_event_ts)
+from .fileio import open_read
 
 INVOLUNTARY = frozenset({"hangup", "sigterm", "error"})
 TAIL_CHUNK = 1 << 20
@@ -38,10 +39,10 @@ def last_run_of(path: Path, agent: str, not_before: str = "") -> LastRun | None:
     The scan stops once it reaches events older than `not_before` (an RFC 3339
     string), so an agent new to a large log does not cost a read of all of it.
     """
-    if not path.exists():
+    if path.is_symlink() or not path.is_file():  # the store refuses such a file when it opens
         return None
     size = path.stat().st_size
-    with open(path, "rb") as fh:
+    with open_read(path) as fh:
         span = TAIL_CHUNK
         while True:
             start = max(0, size - span)

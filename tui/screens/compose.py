@@ -6,6 +6,7 @@ import os
 import shlex
 import subprocess
 import tempfile
+import time
 from concurrent.futures import Future
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +26,8 @@ from ..core.sla import epoch
 from ..ui.bindings import bindings
 from ..ui.text import content, line
 
-SAVE_AFTER_S = 0.4
+SAVE_AFTER_S = 0.4  # a pause in typing this long saves the draft
+SAVE_WITHIN_S = 1.0  # and steady typing saves it this long after the first unsaved key
 LABELS = {"public_reply": ("Public reply", "-reply"), "internal_note": ("Internal note", "-note"),
           "call_log": ("Call log", "-call")}
 
@@ -51,6 +53,8 @@ class ComposeScreen(ModalScreen[Draft | None]):
         self.drafts = drafts
         self.editor = editor
         self._save_timer: Timer | None = None
+        self._unsaved_since: float | None = None  # monotonic time of the first unsaved key
+        self._save_error: str | None = None  # the last one shown (each is shown once)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="composer"):
@@ -119,18 +123,27 @@ class ComposeScreen(ModalScreen[Draft | None]):
     @on(TextArea.Changed)
     def _typed(self, event: TextArea.Changed) -> None:
         self.draft.body = event.text_area.text
+        now = time.monotonic()
+        if self._unsaved_since is None:
+            self._unsaved_since = now
         if self._save_timer:
             self._save_timer.stop()
-        self._save_timer = self.set_timer(SAVE_AFTER_S, self._save)
+        # After a pause, or at the latest SAVE_WITHIN_S after the first key not on disk: a
+        # kill -9 in the middle of steady typing loses about a second of it, not all of it.
+        due = min(SAVE_AFTER_S, self._unsaved_since + SAVE_WITHIN_S - now)
+        self._save_timer = self.set_timer(max(0.01, due), self._save)  # 0 is not a timer
 
     def _save(self) -> None:
         self._save_timer = None
+        self._unsaved_since = None
         self.drafts.save_later(self.draft).add_done_callback(self._saved)
 
     def _saved(self, future: Future[None]) -> None:
         error = future.exception()
-        if error is not None:
-            self.app.notify(f"Could not save the draft: {error}", severity="error", markup=False)
+        message = None if error is None else f"Could not save the draft: {error}"
+        if message is not None and message != self._save_error:
+            self.app.notify(message, severity="error", markup=False)
+        self._save_error = message
 
     def save_now(self) -> None:
         """Queue what was typed since the last save without waiting for the pause in typing
@@ -143,6 +156,7 @@ class ComposeScreen(ModalScreen[Draft | None]):
         if self._save_timer:
             self._save_timer.stop()
             self._save_timer = None
+        self._unsaved_since = None
 
     # -- actions ---------------------------------------------------------------
     def action_send(self) -> None:

@@ -17,6 +17,22 @@ class StoreWriteError(StoreError):
     """A write failed (disk full, permissions); the store is as it was before."""
 
 
+class UnsafeFile(StoreError, OSError):
+    """A store file desk will not open: a link, not a regular file, or not the team's.
+
+    Also an OSError, so that a reader which treats an unreadable file as missing (a derived
+    file, rebuilt on the next write) keeps doing so."""
+
+    def __init__(self, path: object, reason: str, fix: str = ""):
+        self.path = str(path)
+        self.reason = reason
+        self.fix = fix
+        super().__init__(f"{path}: {reason}." + (f" {fix}" if fix else ""))
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class NotFound(StoreError):
     pass
 

@@ -30,7 +30,7 @@ from typing import Any, Iterable
 
 import orjson
 
-from ...fileio import BadLine, crc_line, parse_crc_line
+from ...fileio import BadLine, crc_line, parse_crc_line, read_file
 from .journal import JournaledCollection, JournalStats, Op
 from .lock import StoreLock
 from .snapshot import Stamp
@@ -146,7 +146,7 @@ def read_index(path: Path, stamp: Stamp | None) -> ArchiveIndex:
     if stamp is None:
         return ArchiveIndex()
     try:
-        raw = path.read_bytes()
+        raw = read_file(path)
     except FileNotFoundError:
         raise IndexUnusable("missing") from None
     except OSError as exc:

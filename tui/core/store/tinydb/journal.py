@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 import orjson
 
 from ...bulk import bulk_objects
-from ...fileio import BadLine, atomic_write, crc_line, open_append, parse_crc_line
+from ...fileio import BadLine, atomic_write, crc_line, open_append, open_read, parse_crc_line
 from ..errors import StoreCorrupt, StoreWriteError
 from . import snapshot as snapshot_file
 from .lock import StoreLock
@@ -162,7 +162,7 @@ class JournaledCollection:
 
     def _open_snapshot(self):
         try:
-            return open(self.snapshot, "rb")
+            return open_read(self.snapshot)
         except FileNotFoundError:
             return None
         except PermissionError as exc:
@@ -211,7 +211,7 @@ class JournaledCollection:
 
     def _read_journal_bytes(self, pos: int) -> tuple[int | None, bytes]:
         try:
-            with open(self.journal, "rb") as fh:
+            with open_read(self.journal) as fh:
                 ino = os.fstat(fh.fileno()).st_ino
                 fh.seek(pos)
                 return ino, fh.read()
@@ -319,7 +319,7 @@ class JournaledCollection:
 
     def _truncate_torn_tail(self) -> None:
         """A writer died mid-line: drop its fragment so the next line starts clean."""
-        with open(self.journal, "r+b") as fh:
+        with open_read(self.journal, "r+b") as fh:
             fh.truncate(self._pos)
             os.fsync(fh.fileno())
         self.stats.torn_tail = False

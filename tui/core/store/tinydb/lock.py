@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ...fileio import open_nofollow
+
 FILE_MODE = 0o660
 
 
@@ -23,7 +25,7 @@ class StoreLock:
         if self._fd is None:
             old = os.umask(0o007)
             try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+                self._fd = open_nofollow(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
             finally:
                 os.umask(old)
         return self._fd

@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from ...bulk import bulk_objects
-from ...fileio import atomic_write
+from ...fileio import atomic_write, read_file
 from ...models import SCHEMA_VERSION
 from ...queue import Lookups, build_row, summary_entry
 from ...quickcheck import quick_check
@@ -78,8 +78,8 @@ def read(data_dir: Path, snapshot: Path, journal: Path, lock: StoreLock) -> Queu
     with lock.shared():  # no compaction between the stamp and the journal
         stamp = file_stamp(snapshot)
         try:
-            raw = (data_dir / SUMMARY_FILE).read_bytes()
-            chunk = journal.read_bytes() if journal.exists() else b""
+            raw = read_file(data_dir / SUMMARY_FILE)
+            chunk = read_file(journal) if journal.exists() else b""
         except OSError:
             return None
     try:

@@ -27,6 +27,8 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from ...fileio import open_read
+
 Tables = dict[str, dict[str, dict[str, Any]]]
 Stamp = list[int]  # [st_mtime_ns, st_size, crc32 of its first and last 64 KiB]
 HEAD = b"{\n"
@@ -39,7 +41,7 @@ def file_stamp(path: Path) -> Stamp | None:
     archive index, the queue summary): a compaction or an edit changes it, a copy that keeps
     the modification time (`cp -p`, a backup restored) does not."""
     try:
-        with open(path, "rb") as f:
+        with open_read(path) as f:
             return fd_stamp(f.fileno(), os.fstat(f.fileno()))
     except FileNotFoundError:
         return None

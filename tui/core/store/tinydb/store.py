@@ -14,7 +14,6 @@ Files in the data directory:
 
 from __future__ import annotations
 
-import stat
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -138,13 +137,10 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
 
     # -- opening -------------------------------------------------------------
     def _check_directory(self) -> None:
-        if not self.data_dir.is_dir():
-            raise StoreError(f"{self.data_dir}: no such data directory. "
-                             "Create one with `desk demo --out DIR` or `desk init`.")
-        mode = self.data_dir.stat().st_mode
-        if mode & stat.S_IWOTH and not mode & stat.S_ISVTX:
-            raise StoreError(f"{self.data_dir}: the data directory is world-writable, so anyone "
-                             f"could change tickets. Fix it with: chmod o-w {self.data_dir}")
+        from ...permissions import check_data_dir, check_store_files  # it imports the store
+
+        check_data_dir(self.data_dir)
+        check_store_files(self.data_dir)
 
     @staticmethod
     def _refuse_if_broken(collection: JournaledCollection) -> None:
