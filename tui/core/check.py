@@ -8,6 +8,7 @@ from typing import Any, Iterator
 
 from pydantic import ValidationError
 
+from .check_integrity import duplicate_key_problems, missing_event_problems
 from .eventlog import EVENTS_FILE, ReadStats, iter_lines
 from .fileio import read_file
 from .models import MODELS_BY_TABLE, record_errors
@@ -19,7 +20,8 @@ from .store.tinydb.journal import JournaledCollection
 
 
 def _load(data_dir: Path, name: str) -> tuple[JournaledCollection | None, list[Problem]]:
-    coll = JournaledCollection(data_dir / f"{name}.json", data_dir / f"{name}.journal")
+    coll = JournaledCollection(data_dir / f"{name}.json", data_dir / f"{name}.journal",
+                               strict=False)
     for path in (coll.snapshot, coll.journal):
         if path.exists() and not os.access(path, os.R_OK):
             return None, [Problem(str(path), "-", "-", "cannot be read (permission denied); "
@@ -29,7 +31,8 @@ def _load(data_dir: Path, name: str) -> tuple[JournaledCollection | None, list[P
     except StoreCorrupt as exc:
         return None, [Problem(str(coll.snapshot), "-", "-", str(exc).split(": ", 1)[-1])]
     problems = [Problem(str(coll.journal), f"line {n}", "-", "damaged line (bad CRC or JSON); "
-                        "it is skipped when desk opens") for n in coll.stats.bad_lines]
+                        "desk refuses the store until `desk check --repair` sets it aside")
+                for n in coll.stats.bad_lines]
     if coll.stats.torn_tail:
         problems.append(Problem(str(coll.journal), "last line", "-",
                                 "torn (an interrupted write); it is ignored", fatal=False))
@@ -85,6 +88,8 @@ def check_store(data_dir: Path | str) -> list[Problem]:
     if archive is not None:
         problems += _check_index(data_dir / INDEX_FILE, archive)
     problems += _check_events(data_dir / EVENTS_FILE)
+    problems += duplicate_key_problems(data_dir)
+    problems += missing_event_problems(data_dir)
     return problems
 
 

@@ -204,7 +204,7 @@ class TicketFields(Record):
     issue_key: str | None = None
     resolution_code: str | None = None
     satisfaction: Satisfaction | None = None
-    rev: int = Field(default=0, ge=0, alias="_rev")
+    rev: int = Field(default=0, ge=0, alias="_rev", strict=True)  # "7" is not a revision
 
     @field_validator("tags")
     @classmethod

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ...fileio import BadLine, parse_crc_line
+from ...fileio import BadLine, open_nofollow, parse_crc_line
 
 TAIL_BYTES = 1 << 16
 LOOK_BACK_LINES = 64  # eventless lines (archive moves) that may follow the last change
@@ -24,7 +24,7 @@ LOOK_BACK_LINES = 64  # eventless lines (archive moves) that may follow the last
 def last_events(journal: Path) -> tuple[list[dict[str, Any]], int] | None:
     """The events and `log_at` of the last complete journal line that carries events, or None."""
     try:
-        fd = os.open(journal, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = open_nofollow(journal, os.O_RDONLY)
     except FileNotFoundError:
         return None
     try:
@@ -57,7 +57,7 @@ def missing_from_log(events_path: Path, events: list[dict[str, Any]], log_at: in
     """The `events` that `events.jsonl` does not hold. They were appended at or after `log_at`,
     so the search reads from there: a few kilobytes, unless they really are missing."""
     try:
-        fd = os.open(events_path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = open_nofollow(events_path, os.O_RDONLY)
     except FileNotFoundError:
         return list(events)
     try:
@@ -84,3 +84,12 @@ def log_size(events_path: Path) -> int:
         return os.stat(events_path).st_size
     except FileNotFoundError:
         return 0
+
+
+def log_is_writable(events_path: Path) -> None:
+    """Raise UnsafeFile (a StoreError naming the path) if the log is a link or not a regular
+    file, before a change is made: a change must not land without its way into the log."""
+    try:
+        os.close(open_nofollow(events_path, os.O_RDONLY))
+    except FileNotFoundError:
+        pass

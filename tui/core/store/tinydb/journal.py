@@ -65,9 +65,20 @@ def _last_line_end(fd: int, chunk: int = 1 << 16) -> int:
     return 0
 
 
+def damaged_line(journal: Path, line: int) -> StoreCorrupt:
+    return StoreCorrupt(
+        f"{journal}: line {line} is damaged (bad CRC or JSON), so the changes it held cannot be "
+        "read. desk did not open the store and changed nothing. Run `desk check --repair` to set "
+        "the damaged line aside (the journal is backed up first), or restore the file from a backup.")
+
+
 class JournaledCollection:
-    def __init__(self, snapshot: Path, journal: Path, lock: "StoreLock | None" = None):
+    def __init__(self, snapshot: Path, journal: Path, lock: "StoreLock | None" = None, *,
+                 strict: bool = True):
+        """`strict`: a damaged line that is not the torn tail stops every read with
+        StoreCorrupt (so no compaction can drop it); `desk check` reads with strict off."""
         self.snapshot = snapshot
+        self.strict = strict
         self._lock = lock
         self.journal = journal
         self._tables: Tables = {}
@@ -143,6 +154,11 @@ class JournaledCollection:
                     except OSError as exc:
                         raise StoreCorrupt(f"{self.snapshot}: cannot read it ({exc}).") from None
                     self.stamp = snapshot_file.fd_stamp(fh.fileno(), st)
+                if st.st_size == 0:
+                    raise StoreCorrupt(
+                        f"{self.snapshot}: is empty (0 bytes), so it holds no tables, not even "
+                        "empty ones; a store file is never empty. The file was left as it is; "
+                        "restore it from a backup, then run `desk check`.")
                 if not isinstance(tables, dict) or not all(
                     isinstance(t, dict) for t in tables.values()
                 ):
@@ -243,6 +259,8 @@ class JournaledCollection:
                 self._apply(ops)
             except (BadLine, KeyError, TypeError, ValueError):
                 self.stats.bad_lines.append(self.stats.lines)
+                if self.strict:
+                    raise damaged_line(self.journal, self.stats.lines) from None
         self._pos += end
 
     def _apply(self, ops: Iterable[Op]) -> None:

@@ -38,7 +38,7 @@ from .archive_index import (
 )
 from .journal import JournaledCollection
 from .lock import StoreLock
-from .event_replay import last_events, log_size, missing_from_log
+from .event_replay import last_events, log_is_writable, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
 from .reads import StoreReads
 
@@ -248,7 +248,10 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
 
     def _catch_up_events(self, *, strict: bool = True) -> None:
         """Under the exclusive lock: write the events a crash or a full disk kept out of the
-        log (event_replay.py). Strict (before a change): if that fails, refuse the change."""
+        log (event_replay.py). Strict (before a change): if that fails, refuse the change,
+        as when the log is not a file desk may write (a link: UnsafeFile names it)."""
+        if strict:
+            log_is_writable(self.events.path)
         for journal in (self._active.journal, self._archive.journal):
             found = last_events(journal)
             if found is None:
