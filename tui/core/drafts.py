@@ -6,7 +6,6 @@ survives a crash and comes back when the ticket is reopened.
 
 from __future__ import annotations
 
-import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -16,9 +15,8 @@ from typing import Any
 import orjson
 
 from .fileio import atomic_write
+from .identity import safe_agent_name
 from .models import TICKET_ID
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 
 @dataclass
@@ -49,8 +47,7 @@ class Draft:
 
 class Drafts:
     def __init__(self, data_dir: Path, agent: str):
-        safe_agent = _UNSAFE.sub("_", agent) or "_"
-        self.root = Path(data_dir) / "drafts" / safe_agent
+        self.root = Path(data_dir) / "drafts" / safe_agent_name(agent)  # refused, never rewritten
         self._write = threading.Lock()  # one temp file name per process: one writer at a time
         self._queue: ThreadPoolExecutor | None = None
 
