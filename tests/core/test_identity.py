@@ -66,3 +66,14 @@ def test_drafts_refuse_a_name_that_is_not_a_login(tmp_path, name):
     with pytest.raises(AgentNameError):
         Drafts(data, name).save(Draft("T-1", "public_reply", "hei"))
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["data"]
+
+
+def test_desk_refuses_to_open_as_a_login_it_cannot_use(tmp_path, monkeypatch, capsys):
+    from tui.cli.open_app import open_app
+
+    (tmp_path / "store.json").write_text("{}")
+    monkeypatch.setattr(identity.pwd, "getpwuid", lambda uid: SimpleNamespace(pw_name="a/\x1b[2Jb"))
+    assert open_app(tmp_path) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("desk: the login of uid") and err.count("\n") == 1 and "\x1b" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store.json"]
