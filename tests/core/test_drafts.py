@@ -4,6 +4,7 @@ import stat
 import pytest
 
 from tui.core.drafts import Draft, Drafts
+from tui.core.identity import AgentNameError
 from tui.core.store import StoreError
 
 
@@ -19,8 +20,8 @@ def test_round_trip_and_delete(tmp_path):
 
 
 def test_agent_name_cannot_escape_the_directory(tmp_path):
-    drafts = Drafts(tmp_path, "../../etc")
-    assert drafts.root.parent == tmp_path / "drafts"
+    with pytest.raises(AgentNameError):  # refused, not rewritten into some other agent's name
+        Drafts(tmp_path, "../../etc")
 
 
 def test_bad_ids_and_damaged_files(tmp_path):

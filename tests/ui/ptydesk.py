@@ -1,4 +1,7 @@
-"""A real `python -m tui --data-dir DIR` on a 100×30 pseudo-terminal, its output drained."""
+"""A real `python -m tui --data-dir DIR` on a 100×30 pseudo-terminal, its output drained.
+
+It runs as the agent whose uid runs the tests (desk takes the agent from the uid, never from
+LOGNAME or USER); `env` adds to its environment."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class PtyDesk:
-    def __init__(self, data_dir: Path, config_dir: Path, agent: str) -> None:
+    def __init__(self, data_dir: Path, config_dir: Path, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.output = bytearray()
         self.status: int | None = None
@@ -25,9 +28,8 @@ class PtyDesk:
         if self.pid == 0:  # the child: a session of its own, the pty as its terminal
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-                env = dict(os.environ, TERM="xterm-256color", LANG="C.UTF-8", HOME=str(config_dir),
-                           DESK_CONFIG_DIR=str(config_dir), USER=agent, LOGNAME=agent,
-                           PYTHONPATH=str(REPO))
+                env = {**os.environ, "TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": str(config_dir),
+                       "DESK_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(REPO), **(env or {})}
                 os.chdir(REPO)
                 os.execve(sys.executable, [sys.executable, "-m", "tui", "--data-dir", str(data_dir)], env)
             finally:

@@ -20,6 +20,7 @@ from textual.widgets import TextArea
 
 from tui.app import DeskApp
 from tui.core.eventlog import EVENTS_FILE, read_events
+from tui.core.identity import current_agent
 from tui.core.presence import Presence, PresenceBoard, also_here
 from tui.core.store import TinyDBStore
 from tui.screens import ComposeScreen, ConflictScreen, PickerScreen
@@ -28,6 +29,7 @@ from .conftest import choose, events, fresh, notices, ready, screen_text, until
 from .ptydesk import PtyDesk
 
 ROOT = Path(__file__).resolve().parents[2]
+ME = current_agent()  # the agent of a real desk process: the uid's login
 
 
 # -- two desks in one test ---------------------------------------------------------------
@@ -253,8 +255,8 @@ def desk_check(data_dir: Path) -> subprocess.CompletedProcess:
 def pty_desks(tmp_path):
     started: list[PtyDesk] = []
 
-    def start(data_dir: Path, agent: str) -> PtyDesk:
-        desk = PtyDesk(data_dir, tmp_path / "config", agent)
+    def start(data_dir: Path) -> PtyDesk:
+        desk = PtyDesk(data_dir, tmp_path / "config")
         started.append(desk)
         return desk
     (tmp_path / "config").mkdir()
@@ -266,25 +268,25 @@ def pty_desks(tmp_path):
 
 def test_kill_9_while_composing_keeps_draft_and_store_and_presence_expires(data_dir, pty_desks):
     observer = PresenceBoard(data_dir, "observer")
-    desk = pty_desks(data_dir, "bob")
-    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "viewing"), 20, "bob views T-1")
+    desk = pty_desks(data_dir)
+    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "viewing"), 20, "the desk views T-1")
     desk.type("r")
-    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "replying"), 5, "bob replies")
+    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "replying"), 5, "the desk replies")
     desk.type("Hei Aino, vaihdamme keittimen.")
-    wait_for(lambda: draft_body(data_dir, "bob", "T-1") == "Hei Aino, vaihdamme keittimen.", 5,
+    wait_for(lambda: draft_body(data_dir, ME, "T-1") == "Hei Aino, vaihdamme keittimen.", 5,
              "the draft is saved while typing")
 
     os.kill(desk.pid, signal.SIGKILL)
     assert desk.wait() == -signal.SIGKILL
     assert observer.others() == []  # expired at once: nobody holds its lock any more
-    assert not list((data_dir / "presence").glob("bob.*"))
-    assert draft_body(data_dir, "bob", "T-1") == "Hei Aino, vaihdamme keittimen."
+    assert not list((data_dir / "presence").glob(f"{ME}.*"))
+    assert draft_body(data_dir, ME, "T-1") == "Hei Aino, vaihdamme keittimen."
     check = desk_check(data_dir)
     assert check.returncode == 0, check.stdout + check.stderr
     assert len(fresh(data_dir, "T-1").messages) == 1  # nothing half-sent
 
-    again = pty_desks(data_dir, "bob")  # reconnect: the draft is offered again
-    wait_for(lambda: presence_of(observer, again.pid) == ("T-1", "viewing"), 20, "bob is back")
+    again = pty_desks(data_dir)  # reconnect: the draft is offered again
+    wait_for(lambda: presence_of(observer, again.pid) == ("T-1", "viewing"), 20, "the desk is back")
     wait_for(lambda: b"unsent draft" in again.output, 5, "the header offers the draft")
     again.type("r")
     wait_for(lambda: b"vaihdamme keittimen." in again.output, 5, "the composer shows it")
@@ -293,10 +295,10 @@ def test_kill_9_while_composing_keeps_draft_and_store_and_presence_expires(data_
 @pytest.mark.parametrize("how", ["hangup", "sigterm"])
 def test_hangup_or_sigterm_saves_the_last_keys_clears_presence_and_exits(data_dir, pty_desks, how):
     observer = PresenceBoard(data_dir, "observer")
-    desk = pty_desks(data_dir, "bob")
-    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "viewing"), 20, "bob views T-1")
+    desk = pty_desks(data_dir)
+    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "viewing"), 20, "the desk views T-1")
     desk.type("r")
-    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "replying"), 5, "bob replies")
+    wait_for(lambda: presence_of(observer, desk.pid) == ("T-1", "replying"), 5, "the desk replies")
     desk.type("Typed just before the line dropped")
     wait_for(lambda: b"line dropped" in desk.output, 5, "the keys reached the composer")
     # now, within the composer's pause before it saves:
@@ -307,7 +309,7 @@ def test_hangup_or_sigterm_saves_the_last_keys_clears_presence_and_exits(data_di
     assert desk.wait(10) == 128 + (signal.SIGHUP if how == "hangup" else signal.SIGTERM)
     # cleared by the process itself on the way out, not by a reader finding it dead
     assert not list((data_dir / "presence").iterdir())
-    assert draft_body(data_dir, "bob", "T-1") == "Typed just before the line dropped"
+    assert draft_body(data_dir, ME, "T-1") == "Typed just before the line dropped"
     ends = [e for e in read_events([data_dir / EVENTS_FILE]) if e["type"] == "run_end"]
-    assert ends[-1]["agent"] == "bob" and ends[-1]["data"]["reason"] == how
+    assert ends[-1]["agent"] == ME and ends[-1]["data"]["reason"] == how
     assert desk_check(data_dir).returncode == 0

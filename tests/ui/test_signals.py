@@ -14,13 +14,14 @@ import orjson
 import pytest
 
 from tui.core.eventlog import EVENTS_FILE
+from tui.core.identity import current_agent
 from tui.core.metrics import read_event_files
 from tui.core.store import TinyDBStore
 
 from .conftest import _snapshot
 from .ptydesk import PtyDesk
 
-AGENT = "sigrid"
+AGENT = current_agent()  # desk runs as the uid's login, whatever LOGNAME says
 RESTORE_SCREEN = b"\x1b[?1049l"  # leave the alternate screen
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and ptys")
 
@@ -31,7 +32,7 @@ class Desk(PtyDesk):
     def __init__(self, data_dir: Path, config_dir: Path):
         self.data_dir = data_dir
         self.known_runs = {e.get("run") for e in self.events()}
-        super().__init__(data_dir, config_dir, AGENT)
+        super().__init__(data_dir, config_dir)
 
     def events(self) -> list[dict]:
         path = self.data_dir / EVENTS_FILE

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import shutil
 import sys
 import tempfile
@@ -10,6 +9,7 @@ from pathlib import Path
 
 from ..core import paths
 from .common import EXIT_USAGE
+from .output import printable
 
 
 def open_app(data_dir: Path) -> int:
@@ -21,9 +21,14 @@ def open_app(data_dir: Path) -> int:
             "  Try the demo:        desk --demo\n"
             f"  Or create a store:   desk demo --out {data_dir}\n")
         return EXIT_USAGE
+    from ..core.identity import AgentNameError, current_agent
     from ..core.permissions import world_readable_warning
 
-    agent = getpass.getuser()
+    try:
+        agent = current_agent()  # the uid's login: LOGNAME and USER are the caller's to set
+    except AgentNameError as exc:
+        sys.stderr.write(f"desk: {printable(exc)}\n")
+        return EXIT_USAGE
     warning = world_readable_warning(data_dir)
     if warning:
         sys.stderr.write(f"desk: warning: {warning}\n")

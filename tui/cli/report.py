@@ -26,6 +26,7 @@ from ..core.reporting import (
     build_report,
     report_period,
 )
+from ..core.safetext import spreadsheet_cell
 from .output import USAGE_ERROR, json_bytes, printable, report_errors_in_one_line
 
 LEGEND_WIDTH = 100
@@ -111,22 +112,13 @@ def _read_events(path: Path) -> tuple[list[dict[str, Any]], ReadSummary]:
 
 def write_csv(report: dict[str, Any], out: Any) -> None:
     """A header row, the overall row, then one row per agent or segment. Nested figures become
-    columns joined by `_` (fcr_team_final_num); null is an empty cell. To a file or a pipe the
-    strings are exact; to a terminal their control characters are shown, not obeyed (as `ls`)."""
+    columns joined by `_` (fcr_team_final_num); null is an empty cell. Each string cell is
+    `spreadsheet_cell`'s, to a terminal, a file or a pipe alike: control characters shown, not
+    obeyed, and a leading `'` before what a spreadsheet would run as a formula (`=1+1`)."""
     rows = [_csv_row(report, row) for row in [report["overall"], *report["rows"]]]
-    if _is_terminal(out):
-        rows = [{name: printable(value) if isinstance(value, str) else value
-                 for name, value in row.items()} for row in rows]
     writer = csv.DictWriter(out, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-
-
-def _is_terminal(out: Any) -> bool:
-    try:
-        return bool(out.isatty())
-    except (AttributeError, ValueError):
-        return False
 
 
 def _csv_row(report: dict[str, Any], row: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +140,7 @@ def _csv_cell(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value
+    return spreadsheet_cell(value)
 
 
 # -- the tables ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ refused and the draft is not saved (the error says why).
 from __future__ import annotations
 
 import os
-import re
 import stat
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,9 +20,9 @@ from typing import Any
 import orjson
 
 from .fileio import atomic_write_at, open_dir_nofollow, open_nofollow, unsafe_file
+from .identity import safe_agent_name
 from .models import TICKET_ID
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 DRAFTS_DIR = "drafts"
 FOLDER_MODE, DRAFT_MODE = 0o700, 0o600
 NOT_SAVED = "Drafts are not saved until it is removed (desk then makes a private folder)."
@@ -57,8 +56,7 @@ class Draft:
 
 class Drafts:
     def __init__(self, data_dir: Path, agent: str):
-        safe_agent = _UNSAFE.sub("_", agent) or "_"
-        self.root = Path(data_dir) / DRAFTS_DIR / safe_agent
+        self.root = Path(data_dir) / DRAFTS_DIR / safe_agent_name(agent)  # refused, never rewritten
         self._write = threading.Lock()  # one temp file name per process: one writer at a time
         self._queue: ThreadPoolExecutor | None = None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 
 from .fileio import FILE_MODE, open_nofollow
+from .identity import safe_agent_name
 
 PRESENCE_DIR = "presence"
 
@@ -34,7 +35,7 @@ class Presence:
 class PresenceBoard:
     def __init__(self, data_dir: Path, agent: str):
         self.directory = Path(data_dir) / PRESENCE_DIR
-        self.agent = agent
+        self.agent = safe_agent_name(agent)  # it names our file: never a path of its own
         self.path = self.directory / f"{agent}.{os.getpid()}.json"
         self._fd: int | None = None
         self._state: tuple[str | None, str] = (None, "viewing")

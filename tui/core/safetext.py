@@ -1,4 +1,5 @@
-"""User text is data: the one safe-text path for anything that reaches a terminal.
+"""User text is data: the one safe-text path for anything that reaches a terminal (or a
+spreadsheet).
 
 Control characters are shown as visible symbols (ESC as ␛, BEL as ␇, NUL as ␀, a lone CR
 as ␍), bidi overrides and C1 controls as �, and tabs are expanded. No Textual here: the CLI
@@ -28,3 +29,17 @@ def one_line(text: object) -> str:
     """Like `clean`, for a single row: newlines and tabs become spaces."""
     value = "" if text is None else str(text)
     return value.replace("\r\n", "\n").translate(_ONE_LINE)
+
+
+# OWASP's CSV injection rule: a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """A CSV cell: a string on one line with every control shown (`one_line`, in a file or a
+    pipe too) and, if a spreadsheet would run it as a formula, a leading `'`. Anything but a
+    string (a number, even a negative one) is returned as it is."""
+    if not isinstance(value, str):
+        return value
+    shown = one_line(value)
+    return f"'{shown}" if value.startswith(FORMULA_START) or shown.startswith(FORMULA_START) else shown
