@@ -135,3 +135,16 @@ def test_full_disk_on_write_leaves_the_store_as_it_was(store_dir, monkeypatch):
     monkeypatch.undo()
     assert unchanged(store_dir, before)
     assert TinyDBStore(store_dir, agent="ana").get_ticket(ticket["id"]).status == "open"
+
+
+def test_a_ticket_id_with_terminal_escapes_is_refused_and_shown_as_symbols(store_dir, capsys):
+    forged = "T-1\x1b]0;pwned\x07\x1b[2J"
+    edit_tickets(store_dir / "store.json",
+                 lambda tables, key: tables["tickets"][key].update(id=forged))
+    with pytest.raises(StoreCorrupt) as refused:
+        TinyDBStore(store_dir, agent="ana")
+    assert "is not a ticket id" in str(refused.value) and "\x1b" not in str(refused.value)
+    assert main(["check", "--data-dir", str(store_dir)]) == 1
+    printed = capsys.readouterr()
+    assert "T-1␛]0;pwned␇␛[2J" in printed.out
+    assert "\x1b" not in printed.out + printed.err and "\x07" not in printed.out + printed.err

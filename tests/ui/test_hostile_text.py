@@ -4,7 +4,7 @@ control characters show as symbols, and nothing in it can run an action."""
 from textual.command import CommandPalette
 from textual.widgets import Input
 
-from tui.screens import TagsScreen
+from tui.screens import ComposeScreen, TagsScreen
 
 from .conftest import HOSTILE, fresh, ready, screen_text, until
 
@@ -68,3 +68,34 @@ async def test_palette_shows_subjects_literally(make_app):
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"click")
         await until(pilot, lambda: "T-5 [@click=app.quit]x" in screen_text(app))
+
+
+async def test_a_forged_ticket_id_from_another_desk_shows_as_symbols(make_app, data_dir, store):
+    """A group member appends a well-formed journal line whose ticket id carries terminal
+    escapes; the running desk picks it up live and shows the id as symbols, never raw."""
+    from tui.core.store import TinyDBStore
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, "T-4")
+        intruder = TinyDBStore(data_dir, agent="mallory")
+        try:
+            doc = intruder.get_ticket("T-4").to_doc()
+            doc["id"] = "T-99\x1b]0;pwned\x07\x1b[2J"
+            doc["subject"] = "forged one"
+            with intruder._lock.exclusive():
+                intruder._active.commit([("tickets", "99", doc)])
+        finally:
+            intruder.close()
+        await until(pilot, lambda: "forged one" in screen_text(app), timeout=8)
+        text = screen_text(app)
+        assert "\x1b" not in text and "\x07" not in text
+        assert "T-99␛]0;pwned␇" in text
+        app.screen.open_ticket(doc["id"])  # it cannot be read: refused in a line, never obeyed
+        await until(pilot, lambda: "cannot be shown" in screen_text(app))
+        text = screen_text(app)
+        assert "\x1b" not in text and "\x07" not in text
+        assert app.screen.ticket is None  # no key acts on T-4 while the cursor is on T-99
+        await pilot.press("r")
+        assert not isinstance(app.screen, ComposeScreen)
+        assert app.is_running

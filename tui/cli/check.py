@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from .common import chosen_dir
+from .output import error_text, printable
 
 
 def add_parser(sub: Any) -> None:
@@ -26,9 +27,9 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             for repaired in repair_journals(data_dir):
-                print(f"repaired: {repaired}")
+                print(f"repaired: {printable(repaired)}")
         except OSError as exc:
-            print(f"desk check: could not repair {data_dir}: {exc}", file=sys.stderr)
+            print(f"desk check: could not repair {printable(data_dir)}: {error_text(exc)}", file=sys.stderr)
             return 2
     problems = check_store(data_dir)
     for problem in problems:
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
     fatal = [p for p in problems if p.fatal]
     if fatal:
         changed = "" if args.repair else " Nothing was changed."
-        print(f"{len(fatal)} problem(s) in {data_dir}.{changed}", file=sys.stderr)
+        print(f"{len(fatal)} problem(s) in {printable(data_dir)}.{changed}", file=sys.stderr)
         return 1
-    print(f"{data_dir}: OK")
+    print(f"{printable(data_dir)}: OK")
     return 0

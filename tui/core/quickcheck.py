@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import SCHEMA_VERSION
+from .models import SCHEMA_VERSION, TICKET_ID
+from .safetext import one_line
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,8 @@ class Problem:
     fatal: bool = True  # False: a warning that does not stop desk from opening
 
     def __str__(self) -> str:
-        return f"{self.file}: record {self.record}: field {self.field}: {self.reason}"
+        # Every part may come from the damaged file itself: shown, never obeyed, by a terminal.
+        return one_line(f"{self.file}: record {self.record}: field {self.field}: {self.reason}")
 
 
 def check_schema(file: str, tables: dict[str, Any]) -> list[Problem]:
@@ -48,6 +50,8 @@ def _ticket_problem(file: str, doc_id: str, doc: Any) -> Problem | None:
         if not isinstance(doc.get(name), str):
             reason = "Field required" if name not in doc else "Input should be a valid string"
             return Problem(file, record, name, reason)
+    if not TICKET_ID.match(doc["id"]):
+        return Problem(file, record, "id", f"{doc['id']!r} is not a ticket id like T-123")
     for name, allowed in _TICKET_ENUMS.items():
         if name in doc and doc[name] not in allowed:
             return Problem(file, record, name, f"{doc[name]!r} is not one of {sorted(allowed)}")

@@ -31,6 +31,7 @@ from ..ui.messages import (
     TicketHighlighted,
     TicketLoaded,
 )
+from ..ui.text import one_line
 from ..ui.textual_private import paint_now, vertical_scrollbar
 from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .actions import TicketActions
@@ -191,6 +192,16 @@ class MainScreen(TicketActions, Screen):
         loaded = self._read(ticket_id)
         if loaded is not None:
             self.post_message(loaded)
+        else:
+            self.app.call_from_thread(self._unreadable, ticket_id)
+
+    def _unreadable(self, ticket_id: str) -> None:
+        """The cursor's ticket could not be read (a damaged record, say): show no ticket,
+        so that no key acts on the one shown before while the cursor is on this one."""
+        if ticket_id == self.wanted:
+            self.detail.show_waiting(f"{one_line(ticket_id)} cannot be shown (see the message); "
+                                     "`desk check` names what is wrong with it.")
+            self._show_ticket(None, False)
 
     def _read_around(self) -> None:
         """After a ticket is shown: read the rows next to the cursor, so that the next Up or
@@ -247,6 +258,7 @@ class MainScreen(TicketActions, Screen):
         self.query_one(StatusBar).tick()  # painted with the panes (see _paint_now)
         if ticket is None:
             return
+        self.detail.show_waiting(None)
         if self.detail.showing_audit and previous and previous.id == ticket.id:
             self.load_audit(ticket.id)
         if history is not None and history.customer.id == ticket.customer:

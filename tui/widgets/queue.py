@@ -56,7 +56,7 @@ def _sla_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, str]:
 
 
 def _priority_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, str]:
-    return row.priority, {"urgent": "queue--urgent", "high": "queue--high"}.get(row.priority, "")
+    return one_line(row.priority), {"urgent": "queue--urgent", "high": "queue--high"}.get(row.priority, "")
 
 
 def _here_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, str]:
@@ -64,12 +64,12 @@ def _here_cell(queue: "QueueList", row: QueueRow, now: float) -> tuple[str, str]
 
 
 COLUMNS = {c.key: c for c in (
-    Column("id", "ID", 7, lambda q, r, n: (r.id, "queue--muted")),
+    Column("id", "ID", 7, lambda q, r, n: (one_line(r.id), "queue--muted")),
     Column("here", " ", 1, _here_cell),
     Column("subject", "Subject", SUBJECT_MIN, lambda q, r, n: (one_line(r.subject), "")),
     Column("customer", "Customer", 16, lambda q, r, n: (one_line(r.customer_name), "")),
     Column("priority", "Prio", 6, _priority_cell),
-    Column("status", "Status", 7, lambda q, r, n: (STATUS_LABELS.get(r.status, r.status), "")),
+    Column("status", "Status", 7, lambda q, r, n: (STATUS_LABELS.get(r.status) or one_line(r.status), "")),
     Column("sla", "SLA", 7, _sla_cell),
     Column("age", "Age", 4, lambda q, r, n: (humanize.age(n - r.created), "queue--muted")),
     Column("assignee", "Assignee", 10, lambda q, r, n: (one_line(r.assignee or "—"), "")),
