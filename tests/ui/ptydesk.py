@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import resource
 import signal
 import struct
 import sys
@@ -20,7 +21,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class PtyDesk:
-    def __init__(self, data_dir: Path, config_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, config_dir: Path, env: dict[str, str] | None = None,
+                 file_size_limit: int | None = None) -> None:
+        """`file_size_limit`: no file may grow past it (RLIMIT_FSIZE, SIGXFSZ ignored), so a
+        write that would fails for real with EFBIG, as on a disk that has filled up."""
         self.data_dir = data_dir
         self.output = bytearray()
         self.status: int | None = None
@@ -31,6 +35,10 @@ class PtyDesk:
                 env = {**os.environ, "TERM": "xterm-256color", "LANG": "C.UTF-8", "HOME": str(config_dir),
                        "DESK_CONFIG_DIR": str(config_dir), "PYTHONPATH": str(REPO), **(env or {})}
                 os.chdir(REPO)
+                if file_size_limit is not None:
+                    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # kept across exec
+                    resource.setrlimit(resource.RLIMIT_FSIZE,
+                                       (file_size_limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
                 os.execve(sys.executable, [sys.executable, "-m", "tui", "--data-dir", str(data_dir)], env)
             finally:
                 os._exit(127)

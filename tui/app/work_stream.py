@@ -81,6 +81,20 @@ class WorkStreamApp:
     def _each_second(self) -> None:
         self.work.flush_activity()
         self.idle_gc.tick()
+        self._say_log_trouble()
+
+    def _say_log_trouble(self) -> None:
+        """Say once when the event log stops taking the work stream, and when it takes it again."""
+        recorder = self.work.recorder
+        problem = recorder.write_error if recorder else None
+        if problem == getattr(self, "_log_trouble", None):
+            return
+        self._log_trouble = problem
+        if problem:
+            self.say(f"Your session's timing is not being saved: {problem}. desk keeps it and "  # type: ignore[attr-defined]
+                     "saves it as soon as it can.", "error")
+        else:
+            self.say("Your session's timing is being saved again.")  # type: ignore[attr-defined]
 
     # -- heartbeat and figures --------------------------------------------------------------
     @work(thread=True, group="heartbeat")

@@ -6,7 +6,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from .common import Parser, chosen_dir
+from .common import EXIT_IO, Parser, chosen_dir
 
 # Each module has `add_parser(subparsers)` and `run(args) -> exit status`.
 COMMANDS = {"demo": "demo", "check": "check", "init": "init", "metrics": "metrics",
@@ -52,6 +52,18 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser(argv).parse_args(argv)
+    try:
+        return _run(args)
+    except OSError as exc:  # one a user can cause (a read-only disk, a full one): one line
+        from ..core.oserror import describe
+
+        sys.stderr.write(f"desk: {describe(exc)}\n")
+        return EXIT_IO
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args) -> int:
     if args.command:
         return _module(args.command).run(args)
     from .open_app import open_app, open_demo

@@ -9,6 +9,7 @@ from pathlib import Path
 from ..core import paths
 
 EXIT_USAGE = 2
+EXIT_IO = 1  # an OS error: a read-only or full disk, no permission
 
 
 class Parser(argparse.ArgumentParser):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from .common import EXIT_USAGE
+from .output import error_text
 
 
 def add_parser(sub: Any) -> None:
@@ -26,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = generate(Path(args.out), tickets=args.tickets, seed=args.seed)
     except (FileExistsError, OSError) as exc:
-        sys.stderr.write(f"desk demo: {exc}\n")
+        sys.stderr.write(f"desk demo: {error_text(exc)}\n")
         return EXIT_USAGE
     print(f"Wrote {summary.tickets} tickets, {summary.customers} customers, {summary.products} "
           f"products, {summary.purchases} purchases and {summary.events} events to {args.out}")

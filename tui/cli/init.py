@@ -9,6 +9,7 @@ from typing import Any
 
 from ..core import paths
 from .common import EXIT_USAGE, chosen_dir
+from .output import error_text
 
 
 def add_parser(sub: Any) -> None:
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
             copy_demo(paths.demo_store(), data_dir, datetime.now(timezone.utc))
             share_files(data_dir, data_dir.stat().st_gid if args.group else None)
     except (StoreError, OSError) as exc:
-        sys.stderr.write(f"desk init: {exc}\n")
+        sys.stderr.write(f"desk init: {error_text(exc)}\n")
         return EXIT_USAGE
     who = f"the group {args.group}" if args.group else "you only"
     print(f"Created a store in {data_dir}, readable and writable by {who}.")

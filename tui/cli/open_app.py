@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from ..core import paths
-from .common import EXIT_USAGE
+from ..core.oserror import describe
+from .common import EXIT_IO, EXIT_USAGE
 from .output import printable
 
 
@@ -29,6 +31,12 @@ def open_app(data_dir: Path) -> int:
     except AgentNameError as exc:
         sys.stderr.write(f"desk: {printable(exc)}\n")
         return EXIT_USAGE
+    if os.statvfs(data_dir).f_flag & os.ST_RDONLY:
+        sys.stderr.write(f"desk: {printable(data_dir)} is on a read-only file system, and desk "
+                         "writes every change the moment you make it. `desk report` and "
+                         "`desk check` work here; open the store from a writable disk to work "
+                         "tickets.\n")
+        return EXIT_IO
     warning = world_readable_warning(data_dir)
     if warning:
         sys.stderr.write(f"desk: warning: {warning}\n")
@@ -37,12 +45,15 @@ def open_app(data_dir: Path) -> int:
     from ..core.session import open_run, summary_after
 
     # One run context for the work stream and the store's ticket events (one seq counter).
-    writer, recorder = open_run(data_dir, agent, metrics_settings(paths.config_file())[0])
     try:
+        writer, recorder = open_run(data_dir, agent, metrics_settings(paths.config_file())[0])
         store = open_store(data_dir, agent=agent, events=writer, defer_load=True)
     except StoreError as exc:
-        sys.stderr.write(f"desk: {exc}\n")
+        sys.stderr.write(f"desk: {printable(exc)}\n")
         return EXIT_USAGE
+    except OSError as exc:
+        sys.stderr.write(f"desk: could not open the store: {describe(exc)}\n")
+        return EXIT_IO
     app = DeskApp(store, agent=agent, recorder=recorder)
     summary: list[str] = []
     try:
@@ -51,7 +62,9 @@ def open_app(data_dir: Path) -> int:
             summary = summary_after(app.work, store)
     finally:
         recorder.run_end("error")  # a no-op unless the app died before recording its end
-        store.close()
+        lost = _close(store, recorder)
+    if lost:
+        sys.stderr.write(f"desk: {lost}\n")
     if app.refused:
         sys.stderr.write(f"desk: {app.refused}\n")
         return EXIT_USAGE
@@ -60,7 +73,20 @@ def open_app(data_dir: Path) -> int:
             print("\n".join(summary), flush=True)
         except OSError:
             pass  # the terminal is gone
-    return app.return_code or 0
+    return app.return_code or (EXIT_IO if lost else 0)
+
+
+def _close(store, recorder) -> str:
+    """Close the store; what could not be saved on the way out, if anything ("" if all was)."""
+    problem = ""
+    try:
+        store.close()
+    except OSError as exc:
+        problem = f"could not close the store: {describe(exc)}"
+    if recorder.unwritten:
+        problem = (f"{len(recorder.unwritten)} events of this session's timing could not be "
+                   f"written to the event log ({recorder.write_error}); your tickets are saved")
+    return problem
 
 
 def open_demo() -> int:

@@ -20,6 +20,17 @@ def printable(value: object) -> str:
     return one_line(value)
 
 
+def error_text(exc: BaseException) -> str:
+    """An error as one line: an OS error with its file and what to do (`core.oserror`), any
+    other (a store's own message already names its file) as it is, shown safely."""
+    from ..core.oserror import describe
+    from ..core.store.errors import StoreError
+
+    if isinstance(exc, OSError) and not isinstance(exc, StoreError):
+        return describe(exc)
+    return one_line(exc)
+
+
 def json_bytes(document: Any) -> bytes:
     """`document` as indented UTF-8 JSON, with no character a terminal would obey: C0 is
     escaped by json itself, DEL, C1 and the bidi overrides here (the same JSON data)."""

@@ -27,7 +27,7 @@ from ..core.reporting import (
     report_period,
 )
 from ..core.safetext import spreadsheet_cell
-from .output import USAGE_ERROR, json_bytes, printable, report_errors_in_one_line
+from .output import USAGE_ERROR, error_text, json_bytes, printable, report_errors_in_one_line
 
 LEGEND_WIDTH = 100
 
@@ -88,7 +88,7 @@ def _store_dimensions(directory: Path) -> StoreDimensions:
     try:
         store = TinyDBStore(directory)
     except (StoreError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(error_text(exc)) from None
     try:
         return StoreDimensions.from_store(store.products(), store.customers(), store.ticket_docs(include_archive=True))
     except (StoreError, ValueError) as exc:

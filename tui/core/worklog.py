@@ -12,17 +12,20 @@ import platform
 import hashlib
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .eventlog import (EventWriter, ReadStats, RunContext, format_event_ts, iter_lines, new_ulid,
-                       parse_event_ts)
+from .eventlog import (FSYNC_NOW, EventWriter, ReadStats, RunContext, format_event_ts, iter_lines,
+                       new_ulid, parse_event_ts)
 from .fileio import open_read
+from .oserror import describe
 
 INVOLUNTARY = frozenset({"hangup", "sigterm", "error"})
 TAIL_CHUNK = 1 << 20
 APP_VERSION = "0.1.0"
+HELD_EVENTS_MAX = 10_000  # about a day of activity; older ones go first
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,10 @@ class WorkRecorder:
         self._last_activity: dict[str, float] = {}
         self._pending: dict[str, int] = {}
         self._mutex = threading.RLock()
+        # Events the log could not take yet (a full or read-only disk), oldest first; each
+        # later event retries them, so the order of the run is kept.
+        self.unwritten: deque[tuple[dict[str, Any], bool]] = deque(maxlen=HELD_EVENTS_MAX)
+        self.write_error: str | None = None
 
     @property
     def context(self) -> RunContext:
@@ -104,7 +111,23 @@ class WorkRecorder:
 
     def _emit(self, type_: str, data: dict[str, Any] | None = None, *, ticket: str | None = None,
               fsync: bool | None = None) -> None:
-        self.writer.emit(type_, "work", data, ticket=ticket, fsync=fsync)
+        event = self.writer.make(type_, "work", data, ticket=ticket)
+        with self._mutex:
+            self.unwritten.append((event, type_ in FSYNC_NOW if fsync is None else fsync))
+            self._write_unwritten()
+
+    def _write_unwritten(self) -> None:
+        """Write what is held, in order; on an OS error keep it for the next event and say so
+        in `write_error` (the work stream must never end desk)."""
+        while self.unwritten:
+            event, fsync = self.unwritten[0]
+            try:
+                self.writer.write(event, fsync=fsync)
+            except OSError as exc:
+                self.write_error = describe(exc)
+                return
+            self.unwritten.popleft()
+        self.write_error = None
 
     # -- run lifecycle ---------------------------------------------------------
     def run_start(self) -> None:
@@ -131,7 +154,10 @@ class WorkRecorder:
                 self.focused_ticket = None
             self._emit("run_end", {"reason": reason}, fsync=True)
             self.ended = True
-            self.writer.flush()
+            try:
+                self.writer.flush()
+            except OSError as exc:
+                self.write_error = describe(exc)
 
     # -- focus and activity ------------------------------------------------------
     def focus_ticket(self, ticket: str | None) -> None:
