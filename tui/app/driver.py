@@ -35,22 +35,32 @@ def _name_this_thread(name: bytes) -> None:
 class QuietLinuxDriver(LinuxDriver):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._wake_read, self._wake_write = os.pipe()
+        self._wake_read: int | None = None
+        self._wake_write: int | None = None
+
+    def start_application_mode(self) -> None:
+        # A new pipe each time: a suspend (handing the terminal to $EDITOR) closes the driver.
+        if self._wake_read is None:
+            self._wake_read, self._wake_write = os.pipe()
+        super().start_application_mode()
 
     def disable_input(self) -> None:
-        try:
-            os.write(self._wake_write, b"x")  # the input thread ends now, not at a key
-        except OSError:
-            pass
+        if self._wake_write is not None:
+            try:
+                os.write(self._wake_write, b"x")  # the input thread ends now, not at a key
+            except OSError:
+                pass
         super().disable_input()
 
     def close(self) -> None:
         super().close()
         for fd in (self._wake_read, self._wake_write):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._wake_read = self._wake_write = None
 
     def run_input_thread(self) -> None:
         _name_this_thread(b"desk-input")

@@ -212,6 +212,17 @@ class ComposeScreen(ModalScreen[Draft | None]):
         if self.draft.call_start:
             self.app.work.call(self.ticket, live=not self.draft.call_end)
 
+    def _edited_text(self, saved: bytes) -> str:
+        """What the editor saved, as text: UTF-8, or (an editor set to another encoding)
+        with each byte desk cannot read shown as �, and the agent told, never a crash."""
+        try:
+            return saved.decode("utf-8")
+        except UnicodeDecodeError:
+            self.notify("Your editor saved text that is not UTF-8: what desk could not read "
+                        "shows as �. Check the text before you send it.", severity="warning",
+                        markup=False)
+            return saved.decode("utf-8", errors="replace")
+
     def action_editor(self) -> None:
         command = editor_command(self.editor)
         if command is None:
@@ -224,7 +235,7 @@ class ComposeScreen(ModalScreen[Draft | None]):
         try:
             with self.app.suspend():
                 subprocess.run([*command, str(path)], check=False)
-            self.query_one(TextArea).text = path.read_text(encoding="utf-8")
+            self.query_one(TextArea).text = self._edited_text(path.read_bytes())
         except SuspendNotSupported:
             self.notify("This terminal cannot hand over to an editor; keep writing here.",
                         severity="warning")
