@@ -7,7 +7,6 @@ import stat
 import tempfile
 from pathlib import Path
 
-import orjson
 import pytest
 
 from tests.core.other_user import INTRUDER, MEMBER, TEAM, needs_root, run_as, team  # noqa: F401

@@ -4,7 +4,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 from tui.core.presence import PresenceBoard, also_here, by_ticket
 

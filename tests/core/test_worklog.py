@@ -1,6 +1,6 @@
 """The work stream: run lifecycle, resume within R, coalesced activity."""
 
-from tui.core.eventlog import EventWriter, RunContext, read_events
+from tui.core.eventlog import EventWriter, read_events
 from tui.core.worklog import WorkRecorder, last_run_of, start_context
 
 
