@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Iterable
 
 from .models import Ticket
 
@@ -38,3 +39,15 @@ def changes_since(seen: Ticket, current: Ticket) -> list[str]:
     if seen.subject != current.subject:
         lines.append(f"subject: {current.subject}")
     return lines
+
+
+def must_see(seen: Ticket, current: Ticket) -> list[str]:
+    """What others changed that an agent must see before their write goes on top: new
+    messages, status, assignee, priority, subject. Not tags: both agents' tags are kept."""
+    return changes_since(seen.model_copy(update={"tags": current.tags}), current)
+
+
+def untouched(seen: Ticket, current: Ticket, fields: Iterable[str]) -> bool:
+    """None of `fields` moved since `seen`."""
+    before, now = seen.to_doc(), current.to_doc()
+    return all(before.get(field) == now.get(field) for field in fields)

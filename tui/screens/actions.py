@@ -15,7 +15,7 @@ from ..core.macros import Macro, MacroError, render, variables
 from ..core.models import OPEN_STATUSES, Priority, Ticket, TicketStatus, format_ts
 from ..core.sla import epoch
 from ..core.store.errors import ConflictError
-from ..core.ticket_diff import changes_since
+from ..core.ticket_diff import changes_since, must_see, untouched
 from ..ui.messages import STORE_ERRORS, OpenTicket, TicketChanged
 from ..ui.services import DeskServices
 from ..ui.text import line
@@ -81,7 +81,7 @@ class TicketActions:
         try:
             current = store.get_ticket(draft.ticket)
             seen = Ticket.model_validate(draft.seen) if draft.seen else current
-            changes = _to_see(seen, current) if current.rev != seen.rev else []
+            changes = must_see(seen, current) if current.rev != seen.rev else []
             if changes and not confirmed:
                 self.app.call_from_thread(self._send_conflict, draft, current, changes)
                 return
@@ -126,7 +126,7 @@ class TicketActions:
             try:
                 ticket = self.app.store.update_ticket(seen.id, changes, expected_rev=base.rev)
             except ConflictError as exc:
-                if not _to_see(seen, exc.current) and _untouched(seen, exc.current, changes):
+                if not must_see(seen, exc.current) and untouched(seen, exc.current, changes):
                     base = exc.current
                     continue
                 self.app.call_from_thread(self._write_conflict, seen, exc.current, changes, what)
@@ -287,18 +287,6 @@ class TicketActions:
 def _when(value: str | None) -> datetime | None:
     seconds = epoch(value)
     return datetime.fromtimestamp(seconds, timezone.utc) if seconds is not None else None
-
-
-def _to_see(seen: Ticket, current: Ticket) -> list[str]:
-    """What others changed that the agent must see before their write goes on top: new
-    messages, status, assignee, priority, subject. Not tags: both agents' tags are kept."""
-    return changes_since(seen.model_copy(update={"tags": current.tags}), current)
-
-
-def _untouched(seen: Ticket, current: Ticket, changes: dict[str, Any]) -> bool:
-    """None of the fields in `changes` moved since `seen`."""
-    before, now = seen.to_doc(), current.to_doc()
-    return all(before.get(field) == now.get(field) for field in changes)
 
 
 def _describe(changes: dict[str, Any]) -> str:

@@ -74,6 +74,8 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("queue.page_down", "pagedown,ctrl+f", "page_down", "Page down"),
         Key("queue.page_up", "pageup,ctrl+b", "page_up", "Page up"),
         Key("queue.open", "enter", "open", "Open ticket"),
+        Key("queue.mark", "space", "mark", "Mark/unmark for bulk work"),
+        Key("queue.mark_all", "asterisk", "mark_all", "Mark all shown (again: unmark them)"),
     ),
     "Ticket and customer panes": (
         Key("pane.down", "j,down", "scroll_down", "Scroll down"),
@@ -118,6 +120,9 @@ SCOPES: dict[str, tuple[Key, ...]] = {
     ),
     "Help": (
         Key("help.close", "question_mark,q", "close", "Close help"),
+    ),
+    "Bulk": (
+        Key("bulk.go", "y,enter", "go", "Go ahead", show=True),
     ),
     "Dialogs": (
         Key("dialog.close", "escape", "close", "Close", show=True),

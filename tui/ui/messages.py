@@ -92,3 +92,10 @@ class PresenceChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, PresenceChanged)
+
+
+@dataclass
+class MarksChanged(Message):
+    """Tickets were marked or unmarked in the queue for bulk work."""
+
+    count: int

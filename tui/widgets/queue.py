@@ -27,7 +27,7 @@ from ..core import humanize
 from ..core.queue import QueueRow
 from ..core.sla import SlaState
 from ..ui.bindings import bindings
-from ..ui.messages import OpenTicket, TicketHighlighted
+from ..ui.messages import MarksChanged, OpenTicket, TicketHighlighted
 from ..ui.text import one_line
 
 ROW_ID, ROW_CREATED, ROW_KEY = attrgetter("id"), attrgetter("created"), attrgetter("key")
@@ -119,6 +119,7 @@ class QueueList(ScrollView, can_focus=True):
         self.here: dict[str, str] = {}  # ticket → "viewing" | "replying" by another desk
         self._since = time.time() - ARRIVAL_SLACK_S
         self._recent: set[str] | None = None  # tickets created since then, once shown
+        self.marked: set[str] = set()  # tickets marked for bulk work, kept across views
 
     # -- data -------------------------------------------------------------
     @property
@@ -290,6 +291,32 @@ class QueueList(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.cursor -= max(1, self.scrollable_content_region.height - 2)
 
+    def action_mark(self) -> None:
+        """Mark or unmark the cursor's ticket for bulk work, and go to the next one."""
+        ticket_id = self.highlighted_id
+        if ticket_id is not None:
+            self.marked ^= {ticket_id}
+            self.refresh_line(self.cursor + 1)
+            self.post_message(MarksChanged(len(self.marked)))
+            self.cursor += 1
+
+    def action_mark_all(self) -> None:
+        """Mark every ticket shown (the view and filter); if all are marked, unmark them."""
+        shown = {row.id for row in self.rows}
+        self.marked = self.marked - shown if shown <= self.marked else self.marked | shown
+        self.unmark(set())
+
+    def unmark(self, ticket_ids: set[str]) -> None:
+        self.marked -= ticket_ids
+        self._cache.clear()
+        self.refresh()
+        self.post_message(MarksChanged(len(self.marked)))
+
+    def marked_in_order(self) -> list[str]:
+        """The marked tickets, those shown first in queue order, then the others."""
+        shown = [row.id for row in self.rows if row.id in self.marked]
+        return shown + sorted(self.marked - set(shown), key=lambda t: (len(t), t))
+
     def action_open(self) -> None:
         if self.highlighted_id:
             self.post_message(OpenTicket(self.highlighted_id))
@@ -335,7 +362,7 @@ class QueueList(ScrollView, can_focus=True):
         now = time.time()
         on_cursor = index == self.cursor
         key = (row.id, row.rev, on_cursor, on_cursor and self.has_focus, width, int(now // 60),
-               self.here.get(row.id))
+               self.here.get(row.id), row.id in self.marked)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._render_row(row, width, now, on_cursor)
@@ -354,7 +381,8 @@ class QueueList(ScrollView, can_focus=True):
         if on_cursor:
             name = "queue--cursor" if self.has_focus else "queue--cursor-blurred"
             base = base + self.get_component_rich_style(name)
-        text = Text("›" if on_cursor else " ", style=base, no_wrap=True)
+        gutter = "✓" if row.id in self.marked else "›" if on_cursor else " "
+        text = Text(gutter, style=base, no_wrap=True)
         for column, cells in self._fit(width):
             value, component = column.cell(self, row, now)
             styled = component and not on_cursor  # the cursor row keeps the cursor's colours

@@ -21,7 +21,7 @@ from ..core.filter import parse
 from ..core.queue import QueueIndex, QueueRow, Rows, by_id
 from ..core.queue_views import VIEWS_BY_KEY, ViewContext, select
 from ..ui.bindings import bindings
-from ..ui.messages import STORE_ERRORS, QueueSelected
+from ..ui.messages import STORE_ERRORS, MarksChanged, QueueSelected
 from ..ui.text import line
 from .queue import QueueList
 
@@ -171,7 +171,8 @@ class QueuePanel(Vertical):
         follow = self.shown != (event.view, event.filter_text)  # the agent asked for it
         self.shown = (event.view, event.filter_text)
         self.queue.set_rows(event.selection.rows, follow=follow, source=event.source or None)
-        self._show_counts(event.selection.in_view, len(event.selection.rows))
+        self._counts = (event.selection.in_view, len(event.selection.rows))
+        self._show_counts(*self._counts)
         # Not on the summary's rows: their search fields are made again once the store's
         # customers arrive.
         if not self._warmed and self.app.store.loaded:
@@ -198,6 +199,11 @@ class QueuePanel(Vertical):
             # 200 ms at 100k, every few seconds of use, in the middle of a Down.
             gc.freeze()
 
+    @on(MarksChanged)
+    def _marks_changed(self, event: MarksChanged) -> None:
+        event.stop()
+        self._show_counts(*getattr(self, "_counts", (len(self.queue.rows), len(self.queue.rows))))
+
     def _show_counts(self, in_view: int, matching: int) -> None:
         label = VIEWS_BY_KEY[self.view].label
         flt = parse(self.filter_text)
@@ -205,6 +211,8 @@ class QueuePanel(Vertical):
             bar = Content.assemble((label, "bold"), f" · {matching} of {in_view} match")
         else:
             bar = Content.assemble((label, "bold"), f" · {in_view} tickets")
+        if self.queue.marked:
+            bar = bar + Content.styled(f" · {len(self.queue.marked)} marked", "bold $accent")
         for note in flt.notes:
             bar = bar + Content(" · ") + line(note, "$text-warning")
         view_bar = self.query_one("#view-bar", Static)
