@@ -133,6 +133,10 @@ class SerializedRepository(Repository):
         with self._serial(SAVING):
             return self.inner.insert_ticket(**kwargs)
 
+    def insert_customer(self, **kwargs: Any) -> Customer:
+        with self._serial(SAVING):
+            return self.inner.insert_customer(**kwargs)
+
     def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
         with self._serial(SAVING):
             return self.inner.update_ticket(ticket_id, changes, expected_rev)

@@ -21,6 +21,7 @@ from ..ui.services import DeskServices
 from ..ui.text import line
 from .compose import LABELS, ComposeScreen
 from .conflict import DISCARD, REAPPLY, ConflictScreen
+from .new_ticket import NewTicket, NewTicketScreen
 from .pickers import PickerScreen, TagsScreen, choices
 
 NOBODY = "-"
@@ -252,6 +253,32 @@ class TicketActions:
             customer = None
         product = self.products.get(ticket.product or "")
         return variables(ticket, customer, product, self.app.agent)
+
+    def action_new_ticket(self) -> None:
+        try:
+            customers, products = self.app.store.customers(), self.app.store.products()
+        except STORE_ERRORS as exc:
+            self.app.say(f"Cannot start a ticket: {exc}", "error")
+            return
+        self.app.push_screen(NewTicketScreen(customers, products),
+                             lambda form: form and self._create(form))
+
+    @work(thread=True, group="write")
+    def _create(self, form: NewTicket) -> None:
+        store = self.app.store
+        try:
+            customer = form.customer or store.insert_customer(**(form.new_customer or {})).id
+            ticket = store.insert_ticket(customer=customer, subject=form.subject, body=form.body,
+                                         channel=form.channel, product=form.product,
+                                         source=form.source)
+        except STORE_ERRORS as exc:
+            self.app.say(f"The ticket was not created: {exc}", "error")
+            return
+        self.post_message(TicketChanged(ticket, "created"))
+        self.post_message(OpenTicket(ticket.id))
+        if form.channel == "phone" and form.source == "customer":  # the call is on: log it now
+            draft = Draft(ticket.id, "call_log", seen=ticket.to_doc(), call_start=form.opened_at)
+            self.app.call_from_thread(self._open_composer, ticket, draft)
 
     def action_take_next(self) -> None:
         candidates = [row for row in self.queue_panel.queue.rows[:50]

@@ -62,6 +62,7 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("ticket.tags", "t", "tags", "Tags"),
         Key("ticket.macro", "m", "macro", "Macro", show=True),
         Key("ticket.take_next", "n", "take_next", "Take next", show=True),
+        Key("ticket.new", "N", "new_ticket", "New ticket (a call, an email)"),
         Key("ticket.why", "w", "app.ticket_why", "Why: FCR and handle time"),
         Key("ticket.hold", "o", "app.ticket_hold", "Call on hold/resume"),
         Key("ticket.wrap_end", "e", "app.ticket_wrap_end", "Wrap-up done (after a call)"),
@@ -120,6 +121,9 @@ SCOPES: dict[str, tuple[Key, ...]] = {
     ),
     "Help": (
         Key("help.close", "question_mark,q", "close", "Close help"),
+    ),
+    "New ticket": (
+        Key("new.create", "ctrl+s", "create", "Create the ticket", show=True),
     ),
     "Bulk": (
         Key("bulk.go", "y,enter", "go", "Go ahead", show=True),

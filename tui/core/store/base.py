@@ -146,6 +146,10 @@ class Repository(ABC):
     ) -> Ticket: ...
 
     @abstractmethod
+    def insert_customer(self, *, name: str, email: str | None = None, phone: str | None = None,
+                        language: str = "en", **fields: Any) -> Customer: ...
+
+    @abstractmethod
     def update_ticket(self, ticket_id: str, changes: dict[str, Any], expected_rev: int) -> Ticket:
         """Set fields; raises ConflictError if the ticket's `_rev` is not `expected_rev`."""
 

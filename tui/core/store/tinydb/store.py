@@ -25,7 +25,10 @@ from ...eventlog import EVENTS_FILE, EventWriter, RunContext
 from ...fileio import remove_stray_temps
 from ...models import (
     SCHEMA_VERSION,
+    Customer,
     Ticket,
+    now_utc,
+    validate,
 )
 from ...quickcheck import quick_check
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
@@ -196,6 +199,20 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             else:
                 self._maybe_compact()
         return ticket
+
+    def insert_customer(self, *, name: str, email: str | None = None, phone: str | None = None,
+                        language: str = "en", **fields: Any) -> Customer:
+        """A new customer (a caller not in the store yet); the id comes from the store."""
+        with self._mutex, self._lock.exclusive():
+            self._active.refresh()
+            number, meta = self._next_id("customers")
+            customer = validate(Customer, {
+                "id": f"C-{number}", "name": name, "email": email or None, "phone": phone or None,
+                "language": language or "en", "customer_since": now_utc(), **fields},
+                file=self._records_file(), record=f"C-{number}")
+            doc = customer.model_dump(mode="json", by_alias=True, exclude_none=True)
+            self._active.commit([("customers", str(number), doc), (META, "1", meta)])
+        return customer  # type: ignore[return-value]
 
     def _customer_field(self, customer_id: str, name: str) -> Any:
         try:
