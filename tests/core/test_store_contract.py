@@ -149,3 +149,24 @@ def test_every_change_is_in_the_event_log_in_the_order_it_happened(backend):
     assert ("csat_response", ticket.id) in got
     assert ("status_change", ticket.id) not in got[4:]  # the refused change logged nothing
     assert all(e["agent"] == "alice" for e in backend.events())
+
+
+def test_a_new_customer_gets_the_next_id_and_every_desk_sees_it(backend):
+    ana, ola = backend.open("ana"), backend.open("ola")
+    customer = ana.insert_customer(name="Zoë Quinn", email="zoe@example.org", phone="+44 20 7946 0958",
+                                   language="en-GB")
+    assert customer.id == "C-3" and customer.customer_since is not None
+    ola.refresh()
+    assert ola.get_customer("C-3").name == "Zoë Quinn"
+    ticket = new(ola, customer="C-3")
+    assert ola.customer_history("C-3").tickets[0].id == ticket.id
+    assert ana.insert_customer(name="Second Caller").id == "C-4"
+
+
+def test_a_new_customer_with_a_bad_field_is_refused_and_nothing_is_written(backend):
+    ana = backend.open("ana")
+    with pytest.raises(ValueError, match="field language"):
+        ana.insert_customer(name="Bad Tag", language="not a tag")
+    with pytest.raises(ValueError, match="field name"):
+        ana.insert_customer(name="")
+    assert [c.id for c in ana.customers()] == ["C-1", "C-2"]
