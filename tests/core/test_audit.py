@@ -18,3 +18,12 @@ def test_describe_events():
 def test_damaged_events_still_describe():
     line = describe({"type": "mystery_thing", "data": "oops", "ts": "garbage"})
     assert line.when is None and line.what == "mystery thing" and line.who == "system"
+
+
+def test_flags_links_and_merges_read_as_words():
+    assert describe(event("mark", {"flag": "not_l1_resolvable", "value": True})).what == \
+        "flagged not l1 resolvable"
+    assert describe(event("mark", {"flag": "spam", "value": False})).what == "cleared the spam flag"
+    assert describe(event("link_repeat", {"original": "T-4", "kind": "follow_up"})).what == \
+        "linked as follow up of T-4"
+    assert describe(event("merge", {"into": "T-9"})).what == "merged into T-9"

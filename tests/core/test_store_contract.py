@@ -170,3 +170,35 @@ def test_a_new_customer_with_a_bad_field_is_refused_and_nothing_is_written(backe
     with pytest.raises(ValueError, match="field name"):
         ana.insert_customer(name="")
     assert [c.id for c in ana.customers()] == ["C-1", "C-2"]
+
+
+def test_a_spam_mark_sets_the_flag_with_its_event_and_clearing_it_is_the_undo(backend):
+    ana, ola = backend.open("ana"), backend.open("ola")
+    ticket = new(ana)
+    ana.mark(ticket.id, "spam", True)
+    ola.change_tags(ticket.id, add=["x"])  # commutes: no revision needed
+    assert ola.get_ticket(ticket.id).flags == ["spam"]
+    ana.mark(ticket.id, "spam", True)  # again: no second event
+    assert ana.mark(ticket.id, "spam", False).flags == []
+    marks = [e["data"] for e in backend.events() if e["type"] == "mark"]
+    assert marks == [{"flag": "spam", "value": True}, {"flag": "spam", "value": False}]
+    with pytest.raises(ValueError, match="field flags"):
+        ana.mark(ticket.id, "rude", True)
+
+
+def test_a_link_points_the_newer_ticket_to_the_older_one_once(backend):
+    ana = backend.open("ana")
+    older, newer = new(ana), new(ana, subject="Router drops Wi-Fi again")
+    linked = ana.link(newer.id, older.id, "repeat")
+    assert (linked.link.original, linked.link.kind) == (older.id, "repeat")
+    (event,) = [e for e in backend.events() if e["type"] == "link_repeat"]
+    assert event["ticket"] == newer.id and event["data"] == {"original": older.id, "kind": "repeat"}
+    with pytest.raises(StoreError, match="itself"):
+        ana.link(older.id, older.id, "repeat")
+    with pytest.raises(StoreError, match="newer ticket to the older"):
+        ana.link(older.id, newer.id, "follow_up")
+    with pytest.raises(NotFound):
+        ana.link(newer.id, "T-999", "repeat")
+    third = new(ana)
+    with pytest.raises(StoreError, match="already linked"):
+        ana.link(newer.id, third.id, "repeat")

@@ -37,6 +37,13 @@ def _what(kind: str, data: dict[str, Any]) -> str:
         return "tags " + " ".join(parts)
     if kind == "subject_change":
         return f"subject → {data.get('value')}"
+    if kind == "mark":
+        flag = str(data.get("flag", "?")).replace("_", " ")
+        return f"flagged {flag}" if data.get("value") else f"cleared the {flag} flag"
+    if kind == "link_repeat":
+        return f"linked as {str(data.get('kind', '?')).replace('_', ' ')} of {data.get('original')}"
+    if kind == "merge":
+        return f"merged into {data.get('into')}"
     if kind == "csat_response":
         return f"CSAT rating {data.get('score')}"
     return kind.replace("_", " ")

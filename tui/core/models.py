@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -181,6 +181,17 @@ class Satisfaction(Record):
     date: UtcDatetime
 
 
+FLAGS = ("spam", "test", "not_l1_resolvable")  # metrics spec §B.3.3 `mark`, set by an agent
+LINK_KINDS = ("repeat", "follow_up")  # §B.3.3 `link_repeat`
+
+
+class TicketLink(Record):
+    """This ticket is a repeat or a follow-up of `original` (for repeat contacts, §B.3.5)."""
+
+    original: str = Field(pattern=TICKET_ID.pattern)
+    kind: Literal["repeat", "follow_up"]
+
+
 class TicketFields(Record):
     """Every field of a ticket but its thread: `Ticket` adds the thread, and the archive
     index's `TicketHead` (tui/core/store/base.py) is a past ticket without it."""
@@ -195,6 +206,8 @@ class TicketFields(Record):
     tags: list[str] = Field(default_factory=list)
     assignee: str | None = None
     group: str | None = None
+    flags: list[Literal["spam", "test", "not_l1_resolvable"]] = Field(default_factory=list)
+    link: TicketLink | None = None
     created: UtcDatetime
     updated: UtcDatetime
     first_reply_due: UtcDatetime | None = None

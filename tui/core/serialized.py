@@ -146,6 +146,14 @@ class SerializedRepository(Repository):
         with self._serial(SAVING):
             return self.inner.change_tags(ticket_id, add, remove)
 
+    def mark(self, ticket_id: str, flag: str, value: bool) -> Ticket:
+        with self._serial(SAVING):
+            return self.inner.mark(ticket_id, flag, value)
+
+    def link(self, ticket_id: str, original: str, kind: str) -> Ticket:
+        with self._serial(SAVING):
+            return self.inner.link(ticket_id, original, kind)
+
     def append_message(self, ticket_id: str, *, kind: str, body: str, author: str | None = None,
                        author_kind: str = "agent", call_start: datetime | None = None,
                        call_end: datetime | None = None) -> Ticket:

@@ -35,6 +35,7 @@ from ..ui.text import one_line
 from ..ui.textual_private import paint_now, vertical_scrollbar
 from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .bulk_actions import BulkActions
+from .relations import RelationActions
 from .palette import PROVIDERS
 
 READ_AHEAD_KEPT = 8
@@ -44,7 +45,7 @@ TOO_SMALL = Content.assemble(
     "\n\ndesk needs at least 60 × 20 characters.\nMake the window larger, or press ctrl+q to quit.")
 
 
-class MainScreen(BulkActions, Screen):
+class MainScreen(RelationActions, BulkActions, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (60, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     BINDINGS = [*bindings("Workspace"), *bindings("Ticket")]

@@ -63,6 +63,8 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("ticket.macro", "m", "macro", "Macro", show=True),
         Key("ticket.take_next", "n", "take_next", "Take next", show=True),
         Key("ticket.new", "N", "new_ticket", "New ticket (a call, an email)"),
+        Key("ticket.flag", "x", "flag", "Flag spam/test/not L1 (again: clear)"),
+        Key("ticket.link", "L", "link", "Link to an earlier ticket (repeat/follow-up)"),
         Key("ticket.why", "w", "app.ticket_why", "Why: FCR and handle time"),
         Key("ticket.hold", "o", "app.ticket_hold", "Call on hold/resume"),
         Key("ticket.wrap_end", "e", "app.ticket_wrap_end", "Wrap-up done (after a call)"),

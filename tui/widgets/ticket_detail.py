@@ -58,6 +58,11 @@ def header(ticket: Ticket, product: str | None, draft_hint: str | None,
         [sla_text("first reply", first_reply_target(doc), now),
          sla_text("resolution", resolution_target(doc), now)],
     ]
+    if ticket.flags or ticket.link:
+        lines.append([*(_pair("flag", flag.replace("_", " "), "bold $text-warning")
+                        for flag in ticket.flags),
+                      *([_pair(ticket.link.kind.replace("_", " ") + " of", ticket.link.original,
+                               "bold")] if ticket.link else [])])
     if others:
         lines.append([Content.assemble(("also here: ", "$text-muted"),
                                        line(others, "bold $text-accent"))])

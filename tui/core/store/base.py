@@ -160,6 +160,14 @@ class Repository(ABC):
         """Add/remove tags; merges with concurrent tag changes instead of failing."""
 
     @abstractmethod
+    def mark(self, ticket_id: str, flag: str, value: bool) -> Ticket:
+        """Set or clear a flag (spam, test, not_l1_resolvable); commutes like tags."""
+
+    @abstractmethod
+    def link(self, ticket_id: str, original: str, kind: str) -> Ticket:
+        """Link `ticket_id` to an older ticket as its repeat or follow-up."""
+
+    @abstractmethod
     def append_message(
         self,
         ticket_id: str,

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable
 
 from ..eventlog import FSYNC_NOW, EventWriter, new_ulid
-from ..models import RecordError, Ticket, now_utc, validate
+from ..models import FLAGS, LINK_KINDS, RecordError, Ticket, now_utc, validate
 from .base import Repository
 from .errors import ConflictError, StoreError
 from .ticket_events import (
@@ -127,6 +127,46 @@ class TicketWrites(Repository):
         _, new = self._write_ticket(
             ticket_id, lambda d: d.update(tags=sorted((set(d.get("tags", [])) | add) - remove)), None,
             events_for_change)
+        return self._stored(new)
+
+    def mark(self, ticket_id: str, flag: str, value: bool) -> Ticket:
+        """Set or clear a flag (spam, test, not L1 resolvable) with its `mark` event; flags
+        apply after the fact (§B.8 item 9), so clearing one is the undo. Commutes."""
+        if flag not in FLAGS:
+            raise RecordError(self._records_file(), ticket_id, "flags",
+                              f"{flag!r} is not a flag (one of {', '.join(FLAGS)})")
+
+        def mutate(doc: dict[str, Any]) -> None:
+            flags = set(doc.get("flags", []))
+            (flags.add if value else flags.discard)(flag)
+            doc["flags"] = sorted(flags)
+
+        _, new = self._write_ticket(ticket_id, mutate, None, lambda old, new: (
+            [("mark", {"flag": flag, "value": value})]
+            if set(old.get("flags", [])) != set(new["flags"]) else []))
+        return self._stored(new)
+
+    def link(self, ticket_id: str, original: str, kind: str) -> Ticket:
+        """Record that `ticket_id` repeats or follows up `original` (active or closed), with
+        its `link_repeat` event. A ticket has one link; the spec has no unlink."""
+        if kind not in LINK_KINDS:
+            raise RecordError(self._records_file(), ticket_id, "link.kind",
+                              f"{kind!r} is not a link kind (one of {', '.join(LINK_KINDS)})")
+        if original == ticket_id:
+            raise StoreError(f"{ticket_id} cannot be linked to itself")
+        older = self.get_ticket(original)  # NotFound names it
+        if older.link is not None and older.link.original == ticket_id:
+            raise StoreError(f"{original} is already linked to {ticket_id}: links go from the "
+                             "newer ticket to the older one")
+
+        def mutate(doc: dict[str, Any]) -> None:
+            if doc.get("link") and doc["link"].get("original") != original:
+                raise StoreError(f"{ticket_id} is already linked to {doc['link']['original']}")
+            doc["link"] = {"original": original, "kind": kind}
+
+        _, new = self._write_ticket(ticket_id, mutate, None, lambda old, new: (
+            [("link_repeat", {"original": original, "kind": kind})]
+            if old.get("link") != new["link"] else []))
         return self._stored(new)
 
     def append_message(self, ticket_id: str, *, kind: str, body: str, author: str | None = None,
