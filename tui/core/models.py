@@ -217,6 +217,7 @@ class TicketFields(Record):
     issue_key: str | None = None
     resolution_code: str | None = None
     satisfaction: Satisfaction | None = None
+    merged_into: str | None = Field(default=None, pattern=TICKET_ID.pattern)  # set by a merge
     rev: int = Field(default=0, ge=0, alias="_rev", strict=True)  # "7" is not a revision
 
     @field_validator("tags")

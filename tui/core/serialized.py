@@ -162,6 +162,14 @@ class SerializedRepository(Repository):
                                              author_kind=author_kind, call_start=call_start,
                                              call_end=call_end)
 
+    def mark_merged(self, ticket_id: str, into: str, expected_rev: int) -> Ticket:
+        with self._serial(SAVING):
+            return self.inner.mark_merged(ticket_id, into, expected_rev)  # type: ignore[attr-defined]
+
+    def absorb_messages(self, ticket_id: str, messages: Iterable[dict[str, Any]]) -> Ticket:
+        with self._serial(SAVING):
+            return self.inner.absorb_messages(ticket_id, messages)  # type: ignore[attr-defined]
+
     def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket:
         with self._serial(SAVING):
             return self.inner.rate(ticket_id, score, comment)

@@ -41,6 +41,8 @@ def events_for_message(message: dict[str, Any], doc: dict[str, Any],
 
 
 def events_for_change(old: dict[str, Any], new: dict[str, Any]) -> Iterator[Event]:
+    if new.get("merged_into") and old.get("merged_into") != new.get("merged_into"):
+        yield "merge", {"into": new["merged_into"]}  # first: the rest is the merge's doing
     if old.get("status") != new.get("status"):
         data = {"from": old.get("status"), "to": new.get("status")}
         if new.get("resolution_code") and new.get("status") in ("solved", "closed"):

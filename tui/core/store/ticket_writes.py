@@ -191,6 +191,29 @@ class TicketWrites(Repository):
             lambda old, new: events_for_message(new["messages"][-1], new, CONTACT_KIND))
         return self._stored(new)
 
+    def mark_merged(self, ticket_id: str, into: str, expected_rev: int) -> Ticket:
+        """The first half of a merge (core/merge.py): `ticket_id` points to `into` and is
+        solved, with its `merge` event (which moves its contacts, §B.3.3); revision-checked."""
+        def mutate(doc: dict[str, Any]) -> None:
+            status_mutation(ticket_id, {"status": "solved"})(doc)
+            doc["merged_into"] = into
+        _, new = self._write_ticket(ticket_id, mutate, expected_rev, events_for_change)
+        return self._stored(new)
+
+    def absorb_messages(self, ticket_id: str, messages: Iterable[dict[str, Any]]) -> Ticket:
+        """The second half: add a merged ticket's messages to the thread of `ticket_id`, in time
+        order, each once (by id, so a merge cut short can be finished); no event, since the
+        `merge` event already moved the contacts. Commutes, like any append."""
+        incoming = [dict(m) for m in messages]
+
+        def mutate(doc: dict[str, Any]) -> None:
+            have = {m.get("id") for m in doc.get("messages", [])}
+            added = [m for m in incoming if m.get("id") not in have]
+            doc["messages"] = sorted([*doc.get("messages", []), *added],
+                                     key=lambda m: str(m.get("created", "")))
+        _, new = self._write_ticket(ticket_id, mutate, None, lambda old, new: ())
+        return self._stored(new)
+
     def rate(self, ticket_id: str, score: int, comment: str = "") -> Ticket:
         rating = {"score": score, "comment": comment, "date": now_utc()}
         _, new = self._write_ticket(

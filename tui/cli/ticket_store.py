@@ -1,0 +1,77 @@
+"""What the `desk ticket` verbs share: the store opened as the app opens it, one-line
+refusals with their exit status, the choices of each field."""
+
+from __future__ import annotations
+
+import argparse
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from ..core.models import Priority, TicketChannel, TicketStatus
+from .common import EXIT_USAGE, chosen_dir
+from .output import error_text, printable
+
+EXIT_FAILED = 1  # the store refused it (not found, a closed ticket, a bad value)
+EXIT_CONFLICT = 3  # a stale revision: someone else changed the ticket
+FORMATS = ("table", "json", "csv")
+
+
+class Refused(Exception):
+    """One line for stderr, and the exit status."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+@contextmanager
+def opened(args: argparse.Namespace, *, writing: bool) -> Iterator[Any]:
+    """The store, as the app opens it: for a write, as the login's agent, with a run of its own
+    so that its events are valid app events (§B.3.2), written as the app writes them."""
+    from ..core.identity import AgentNameError, current_agent
+    from ..core.session.writer import ObservedWriter
+    from ..core.store import StoreError, TinyDBStore
+
+    directory = chosen_dir(args)
+    if not (directory / "store.json").exists():
+        raise Refused(f"there is no store in {printable(directory)} (create one with `desk init`)",
+                      EXIT_USAGE)
+    try:
+        agent = current_agent()  # the uid's login, never $LOGNAME or $USER
+    except AgentNameError as exc:
+        raise Refused(str(exc), EXIT_USAGE) from None
+    try:
+        store = TinyDBStore(directory, agent=agent)
+    except (StoreError, OSError) as exc:
+        raise Refused(error_text(exc)) from None
+    try:
+        if writing:
+            ObservedWriter.adopt(store)
+        yield store
+    except (StoreError, ValueError) as exc:
+        raise _refusal(exc) from None
+    finally:
+        store.close()
+
+
+def _refusal(exc: Exception) -> Refused:
+    from ..core.store import ConflictError
+
+    if isinstance(exc, ConflictError):
+        return Refused(f"conflict: {exc}; nothing was changed (show it, then retry with "
+                       f"--rev {getattr(exc.current, 'rev', '?')})", EXIT_CONFLICT)
+    return Refused(error_text(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+
+
+def add_format(parser: argparse.ArgumentParser, default: str = "table") -> None:
+    parser.add_argument("--format", choices=FORMATS, default=default, help="output format")
+
+
+STATUSES = [s.value for s in TicketStatus]
+PRIORITIES = [p.value for p in Priority]
+CHANNELS = [c.value for c in TicketChannel]
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
