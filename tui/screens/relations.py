@@ -8,8 +8,9 @@ from __future__ import annotations
 from textual import work
 from textual.content import Content
 
-from ..core.models import FLAGS, Ticket
-from ..ui.messages import STORE_ERRORS, TicketChanged
+from ..core.merge import merge_tickets
+from ..core.models import FLAGS, OPEN_STATUSES, Ticket
+from ..ui.messages import STORE_ERRORS, OpenTicket, TicketChanged
 from ..ui.services import DeskServices
 from ..ui.text import line
 from .pickers import PickerScreen
@@ -92,3 +93,51 @@ class RelationActions:
             self.app.say(f"{ticket_id}: not linked: {exc}", "error")
             return
         self.post_message(TicketChanged(ticket, f"linked as {kind.replace('_', ' ')} of {original}"))
+
+    def action_merge(self) -> None:
+        ticket = self._current()
+        if ticket is None:
+            return
+        if ticket.merged_into:
+            self.app.say(f"{ticket.id} is already merged into {ticket.merged_into}.", "warning")
+            return
+        try:
+            history = self.app.store.customer_history(ticket.customer)
+        except STORE_ERRORS as exc:
+            self.app.say(f"Cannot list the customer's tickets: {exc}", "error")
+            return
+        targets = sorted((t for t in history.tickets if t.id != ticket.id and not t.merged_into
+                          and t.status in OPEN_STATUSES),
+                         key=lambda t: t.created)
+        if not targets:
+            self.app.say(f"The customer has no other open ticket to merge {ticket.id} into "
+                         "(`desk ticket merge` takes any ticket).", "warning")
+            return
+        options = [(t.id, Content.assemble((t.id, "bold"), " ", line(t.subject),
+                                           (f"  {t.created:%Y-%m-%d} · {t.status}", "$text-muted")))
+                   for t in targets[:30]]
+
+        def target_chosen(target: str | None) -> None:
+            if target is None:
+                return
+            sure = [("merge", Content.assemble(("Merge", "bold"), ": the thread moves, "
+                                               f"{ticket.id} is solved")),
+                    ("cancel", Content("Cancel"))]
+            self.app.push_screen(
+                PickerScreen(Content.assemble(("Merge", "bold"), f" {ticket.id} into {target}? (no undo)"),
+                             sure, "cancel"),
+                lambda choice: choice == "merge" and self._merge(ticket, target))
+        self.app.push_screen(
+            PickerScreen(Content.assemble(("Merge", "bold"), f" {ticket.id} into"), options),
+            target_chosen)
+
+    @work(thread=True, group="write")
+    def _merge(self, seen: Ticket, target: str) -> None:
+        try:
+            merged = merge_tickets(self.app.store, seen.id, target, seen.rev)
+        except STORE_ERRORS as exc:  # a stale revision too: the agent looks again
+            self.app.say(f"{seen.id}: not merged: {exc}", "error")
+            return
+        self.post_message(TicketChanged(merged.source, f"merged into {target}"))
+        self.post_message(TicketChanged(merged.target, f"{seen.id} merged in"))
+        self.post_message(OpenTicket(target))

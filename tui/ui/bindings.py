@@ -65,6 +65,7 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("ticket.new", "N", "new_ticket", "New ticket (a call, an email)"),
         Key("ticket.flag", "x", "flag", "Flag spam/test/not L1 (again: clear)"),
         Key("ticket.link", "L", "link", "Link to an earlier ticket (repeat/follow-up)"),
+        Key("ticket.merge", "M", "merge", "Merge into another open ticket"),
         Key("ticket.why", "w", "app.ticket_why", "Why: FCR and handle time"),
         Key("ticket.hold", "o", "app.ticket_hold", "Call on hold/resume"),
         Key("ticket.wrap_end", "e", "app.ticket_wrap_end", "Wrap-up done (after a call)"),

@@ -58,8 +58,10 @@ def header(ticket: Ticket, product: str | None, draft_hint: str | None,
         [sla_text("first reply", first_reply_target(doc), now),
          sla_text("resolution", resolution_target(doc), now)],
     ]
-    if ticket.flags or ticket.link:
-        lines.append([*(_pair("flag", flag.replace("_", " "), "bold $text-warning")
+    if ticket.flags or ticket.link or ticket.merged_into:
+        lines.append([*([_pair("merged into", ticket.merged_into, "bold $text-warning")]
+                        if ticket.merged_into else []),
+                      *(_pair("flag", flag.replace("_", " "), "bold $text-warning")
                         for flag in ticket.flags),
                       *([_pair(ticket.link.kind.replace("_", " ") + " of", ticket.link.original,
                                "bold")] if ticket.link else [])])
