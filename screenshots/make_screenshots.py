@@ -71,6 +71,34 @@ async def palette(pilot: Pilot) -> None:
     await pilot.pause(0.8)
 
 
+async def new_ticket(pilot: Pilot) -> None:
+    await pilot.press("N")
+    await pilot.pause(0.3)
+    await pilot.press(*"jyr")
+    await pilot.pause(0.3)
+    await pilot.press("enter")
+    await pilot.pause(0.2)
+    form = pilot.app.screen
+    form.query_one("#subject").value = "Router loses Wi-Fi after the update"
+    form.query_one("#body").text = "Calling: the router drops Wi-Fi every hour since Tuesday."
+
+
+async def bulk(pilot: Pilot) -> None:
+    await pilot.press("space", "j", "space", "j", "space")
+    await pilot.pause(0.2)
+    await pilot.press("s")
+    await pilot.pause(0.3)
+    await pilot.press("down", "down", "down", "down", "enter")  # solved
+
+
+async def merge(pilot: Pilot) -> None:
+    await pilot.press("slash", *"customer:C-46", "enter")
+    await pilot.pause(0.5)
+    await settle(pilot)
+    await pilot.press("M")
+    await pilot.pause(0.3)
+
+
 SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("main-120x40", (120, 40), main_screen),
     ("main-80x24", (80, 24), main_screen),
@@ -78,6 +106,10 @@ SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("composer", (120, 40), composer),
     ("help", (120, 40), help_screen),
     ("palette", (120, 40), palette),
+    ("new-ticket", (120, 40), new_ticket),
+    ("new-ticket-80x24", (80, 24), new_ticket),
+    ("bulk", (120, 40), bulk),
+    ("merge", (120, 40), merge),
 ]
 
 
