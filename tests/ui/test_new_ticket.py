@@ -158,3 +158,13 @@ async def test_a_customer_name_with_markup_shows_literally(make_app, data_dir):
 
 def _notices(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
+
+
+async def test_the_palette_starts_a_new_ticket(make_app, data_dir):
+    from .test_keyboard import palette
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await palette(pilot, "new ticket")
+        await until(pilot, lambda: isinstance(app.screen, NewTicketScreen))

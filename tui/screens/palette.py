@@ -131,4 +131,28 @@ class CustomerCommands(_WorkspaceProvider):
                     return
 
 
-PROVIDERS = {TicketCommands, ViewCommands, StatusCommands, MacroCommands, CustomerCommands}
+ACTIONS = [("New ticket (a call, an email)", "new_ticket", "pick or add the customer, then the ticket"),
+           ("Merge this ticket into another", "merge", "the customer's open tickets"),
+           ("Link this ticket to an earlier one", "link", "as a repeat or a follow-up"),
+           ("Flag this ticket: spam, test, not L1 resolvable", "flag", "again to clear a flag"),
+           ("Take the next ticket", "take_next", "the most urgent unassigned or yours")]
+
+
+class ActionCommands(_WorkspaceProvider):
+    """The ticket actions by name, for an agent who has not learnt their keys yet."""
+
+    def _items(self) -> list[tuple[str, Any, str]]:
+        return [(text, getattr(self.main, f"action_{action}"), help_text)
+                for text, action, help_text in ACTIONS if hasattr(self.main, f"action_{action}")]
+
+    async def discover(self) -> Hits:
+        for text, command, help_text in self._items():
+            yield DiscoveryHit(line(text), command, text=text, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        for hit in self._hits(query, self._items()):
+            yield hit
+
+
+PROVIDERS = {TicketCommands, ViewCommands, StatusCommands, MacroCommands, CustomerCommands,
+             ActionCommands}
