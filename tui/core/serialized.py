@@ -78,6 +78,10 @@ class SerializedRepository(Repository):
         with self._serial(archive=include_archive):
             return self.inner.search(text, include_archive=include_archive)
 
+    def search_everywhere(self, text: str, limit: int = 50) -> list[Any]:
+        with self._serial():
+            return self.inner.search_everywhere(text, limit)
+
     def get_customer(self, customer_id: str) -> Customer:
         with self._serial():
             return self.inner.get_customer(customer_id)

@@ -37,6 +37,7 @@ from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .bulk_actions import BulkActions
 from .relations import RelationActions
 from .palette import PROVIDERS
+from .search import SearchScreen
 
 READ_AHEAD_KEPT = 8
 READ_AHEAD_AFTER_S = 0.05  # after the frame is written: the writer thread needs the GIL
@@ -55,6 +56,7 @@ class MainScreen(RelationActions, BulkActions, Screen):
         super().__init__()
         self.ticket: Ticket | None = None  # in the detail pane
         self.wanted: str | None = None  # asked for, maybe still being read
+        self.opened_aside: str | None = None  # the last ticket opened from a search
         # ticket id -> (store generation, what was read): the rows around the cursor
         self._read_ahead: dict[str, tuple[int, TicketLoaded]] = {}
         self._poll_wake: threading.Event | None = None
@@ -140,6 +142,8 @@ class MainScreen(RelationActions, BulkActions, Screen):
     @on(TicketHighlighted)
     def _highlighted(self, event: TicketHighlighted) -> None:
         if event.ticket_id is None:
+            if self.wanted is not None and self.wanted == self.opened_aside:
+                return  # opened from a search, not from this queue: an empty queue keeps it
             self.wanted = None
             self._show_ticket(None, False)
         elif event.ticket_id != self.wanted:
@@ -319,6 +323,14 @@ class MainScreen(RelationActions, BulkActions, Screen):
     # -- navigation ----------------------------------------------------------------
     def action_filter(self) -> None:
         self.queue_panel.open_filter()
+
+    def action_search_everywhere(self, words: str = "") -> None:
+        self.app.push_screen(SearchScreen(words), self._open_found)
+
+    def _open_found(self, ticket_id: str | None) -> None:
+        if ticket_id:
+            self.opened_aside = ticket_id
+            self.open_ticket(ticket_id)
 
     def action_view(self, key: str) -> None:
         self.set_view(key)

@@ -3,6 +3,7 @@ jump to a customer. Hits show user text through tui.ui.text, never as markup."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from functools import partial
 from typing import Any, Iterable, Protocol
@@ -13,6 +14,7 @@ from tinydb import Query
 from ..core.models import TicketStatus
 from ..core.queue_views import VIEWS
 from ..core.textfold import fold
+from ..ui.messages import STORE_ERRORS
 from ..ui.text import highlight, line
 
 
@@ -30,6 +32,8 @@ class Workspace(Protocol):
     def run_macro(self, macro_id: str) -> None: ...
 
     def show_customer(self, customer_id: str) -> None: ...
+
+    def action_search_everywhere(self, words: str = "") -> None: ...
 
 MAX_HITS = 30
 TICKET_NUMBER = re.compile(r"^(?:t-?)?(\d+)$", re.IGNORECASE)
@@ -154,5 +158,37 @@ class ActionCommands(_WorkspaceProvider):
             yield hit
 
 
-PROVIDERS = {TicketCommands, ViewCommands, StatusCommands, MacroCommands, CustomerCommands,
-             ActionCommands}
+
+class EverywhereCommands(_WorkspaceProvider):
+    """Tickets anywhere, closed ones too, by words of their subject or thread (the shared
+    search index), and the search screen for more."""
+
+    def _more(self, query: str = "") -> DiscoveryHit | Hit:
+        text = "Search every ticket, closed ones too" + (f": {line(query).plain}" if query else "")
+        command = partial(self.main.action_search_everywhere, query)
+        if not query:
+            return DiscoveryHit(line(text), command, text=text, help="subjects and threads")
+        return Hit(0.4, line(text), command, text=text, help="subjects and threads")
+
+    async def discover(self) -> Hits:
+        yield self._more()
+
+    async def search(self, query: str) -> Hits:
+        query = query.strip()
+        if len(query) < 3 or TICKET_NUMBER.match(query):
+            return
+        store = self.app.store  # type: ignore[attr-defined]
+        try:
+            hits = await asyncio.to_thread(store.search_everywhere, query, 10)
+        except STORE_ERRORS:
+            hits = []
+        for hit in hits:
+            status = hit.status.replace("_", " ") + (" (archived)" if hit.archived else "")
+            text = f"{hit.ticket_id} {status} · {line(hit.subject).plain} · {line(hit.snippet).plain}"
+            yield Hit(0.55, line(text), partial(self.main.open_ticket, hit.ticket_id), text=text,
+                      help="open ticket (search everywhere)")
+        yield self._more(query)
+
+
+PROVIDERS = {EverywhereCommands, TicketCommands, ViewCommands, StatusCommands, MacroCommands,
+             CustomerCommands, ActionCommands}

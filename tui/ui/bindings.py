@@ -35,6 +35,7 @@ SCOPES: dict[str, tuple[Key, ...]] = {
     ),
     "Workspace": (
         Key("main.filter", "slash", "filter", "Filter", show=True),
+        Key("main.search", "F", "search_everywhere", "Search every ticket, closed ones too"),
         Key("main.customer", "c", "toggle_customer", "Customer"),
         Key("main.audit", "h", "toggle_audit", "Ticket history"),
         Key("main.next_pane", "tab", "next_pane", "Next pane"),
@@ -97,6 +98,8 @@ SCOPES: dict[str, tuple[Key, ...]] = {
     "Filter": (
         Key("filter.done", "enter,down", "done", "Keep the filter, back to the queue"),
         Key("filter.clear", "escape", "clear", "Clear the filter"),
+        Key("filter.everywhere", "ctrl+e", "everywhere",
+            "Search these words in every ticket, closed ones too"),
     ),
     "Composer": (
         Key("compose.send", "ctrl+s", "send", "Send", show=True),

@@ -57,6 +57,12 @@ class FilterInput(Input):
         self.value = ""
         self.screen.set_focus(self.screen.query_one(QueueList))
 
+    def action_everywhere(self) -> None:
+        """Hand the filter's free text to search everywhere (the screen's action)."""
+        words = " ".join(t.values[0] for t in parse(self.value).terms if t.field is None
+                         and not t.negate)
+        self.screen.action_search_everywhere(words)  # type: ignore[attr-defined]
+
 
 class QueuePanel(Vertical):
     def __init__(self, *, view: str = "open", id: str | None = None) -> None:

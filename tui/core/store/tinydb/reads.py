@@ -115,6 +115,18 @@ class StoreReads:
             return [d["id"] for d in docs]
         return [d["id"] for d in docs if needle in self._folded_text(d)]
 
+    def search_everywhere(self, text: str, limit: int = 50) -> list[Any]:
+        """Active and archived tickets whose subject or thread has every word (as a prefix),
+        newest first, from the shared on-disk index (`search_index`), brought up to date."""
+        from ...search_index import SearchIndex  # deferred: it reads the journal module
+
+        with self._mutex:
+            self.refresh()
+            if self._everywhere is None:
+                self._everywhere = SearchIndex(self)
+            self._everywhere.sync()
+            return self._everywhere.search(text, limit)
+
     def _table_records(self, table: str, model: type) -> list[Any]:
         self.refresh()
         file = str(self._active.snapshot)

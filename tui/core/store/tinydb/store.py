@@ -82,6 +82,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
                                    self.data_dir / INDEX_FILE, self._lock)
         self._mutex = threading.RLock()  # taken before self._lock, never after: one order
         self._search_cache: dict[str, tuple[int, str]] = {}
+        self._everywhere: Any = None  # the SearchIndex, made at the first search_everywhere
         # Both follow `generation`: a cached answer is dropped as soon as the data moves.
         self._query_cache: dict[tuple[str, Any], tuple[int, list[dict[str, Any]]]] = {}
         self._by_customer: tuple[int, dict[str, list], dict[str, list]] | None = None
@@ -307,6 +308,8 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
                 self._write_index()
 
     def close(self) -> None:
+        if self._everywhere is not None:
+            self._everywhere.close()
         self._active.close()
         self._archive.close()
         self._heads.close()
