@@ -40,6 +40,8 @@ def loyalty(customer: Customer, purchases: Sequence[Purchase], tickets: Sequence
             now: datetime) -> Loyalty:
     spend: dict[str, float] = {}
     for purchase in purchases:
+        if purchase.amount is None or purchase.currency is None:
+            continue  # an imported purchase of unknown amount
         spend[purchase.currency] = spend.get(purchase.currency, 0.0) + purchase.amount
     rated = sorted((t.satisfaction for t in tickets if t.satisfaction), key=lambda s: s.date)
     scores = [s.score for s in rated]

@@ -134,6 +134,7 @@ class Customer(Record):
     customer_since: UtcDatetime
     tags: list[str] = Field(default_factory=list)
     notes: str = ""
+    source_id: str | None = None  # where an import found them, e.g. "zendesk:user:20978392"
 
     @property
     def first_name(self) -> str:
@@ -151,9 +152,10 @@ class Purchase(Record):
     customer: str
     product: str
     date: UtcDatetime
-    amount: float = Field(ge=0)
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    channel: SalesChannel
+    # An imported purchase may come without amount or sales channel: unknown, not invented.
+    amount: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    channel: SalesChannel | None = None
 
 
 class Message(Record):
@@ -218,6 +220,10 @@ class TicketFields(Record):
     resolution_code: str | None = None
     satisfaction: Satisfaction | None = None
     merged_into: str | None = Field(default=None, pattern=TICKET_ID.pattern)  # set by a merge
+    # An imported ticket's id in its source ("zendesk:35436") and a hash of what the source
+    # said last: a re-import of the same facts changes nothing (tui/core/importers/).
+    source_id: str | None = None
+    source_hash: str | None = None
     rev: int = Field(default=0, ge=0, alias="_rev", strict=True)  # "7" is not a revision
 
     @field_validator("tags")

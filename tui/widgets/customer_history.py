@@ -73,8 +73,9 @@ def purchase_lines(history: CustomerHistory, products: dict[str, Product]) -> li
         name = products[p.product].name if p.product in products else p.product
         lines.append([line(name, "bold")])
         lines.append([Content.styled("  " + humanize.local_date(p.date), "$text-muted"),
-                      Content("· " + humanize.money(p.amount, p.currency)),
-                      Content("· " + str(p.channel).replace("_", " "))])
+                      Content("· " + (humanize.money(p.amount, p.currency)
+                                      if p.amount is not None and p.currency else "amount unknown")),
+                      *([Content("· " + str(p.channel).replace("_", " "))] if p.channel else [])])
     if not history.purchases:
         lines.append([Content.styled("none", "$text-muted")])
     return lines

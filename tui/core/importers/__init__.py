@@ -1,2 +1,3 @@
-"""`desk import FORMAT`: one module per source format (zendesk, freshdesk, csv), each turning
-an export into desk's tickets, customers and ticket events (issue 15). Nothing is here yet."""
+"""Importers: one module per format reads a source into `records.InTicket`s (csv_format.py,
+zendesk.py, freshdesk.py); `landing.py` writes them into the store; `run.py` checks a file
+whole before writing it."""

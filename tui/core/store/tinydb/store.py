@@ -61,6 +61,29 @@ class _TablesStorage(Storage):
         raise StoreError("write through the repository, not TinyDB")
 
 
+class BatchIds:
+    """New record numbers for one import batch, from the store's counters (`_meta.next`),
+    never one a table already holds; `counters` also keeps the import events' `seq`."""
+
+    def __init__(self, store: "TinyDBStore"):
+        self._store = store
+        self._meta = dict(store._active.tables.get(META, {}).get("1", {"schema": SCHEMA_VERSION}))
+        self.counters: dict[str, int] = dict(self._meta.get("next", {}))
+
+    def take(self, table: str) -> int:
+        if table not in self.counters:
+            self.counters[table], _ = self._store._next_id(table)
+        existing = self._store._active.tables.get(table, {})
+        number = self.counters[table]
+        while str(number) in existing:
+            number += 1
+        self.counters[table] = number + 1
+        return number
+
+    def meta(self) -> dict[str, Any]:
+        return {**self._meta, "next": self.counters}
+
+
 class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
 
     def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
@@ -214,6 +237,30 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             doc = customer.model_dump(mode="json", by_alias=True, exclude_none=True)
             self._active.commit([("customers", str(number), doc), (META, "1", meta)])
         return customer  # type: ignore[return-value]
+
+    def write_batch(self, plan: Callable[["BatchIds", dict[str, Any]], tuple[list, list]]) -> None:
+        """One batch of an import, through the journal like any change: under the lock,
+        `plan(ids, tables)` sees the current tables, takes new record numbers from `ids` and
+        returns (ops, events); the ops (with the id counters) are one all-or-nothing journal
+        line that carries the events, which are then appended to the log. Closed tickets go
+        through the outbox to the archive, as a close does. No compaction here: an import
+        calls `compact()` once at its end."""
+        self._active.refresh()
+        self._prepare_move()
+        with self._mutex, self._lock.exclusive():
+            self._catch_up_events()
+            self._active.refresh()
+            ids = BatchIds(self)
+            ops, events = plan(ids, self._active.tables)
+            if not ops:
+                return
+            ops.append((META, "1", ids.meta()))
+            self._active.commit(ops, events, log_size(self.events.path))
+            try:
+                self.events.write_many(events)
+            except OSError:
+                pass  # the journal line carries them: the next change or open writes them
+            self._flush_moves()
 
     def _customer_field(self, customer_id: str, name: str) -> Any:
         try:

@@ -1,0 +1,331 @@
+"""What lands: imported tickets become desk tickets, customers (matched by email), products
+and purchases, with their ticket-stream events (`src: import`, metrics-spec §B.3), written in
+batches through the store's journal (`TinyDBStore.write_batch`). Idempotent by source id: a
+ticket whose source facts are unchanged is left alone; a changed one gets a new revision and
+only the events of what is new. Ids of messages and events are derived from the source, so
+an event written twice is the same event (the metrics de-duplicate by id)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from pydantic import ValidationError
+
+from ..eventlog import EVENTS_FILE, parse_event_ts
+from ..fileio import BadLine, parse_crc_line
+from ..models import Customer, Ticket, format_ts, now_utc, record_errors
+from ..store.ticket_events import events_for_change
+from ..store.ticket_writes import CONTACT_KIND
+from ..store.tinydb.names import OUTBOX
+from .records import InTicket, Problem
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RESOLVED = ("solved", "closed")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def stable_ulid(when: datetime, key: str) -> str:
+    """A ULID whose time is `when` and whose 80 random bits are a hash of `key`."""
+    ms = max(0, int(when.timestamp() * 1000))
+    value = (ms << 80) | int.from_bytes(hashlib.blake2b(key.encode(), digest_size=10).digest(), "big")
+    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(25, -1, -1))
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    customers: int = 0
+    products: int = 0
+    purchases: int = 0
+    events: int = 0
+
+
+def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now: datetime) -> dict[str, Any]:
+    """The desk ticket of an imported one, validated (ValidationError if desk cannot hold it)."""
+    tid = f"T-{number}"
+    created = t.created or min(t.known_times(), default=now)
+    messages = [{"id": message_id(t, m), "author_kind": m.author_kind, "author": m.author,
+                 "kind": m.kind, "body": m.body, "created": m.created or created}
+                for m in t.messages]
+    doc: dict[str, Any] = {
+        "id": tid, "customer": customer, "product": product, "subject": t.subject,
+        "status": t.status, "priority": t.priority, "channel": t.channel, "tags": t.tags,
+        "assignee": t.assignee, "group": t.group, "created": created,
+        "updated": max([created, *t.known_times()]), "first_replied": t.first_replied,
+        "solved": t.solved if t.status in RESOLVED else None,
+        "issue_key": issue_key(t), "source_id": t.source_id, "messages": messages, "_rev": 1,
+    }
+    if t.csat:
+        score, comment, when = t.csat
+        doc["satisfaction"] = {"score": score, "comment": comment, "date": when or doc["updated"]}
+    ticket = Ticket.model_validate(doc)
+    out = ticket.to_doc()
+    out["source_hash"] = source_hash(t)
+    return out
+
+
+def message_id(t: InTicket, m) -> str:
+    return stable_ulid(m.created or _EPOCH, f"{t.source_id}/m/{m.key}")
+
+
+def source_hash(t: InTicket) -> str:
+    """What the source said (not where or when desk read it): equal means nothing changed."""
+    where, t.where = t.where, ("", 0)
+    try:
+        return hashlib.blake2b(t.facts(), digest_size=12).hexdigest()
+    finally:
+        t.where = where
+
+
+def issue_key(t: InTicket) -> str | None:
+    """§B.5 item 5: importers set issue_key from product and category, where known."""
+    parts = [p for p in (t.product, t.category) if p]
+    return "/".join(p.lower().replace(" ", "-") for p in parts) if parts else None
+
+
+def check_ticket(t: InTicket) -> list[Problem]:
+    """Problems the desk models find in an imported ticket (the dry run's second look)."""
+    try:
+        ticket_doc(t, 1, "C-1", "P-1", now_utc())
+    except ValidationError as exc:
+        file, line = t.where
+        return [Problem(file, line, e.field, e.reason) for e in record_errors(exc, file, t.source_id)]
+    return []
+
+
+class Landing:
+    """Writes imported tickets into one store in batches."""
+
+    def __init__(self, store, batch_size: int = 1000):
+        self.store = store
+        self.batch_size = batch_size
+        self.counts = Counts()
+        self._by_source: dict[str, tuple[str, bool]] = {}
+        for doc in store.ticket_docs(include_archive=True):
+            if doc.get("source_id"):
+                self._by_source[doc["source_id"]] = (doc["id"], doc.get("status") == "closed")
+        self._customers: dict[str, str] = {}
+        for c in store.customers():
+            for key in (c.email and c.email.lower(), c.source_id):
+                if key:
+                    self._customers[key] = c.id
+        self._products = {p.name.lower(): p.id for p in store.products()}
+        self._purchases = {(p.customer, p.product, format_ts(p.date)) for p in store.purchases()}
+        self._seq: int | None = None
+
+    def land(self, tickets: Iterable[InTicket]) -> None:
+        batch: list[InTicket] = []
+        for ticket in tickets:
+            batch.append(ticket)
+            if len(batch) >= self.batch_size:
+                self._write(batch)
+                batch = []
+        if batch:
+            self._write(batch)
+
+    def finish(self) -> None:
+        """Fold the journal into snapshots once, at the end (not after every batch)."""
+        self.store.compact()
+
+    # -- one batch --------------------------------------------------------------
+    def _write(self, batch: list[InTicket]) -> None:
+        self.store.write_batch(lambda ids, tables: self._plan(batch, ids, tables))
+
+    def _plan(self, batch: list[InTicket], ids, tables) -> tuple[list, list]:
+        now = now_utc()
+        ops: list = []
+        events: list[dict[str, Any]] = []
+        if self._seq is None:
+            self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
+        customers = tables.get("customers", {})
+        for t in batch:
+            self.counts.read += 1
+            customer = self._customer(t, ids, ops, customers)
+            product = self._product(t, ids, ops, customer)
+            known = self._by_source.get(t.source_id)
+            if known is None:
+                number = ids.take("tickets")
+                doc = ticket_doc(t, number, customer, product, now)
+                old = None
+            else:
+                old = self._current(known[0], tables)
+                doc = ticket_doc(t, int(known[0][2:]), customer, product, now)
+                if old is not None and old.get("source_hash") == doc["source_hash"]:
+                    self.counts.unchanged += 1
+                    continue
+                doc = _merged(old, doc) if old is not None else doc
+            new_events = self._events(t, doc, old)
+            closed = doc["status"] == "closed"
+            ops.append((OUTBOX if closed else "tickets", doc["id"][2:], doc))
+            if closed and old is not None and not known[1]:
+                ops.append(("tickets", doc["id"][2:], None))
+            self._by_source[t.source_id] = (doc["id"], closed)
+            events += new_events
+            if old is None:
+                self.counts.created += 1
+            else:
+                self.counts.updated += 1
+        for e in events:
+            e["seq"] = self._seq
+            self._seq += 1
+        ids.counters["import_seq"] = self._seq
+        self.counts.events += len(events)
+        return ops, events
+
+    def _current(self, tid: str, tables) -> dict[str, Any] | None:
+        key = tid[2:]
+        for docs in (tables.get(OUTBOX, {}), tables.get("tickets", {})):
+            if key in docs:
+                return docs[key]
+        try:
+            doc, _ = self.store._find_doc(tid)
+            return doc
+        except Exception:
+            return None
+
+    def _customer(self, t: InTicket, ids, ops: list, customers) -> str:
+        c = t.customer
+        keys = [k for k in (c.email, c.key) if k]
+        if not keys:
+            keys = [f"{t.source_id.split(':')[0]}:name:{(c.name or 'unknown').lower()}"]
+        for key in keys:
+            if key in self._customers:
+                return self._customers[key]
+        number = ids.take("customers")
+        since = min(t.known_times() + ([t.purchased] if t.purchased else []), default=now_utc())
+        doc = Customer.model_validate({
+            "id": f"C-{number}", "name": c.name or c.email or "(no name)", "email": c.email,
+            "phone": c.phone, "company": c.company, "customer_since": since,
+            "source_id": c.key or keys[-1]}).model_dump(mode="json", exclude_none=True)
+        ops.append(("customers", str(number), doc))
+        for key in keys:
+            self._customers[key] = doc["id"]
+        self.counts.customers += 1
+        return doc["id"]
+
+    def _product(self, t: InTicket, ids, ops: list, customer: str) -> str | None:
+        if not t.product:
+            return None
+        pid = self._products.get(t.product.lower())
+        if pid is None:
+            number = ids.take("products")
+            pid = f"P-{number}"
+            ops.append(("products", str(number), {"id": pid, "name": t.product, "category": t.category or ""}))
+            self._products[t.product.lower()] = pid
+            self.counts.products += 1
+        if t.purchased:
+            key = (customer, pid, format_ts(t.purchased))
+            if key not in self._purchases:
+                number = ids.take("purchases")
+                ops.append(("purchases", str(number), {"id": f"O-{number}", "customer": customer,
+                                                       "product": pid, "date": key[2]}))
+                self._purchases.add(key)
+                self.counts.purchases += 1
+        return pid
+
+    # -- events -------------------------------------------------------------------
+    def _events(self, t: InTicket, doc: dict[str, Any], old: dict[str, Any] | None) -> list[dict[str, Any]]:
+        tid, sid = doc["id"], t.source_id
+        out: list[dict[str, Any]] = []
+
+        def event(when: datetime | str, type_: str, data: dict[str, Any], key: str) -> None:
+            when = parse_event_ts(when) if isinstance(when, str) else when
+            out.append({"v": 1, "id": stable_ulid(when, f"{sid}/e/{key}"), "stream": "ticket", "seq": 0,
+                        "ts": format_ts(when), "agent": None, "session": None, "run": None,
+                        "type": type_, "src": "import", "data": data, "ticket": tid})
+
+        if old is None and t.created:
+            event(doc["created"], "ticket_created", {
+                "channel": doc["channel"], "source": "customer", "customer": doc["customer"],
+                "product": doc.get("product"), "issue_key": doc.get("issue_key"),
+                "priority": doc["priority"], "group": doc.get("group"), "region": None,
+                "subject": doc["subject"]}, "created")
+        seen = {m["id"] for m in (old or {}).get("messages", [])}
+        seen |= {message_id(t, m) for m in t.messages if not m.time_known or m.created is None}
+        replied = False
+        for m in doc.get("messages", []):
+            if m["id"] in seen:  # already logged, or when it was sent is unknown
+                continue
+            kind = m["kind"]
+            if kind == "customer_message":
+                event(m["created"], "customer_contact", {
+                    "contact": m["id"], "kind": CONTACT_KIND.get(doc["channel"], "inbound_message"),
+                    "ack_only": None}, m["id"])
+            elif kind == "public_reply":
+                replied = replied or m["created"] == doc.get("first_replied")
+                event(m["created"], "agent_reply", {"public": True, "message": m["id"]}, m["id"])
+            else:
+                event(m["created"], "internal_note", {"message": m["id"]}, m["id"])
+        if doc.get("first_replied") and not replied and not (old or {}).get("first_replied"):
+            event(doc["first_replied"], "agent_reply", {"public": True}, "first_reply")
+        after = old["updated"] if old else None
+        current = old["status"] if old else "new"
+        history = [(format_ts(s.at), s.to) for s in t.statuses]
+        if not history and doc.get("solved") and doc["status"] in RESOLVED:
+            history = [(doc["solved"], "solved")]  # when it was solved is known; when closed, not
+        for at, to in history:
+            if (after and at <= after) or to == current:
+                continue
+            event(at, "status_change", {"from": current, "to": to}, f"status/{at}/{to}")
+            current = to
+        if doc.get("satisfaction") and doc["satisfaction"] != (old or {}).get("satisfaction"):
+            rating = doc["satisfaction"]
+            event(rating["date"], "csat_response", {"survey": f"S-{tid}", "score": rating["score"]},
+                  f"csat/{rating['date']}")
+        if old is not None:
+            for type_, data in events_for_change(old, doc):
+                if type_ in ("field_change",):
+                    event(doc["updated"], type_, data, f"{type_}/{data}/{doc['updated']}")
+        return out
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A newer export of a ticket over desk's copy: the source's fields win, messages are the
+    union (an agent's reply in desk stays), tags too; a ticket closed in desk stays closed."""
+    merged = dict(old)
+    merged.update({k: v for k, v in new.items()
+                   if k not in ("_rev", "messages", "tags", "assignee", "created")})
+    if new.get("assignee"):
+        merged["assignee"] = new["assignee"]
+    ids = {m["id"] for m in new.get("messages", [])}
+    messages = new.get("messages", []) + [m for m in old.get("messages", []) if m["id"] not in ids]
+    merged["messages"] = sorted(messages, key=lambda m: m["created"])
+    merged["tags"] = sorted(set(old.get("tags", [])) | set(new.get("tags", [])))
+    if old.get("status") == "closed":
+        merged["status"] = "closed"
+    if merged["status"] not in RESOLVED:
+        merged.pop("solved", None)
+    merged["_rev"] = old.get("_rev", 0) + 1
+    merged["updated"] = max(old.get("updated", ""), new["updated"])
+    return merged
+
+
+def _last_import_seq(path) -> int:
+    """The highest `seq` of an import event in the log (import events count per source)."""
+    last = 0
+    try:
+        fh = open(path, "rb")
+    except FileNotFoundError:
+        return 0
+    with fh:
+        for line in fh:
+            if b'"src":"import"' not in line or not line.endswith(b"\n"):
+                continue
+            try:
+                event = parse_crc_line(line.rstrip(b"\n"))
+            except BadLine:
+                continue
+            if isinstance(event, dict) and event.get("src") == "import" and isinstance(event.get("seq"), int):
+                last = max(last, event["seq"])
+    return last
+
+
+def utc(value: datetime) -> datetime:
+    return value.astimezone(timezone.utc)
