@@ -195,3 +195,19 @@ def test_ticket_text_is_shown_never_obeyed(capsys, store_dir):
     new_id = row["id"]
     _, out, _ = desk(capsys, store_dir, "show", new_id)
     assert "\x1b" not in out and "␛[2J[bold]x[/bold]" in out
+
+
+def test_after_a_merge_the_metrics_count_on_the_target(capsys, store_dir):
+    _, out, _ = desk(capsys, store_dir, "list", "--format", "json", "status:open")
+    a, b = (row["id"] for row in json.loads(out)[:2])
+    as_of = "2100-01-01T00:00:00Z"
+
+    def tickets() -> dict:
+        assert main(["--data-dir", str(store_dir), "metrics", "--as-of", as_of, "--format", "json"]) == 0
+        return json.loads(capsys.readouterr().out)["tickets"]
+
+    before = tickets()
+    assert desk(capsys, store_dir, "merge", a, b)[0] == 0
+    after = tickets()
+    assert (after[a]["root"], after[a]["merged_into"], after[a]["excluded"]) == (b, b, "merged")
+    assert after[b]["contacts"] == before[b]["contacts"] + before[a]["contacts"]

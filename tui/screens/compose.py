@@ -223,7 +223,13 @@ class ComposeScreen(ModalScreen[Draft | None]):
                         markup=False)
             return saved.decode("utf-8", errors="replace")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No $EDITOR in a browser (`desk serve`): it would run on the server, out of sight."""
+        return not (action == "editor" and self.app.is_web)
+
     def action_editor(self) -> None:
+        if self.app.is_web:
+            return
         command = editor_command(self.editor)
         if command is None:
             self.notify("Set $EDITOR (or editor in config.toml) to write in your editor.",
