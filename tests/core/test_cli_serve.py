@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.ui.test_browser import URL, free_port
+from tests.ui.test_browser import URL, free_port, wait_for_port
 from tui.cli import main
 from tui.core.demo import copy_demo
 from tui.core.paths import demo_store
@@ -30,6 +30,7 @@ def test_bound_beyond_loopback_it_warns_and_wants_the_token(tmp_path):
         assert "WARNING" in warning and "0.0.0.0" in warning and "your agent" in warning
         url = URL.search(process.stdout.readline()).group(1)
         local = url.replace("0.0.0.0", "127.0.0.1")
+        wait_for_port(port)  # the URL is printed just before the server listens
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(local.split("?")[0], timeout=30)
         assert refused.value.code == 403

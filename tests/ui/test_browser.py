@@ -34,6 +34,18 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 @pytest.fixture
 def store_dir(tmp_path) -> Path:
     target = tmp_path / "store"
@@ -46,13 +58,15 @@ def served(tmp_path, store_dir):
     """`desk serve` on a free port of 127.0.0.1; yields the URL it printed."""
     env = {**os.environ, "DESK_CONFIG_DIR": str(tmp_path / "config")}
     env.pop("TEXTUAL_DRIVER", None)
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "tui", "--data-dir", str(store_dir), "serve", "--port",
-         str(free_port())], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+         str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
         found = URL.search(line)
         assert found, f"desk serve printed {line!r}; stderr: {process.stderr.read()[-500:]}"
+        wait_for_port(port)  # the URL is printed just before the server listens
         yield found.group(1)
     finally:
         process.terminate()
