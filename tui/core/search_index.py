@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from .fileio import FILE_MODE, TEMP_SUFFIX, open_read
+from .fileio import FILE_MODE, open_read
 from .store.tinydb.journal import journal_entries
 from .store.tinydb.names import OUTBOX
 from .store.tinydb.snapshot import file_stamp
@@ -197,7 +197,9 @@ class SearchIndex:
     def rebuild(self) -> None:
         """Derive the whole index from the store into a temp file, then rename it in place."""
         self.close()
-        tmp = self.path.with_name(f".{INDEX_FILE}.{os.getpid()}{TEMP_SUFFIX}")
+        # Not fileio's TEMP_SUFFIX: a desk opening the store removes those, and another
+        # process may be building this one meanwhile, outside the store lock.
+        tmp = self.path.with_name(f".{INDEX_FILE}.{os.getpid()}.building")
         for leftover in (tmp, Path(f"{tmp}-journal")):
             leftover.unlink(missing_ok=True)
         old = os.umask(0o007)

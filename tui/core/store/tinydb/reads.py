@@ -120,8 +120,7 @@ class StoreReads:
         newest first, from the shared on-disk index (`search_index`), brought up to date."""
         from ...search_index import SearchIndex  # deferred: it reads the journal module
 
-        with self._mutex:
-            self.refresh()
+        with self._mutex:  # no refresh(): the index reads the journals itself
             if self._everywhere is None:
                 self._everywhere = SearchIndex(self)
             self._everywhere.sync()
