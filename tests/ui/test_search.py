@@ -84,3 +84,12 @@ async def test_palette_finds_and_opens_a_closed_ticket(make_app, store, size):
         await pilot.press("enter")
         await until(pilot, lambda: screen.ticket is not None and screen.ticket.id == "T-2")
         assert screen.ticket.status == "closed"
+
+
+async def test_the_app_builds_the_shared_index_in_the_background(make_app, data_dir, size):
+    index = data_dir / "search-index.sqlite"
+    assert not index.exists()
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot, "T-1")
+        await until(pilot, index.exists)  # before any search: the first one finds it ready

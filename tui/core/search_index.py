@@ -22,11 +22,15 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from .fileio import FILE_MODE, TEMP_SUFFIX, open_read
+from .fileio import FILE_MODE, open_read
+from .oserror import describe
+from .store.errors import StoreError
 from .store.tinydb.journal import journal_entries
 from .store.tinydb.names import OUTBOX
 from .store.tinydb.snapshot import file_stamp
@@ -104,6 +108,7 @@ class SearchIndex:
         self._db: sqlite3.Connection | None = None
         self._ino: int | None = None
         self.rebuilds = 0  # whole-file rebuilds done by this process (tests read it)
+        self._mutex = threading.Lock()  # one connection, used by one thread at a time
 
     # -- opening -----------------------------------------------------------------------
     def _connect(self, path: Path) -> sqlite3.Connection:
@@ -152,9 +157,10 @@ class SearchIndex:
         """Every ticket of `part` with where it belongs, and the position it is true at:
         the collection as loaded (the archive is read for this), under the shared lock."""
         store = self.store
+        was_loaded = store._archive_loaded
         if part == "archive":
             store._load_archive()
-        with store._lock.shared():
+        with store._mutex, store._lock.shared():
             coll = self._collection(part)
             coll.refresh()
             stamp = repr(file_stamp(coll.snapshot))
@@ -164,6 +170,8 @@ class SearchIndex:
                 (d, doc, part) for d, doc in coll.tables.get("tickets", {}).items()]
             if part == "active":
                 docs += [(d, doc, "archive") for d, doc in coll.tables.get(OUTBOX, {}).items()]
+        if part == "archive" and not was_loaded:
+            store._unload_archive()  # read only for this: let go of it (0.7 GB at 100k)
         return docs, position
 
     # -- writing -----------------------------------------------------------------------
@@ -197,7 +205,9 @@ class SearchIndex:
     def rebuild(self) -> None:
         """Derive the whole index from the store into a temp file, then rename it in place."""
         self.close()
-        tmp = self.path.with_name(f".{INDEX_FILE}.{os.getpid()}{TEMP_SUFFIX}")
+        # Not fileio's TEMP_SUFFIX: a desk opening the store removes those, and another
+        # process may be building this one meanwhile, outside the store lock.
+        tmp = self.path.with_name(f".{INDEX_FILE}.{os.getpid()}.building")
         for leftover in (tmp, Path(f"{tmp}-journal")):
             leftover.unlink(missing_ok=True)
         old = os.umask(0o007)
@@ -262,6 +272,38 @@ class SearchIndex:
         db.execute("UPDATE meta SET ino = ?, pos = ? WHERE part = ?", (ino, row[2] + end, part))
         return True
 
+    def find(self, text: str, limit: int = 50) -> list[SearchHit]:
+        """`sync()` then `search()`, one thread at a time. A disk that cannot hold the index
+        (read-only, full) raises a StoreError naming the file."""
+        with self._mutex, self._as_store_error():
+            self._sync_once_more()
+            return self.search(text, limit)
+
+    def warm(self) -> None:
+        with self._mutex, self._as_store_error():
+            self._sync_once_more()
+
+    def _sync_once_more(self) -> None:
+        """`sync()`, again on a fresh connection if another process renamed its rebuild over
+        the file meanwhile (SQLite then calls the one we had read-only)."""
+        try:
+            self.sync()
+        except sqlite3.OperationalError:
+            self.close()
+            self.sync()
+
+    @contextmanager
+    def _as_store_error(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: the search index cannot be written ({exc}); "
+                             "search needs a writable data directory") from None
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(f"the search index cannot be written: {describe(exc)}") from None
+
     def sync(self) -> None:
         """Bring the index up to the store's files (building it the first time)."""
         try:
@@ -277,8 +319,11 @@ class SearchIndex:
                         self._fill_part(db, part)
                 db.execute("COMMIT")
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise
+        except sqlite3.OperationalError:
+            raise  # busy or locked past the timeout, a full disk: not damage
         except sqlite3.DatabaseError:
             self.rebuild()  # damaged under us: derive it again
 
@@ -291,6 +336,8 @@ class SearchIndex:
             return []
         try:
             rows = self._open().execute(_QUERY, (query, limit)).fetchall()
+        except sqlite3.OperationalError:
+            raise
         except (sqlite3.DatabaseError, IndexUnusable):
             self.rebuild()  # damaged since the sync: derive it again, then ask once more
             rows = self._open().execute(_QUERY, (query, limit)).fetchall()

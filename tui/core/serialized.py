@@ -78,9 +78,13 @@ class SerializedRepository(Repository):
         with self._serial(archive=include_archive):
             return self.inner.search(text, include_archive=include_archive)
 
+    # Not serialized: the index has its own lock and takes the store's only to copy what
+    # it derives from, so a search does not wait behind a long read (nor they behind it).
     def search_everywhere(self, text: str, limit: int = 50) -> list[Any]:
-        with self._serial():
-            return self.inner.search_everywhere(text, limit)
+        return self.inner.search_everywhere(text, limit)
+
+    def warm_search_index(self) -> None:
+        self.inner.warm_search_index()
 
     def get_customer(self, customer_id: str) -> Customer:
         with self._serial():

@@ -99,7 +99,7 @@ class MainScreen(RelationActions, BulkActions, Screen):
         was opened from its queue summary."""
         worker = get_current_worker()
         store, busy, pace = self.app.store, self.app.config.poll_seconds, self.app.pace
-        failing = ""
+        failing, warmed = "", False
         self._poll_wake = wake = pace.sleeper()
         # The first look comes at once: a store opened from its queue summary is read by it,
         # or was read since `seen` by the first ticket's read; its rows follow now, not
@@ -124,7 +124,19 @@ class MainScreen(RelationActions, BulkActions, Screen):
                     self.post_message(StoreChanged(seen))
                 if store.summary_due:  # once: the next start lists the queue before reading
                     store.save_queue_summary()
+                if not warmed and store.loaded:  # once: the first search finds it ready
+                    warmed = True
+                    self._warm_search_index()
             wake.wait(pace.interval(busy))
+
+    @work(thread=True, group="search-index")
+    def _warm_search_index(self) -> None:
+        """Build or catch up the shared search index once, beside the poll (a first build
+        at 100k takes a while, and live updates must not wait for it)."""
+        try:
+            self.app.store.warm_search_index()
+        except STORE_ERRORS:
+            pass  # a search says why, when the agent asks for one
 
     def on_unmount(self) -> None:
         if self._poll_wake is not None:

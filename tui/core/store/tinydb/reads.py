@@ -117,15 +117,22 @@ class StoreReads:
 
     def search_everywhere(self, text: str, limit: int = 50) -> list[Any]:
         """Active and archived tickets whose subject or thread has every word (as a prefix),
-        newest first, from the shared on-disk index (`search_index`), brought up to date."""
+        newest first, from the shared on-disk index (`search_index`), brought up to date.
+        Not under the store's mutex but the index's own: the index takes the mutex only to
+        copy what it derives from, so a first build does not stop other calls."""
+        return self._search_index().find(text, limit)
+
+    def warm_search_index(self) -> None:
+        """Build or catch up the shared index now, so that the first search is quick."""
+        self._search_index().warm()
+
+    def _search_index(self) -> Any:
         from ...search_index import SearchIndex  # deferred: it reads the journal module
 
         with self._mutex:
-            self.refresh()
             if self._everywhere is None:
                 self._everywhere = SearchIndex(self)
-            self._everywhere.sync()
-            return self._everywhere.search(text, limit)
+            return self._everywhere
 
     def _table_records(self, table: str, model: type) -> list[Any]:
         self.refresh()
