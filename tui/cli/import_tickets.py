@@ -13,7 +13,7 @@ from typing import Any
 from .common import EXIT_USAGE, chosen_dir
 from .output import error_text, printable
 
-FORMATS = ("csv",)
+FORMATS = ("csv", "zendesk")
 
 
 def add_parser(sub: Any) -> None:
@@ -42,6 +42,11 @@ def _sources(args) -> list:
             raise ValueError("csv needs --mapping FILE or a preset (support-dataset, generic, conversation)")
         mapping = load_mapping(args.mapping)
         return [lambda p=Path(p): CsvSource(p, mapping, tz) for p in args.paths]
+    if args.format == "zendesk":
+        from ..core.importers.zendesk import ZendeskSource
+
+        every = [Path(p) for p in args.paths]
+        return [lambda p=p: ZendeskSource(p, tz, every) for p in every]
     raise ValueError(f"unknown format {args.format}")
 
 

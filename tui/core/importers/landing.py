@@ -47,7 +47,8 @@ class Counts:
     events: int = 0
 
 
-def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now: datetime) -> dict[str, Any]:
+def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now: datetime,
+               *, hashed: bool = True) -> dict[str, Any]:
     """The desk ticket of an imported one, validated (ValidationError if desk cannot hold it)."""
     tid = f"T-{number}"
     created = t.created or min(t.known_times(), default=now)
@@ -67,7 +68,8 @@ def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now
         doc["satisfaction"] = {"score": score, "comment": comment, "date": when or doc["updated"]}
     ticket = Ticket.model_validate(doc)
     out = ticket.to_doc()
-    out["source_hash"] = source_hash(t)
+    if hashed:
+        out["source_hash"] = source_hash(t)
     return out
 
 
@@ -93,7 +95,7 @@ def issue_key(t: InTicket) -> str | None:
 def check_ticket(t: InTicket) -> list[Problem]:
     """Problems the desk models find in an imported ticket (the dry run's second look)."""
     try:
-        ticket_doc(t, 1, "C-1", "P-1", now_utc())
+        ticket_doc(t, 1, "C-1", "P-1", now_utc(), hashed=False)
     except ValidationError as exc:
         file, line = t.where
         return [Problem(file, line, e.field, e.reason) for e in record_errors(exc, file, t.source_id)]
@@ -103,7 +105,7 @@ def check_ticket(t: InTicket) -> list[Problem]:
 class Landing:
     """Writes imported tickets into one store in batches."""
 
-    def __init__(self, store, batch_size: int = 1000):
+    def __init__(self, store, batch_size: int = 2000):
         self.store = store
         self.batch_size = batch_size
         self.counts = Counts()

@@ -84,11 +84,9 @@ class InTicket:
 
     def facts(self) -> bytes:
         """What the source said, as bytes: equal facts, equal ticket (idempotent re-import)."""
-        import dataclasses
+        import orjson  # serializes dataclasses and datetimes itself, in field order
 
-        import orjson
-
-        return orjson.dumps(dataclasses.asdict(self), option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(self)
 
     def known_times(self) -> list[datetime]:
         times = [t for t in (self.created, self.updated, self.solved, self.first_replied) if t]

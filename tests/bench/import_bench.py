@@ -1,0 +1,77 @@
+"""`desk import` at 100k tickets: a dataset-layout CSV and a Zendesk JSON page, timed, with the
+peak memory (ru_maxrss of the importing process). Run: python tests/bench/import_bench.py [N]"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HEADER = ("Ticket ID,Customer Name,Customer Email,Customer Age,Customer Gender,Product Purchased,"
+          "Date of Purchase,Ticket Type,Ticket Subject,Ticket Description,Ticket Status,Resolution,"
+          "Ticket Priority,Ticket Channel,First Response Time,Time to Resolution,Customer Satisfaction Rating")
+STATUSES = ["Open", "Closed", "Pending Customer Response"]
+
+
+def write_csv(path: Path, n: int) -> None:
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write(HEADER + "\r\n")
+        for i in range(1, n + 1):
+            status = STATUSES[i % 3]
+            solved = f"2023-06-0{1 + i % 8} 18:05:38" if status == "Closed" else ""
+            fh.write(f'{i},Customer {i % 20000},c{i % 20000}@example.com,30,Other,Product {i % 40},'
+                     f'2021-03-22,Technical issue,Subject {i},"I\'m having an issue with the '
+                     f'{{product_purchased}}.\r\nPlease assist.",{status},{"Fixed" if solved else ""},'
+                     f'High,Email,2023-06-01 12:15:36,{solved},{3 if solved else ""}\r\n')
+
+
+def write_zendesk(path: Path, n: int) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write('{"users": [')
+        fh.write(",".join(json.dumps({"id": u, "name": f"User {u}", "email": f"u{u}@example.com",
+                                      "role": "end-user"}) for u in range(20000)))
+        fh.write('], "tickets": [')
+        for i in range(1, n + 1):
+            fh.write(("," if i > 1 else "") + json.dumps({
+                "id": i, "subject": f"Ticket {i}", "status": ["open", "solved", "pending"][i % 3],
+                "priority": "normal", "requester_id": i % 20000, "created_at": "2024-03-01T10:00:00Z",
+                "updated_at": "2024-03-02T10:00:00Z", "via": {"channel": "email"},
+                "comments": [{"id": i * 10, "author_id": i % 20000, "public": True,
+                              "html_body": "<p>Help &amp; more</p>", "created_at": "2024-03-01T10:00:00Z"}]}))
+        fh.write("]}")
+
+
+def run(fmt: str, path: Path, n: int, *extra: str) -> str:
+    with tempfile.TemporaryDirectory() as store:
+        start = time.perf_counter()
+        code = ("import resource, sys; from tui.cli import main; rc = main(sys.argv[1:]); "
+                "print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+                "sys.exit(rc)")
+        done = subprocess.run([sys.executable, "-c", code, "import", fmt, str(path), "--data-dir", store, *extra],
+                              capture_output=True, text=True)
+        took = time.perf_counter() - start
+        peak = next((line.split()[1] for line in done.stderr.splitlines() if line.startswith("peak_kb")), "?")
+        assert done.returncode == 0, done.stderr[-2000:]
+        return (f"| {fmt} | {n:,} | {path.stat().st_size / 1e6:.0f} MB | {took:.1f} s | "
+                f"{n / took:,.0f} | {int(peak) // 1024 if peak != '?' else '?'} MB |")
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    rows = ["| format | tickets | file | time | tickets/s | peak memory |", "|---|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path, zd_path = Path(tmp) / "tickets.csv", Path(tmp) / "zendesk.json"
+        write_csv(csv_path, n)
+        rows.append(run("csv", csv_path, n, "--mapping", "support-dataset"))
+        write_zendesk(zd_path, n)
+        rows.append(run("zendesk", zd_path, n))
+    print("\n".join(rows))
+    resource.getrusage(resource.RUSAGE_SELF)
+
+
+if __name__ == "__main__":
+    main()
