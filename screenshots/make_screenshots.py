@@ -99,6 +99,13 @@ async def merge(pilot: Pilot) -> None:
     await pilot.pause(0.3)
 
 
+async def search_everywhere(pilot: Pilot) -> None:
+    await pilot.press("F")
+    await pilot.pause(0.3)
+    await pilot.press(*"zaruka")  # záruka, typed without its accent
+    await pilot.pause(1.5)
+
+
 SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("main-120x40", (120, 40), main_screen),
     ("main-80x24", (80, 24), main_screen),
@@ -110,6 +117,7 @@ SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("new-ticket-80x24", (80, 24), new_ticket),
     ("bulk", (120, 40), bulk),
     ("merge", (120, 40), merge),
+    ("search", (120, 40), search_everywhere),
 ]
 
 
