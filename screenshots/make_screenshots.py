@@ -10,6 +10,7 @@ rsvg-convert (apt-get install librsvg2-bin) turns the SVGs into PNGs.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -157,7 +158,20 @@ async def main() -> int:
             svg = await shoot(name, size, steps, Path(tmp))
             to_png(svg)
             print(f"{svg.relative_to(HERE.parent)} and .png")
+    browser_shot()
     return 0
+
+
+def browser_shot() -> None:
+    """screenshots/browser.png: the browser test (desk serve + headless Chromium) takes it."""
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        print("chromium is missing (apt-get install -y chromium): browser.png left as it is")
+        return
+    env = {**os.environ, "DESK_SCREENSHOTS": str(HERE)}
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    str(HERE.parent / "tests" / "ui" / "test_browser.py")], env=env, check=True,
+                   cwd=HERE.parent)
+    print("screenshots/browser.png")
 
 
 if __name__ == "__main__":
