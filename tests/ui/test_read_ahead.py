@@ -13,7 +13,9 @@ async def test_down_shows_the_next_ticket_without_waiting_for_a_read(make_app, s
         screen = await ready(pilot)
         queue = screen.queue_panel.queue
         following = queue.rows[1]
-        await until(pilot, lambda: following.id in screen._read_ahead)
+        await until(pilot, lambda: screen.search_index_warmed)  # it may move the generation
+        await until(pilot, lambda: screen._read_ahead.get(following.id, (None,))[0]
+                    == app.store.peek_generation)
         reads: list[str] = []
         screen._read_ticket = reads.append  # a read in a worker would land here
         await pilot.press("down")
@@ -22,12 +24,37 @@ async def test_down_shows_the_next_ticket_without_waiting_for_a_read(make_app, s
         assert following.id in screen_text(app)
 
 
+async def test_ahead_is_read_again_after_another_agent_changes_some_other_ticket(
+        make_app, data_dir, size):
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        await until(pilot, lambda: screen.search_index_warmed)
+        queue = screen.queue_panel.queue
+        following, elsewhere = queue.rows[1], queue.rows[-1]
+        seen = app.store.peek_generation
+        other = TinyDBStore(data_dir, agent="bob")
+        try:
+            ticket = other.get_ticket(elsewhere.id)
+            other.update_ticket(elsewhere.id, {"subject": "Changed by bob"}, ticket.rev)
+        finally:
+            other.close()
+        await until(pilot, lambda: app.store.peek_generation != seen)
+        await until(pilot, lambda: screen._read_ahead.get(following.id, (None,))[0]
+                    == app.store.peek_generation)
+        reads: list[str] = []
+        screen._read_ticket = reads.append
+        await pilot.press("down")
+        assert screen.ticket is not None and screen.ticket.id == following.id and reads == []
+
+
 async def test_a_ticket_read_ahead_is_not_shown_once_the_store_moved(make_app, data_dir, size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
         screen = await ready(pilot)
         queue = screen.queue_panel.queue
         following = queue.rows[1].id
+        await until(pilot, lambda: screen.search_index_warmed)
         await until(pilot, lambda: following in screen._read_ahead)
         seen = app.store.peek_generation
         other = TinyDBStore(data_dir, agent="bob")

@@ -59,6 +59,7 @@ class MainScreen(RelationActions, BulkActions, Screen):
         self.opened_aside: str | None = None  # the last ticket opened from a search
         # ticket id -> (store generation, what was read): the rows around the cursor
         self._read_ahead: dict[str, tuple[int, TicketLoaded]] = {}
+        self.search_index_warmed = False  # the one background build has ended
         self._poll_wake: threading.Event | None = None
         self.clock = HandlingClock()
 
@@ -137,6 +138,8 @@ class MainScreen(RelationActions, BulkActions, Screen):
             self.app.store.warm_search_index()
         except STORE_ERRORS:
             pass  # a search says why, when the agent asks for one
+        finally:
+            self.search_index_warmed = True
 
     def on_unmount(self) -> None:
         if self._poll_wake is not None:
@@ -250,6 +253,7 @@ class MainScreen(RelationActions, BulkActions, Screen):
         shown = self.ticket
         if shown and shown.id == event.ticket.id and shown.rev == event.ticket.rev \
                 and self.detail.has_draft == event.has_draft:
+            self.set_timer(READ_AHEAD_AFTER_S, self._read_around)  # the store moved: read again
             return
         self._show_ticket(event.ticket, event.has_draft, event.history)
         self._paint_now()
