@@ -71,6 +71,13 @@ async def palette(pilot: Pilot) -> None:
     await pilot.pause(0.8)
 
 
+async def search(pilot: Pilot) -> None:
+    await pilot.press("F")
+    await pilot.pause(0.3)
+    await pilot.press(*"takuu")
+    await pilot.pause(1.5)
+
+
 SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("main-120x40", (120, 40), main_screen),
     ("main-80x24", (80, 24), main_screen),
@@ -78,6 +85,7 @@ SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("composer", (120, 40), composer),
     ("help", (120, 40), help_screen),
     ("palette", (120, 40), palette),
+    ("search", (120, 40), search),
 ]
 
 
@@ -113,7 +121,8 @@ async def main() -> int:
         sys.stderr.write("rsvg-convert is missing: apt-get install -y librsvg2-bin\n")
         return 1
     with tempfile.TemporaryDirectory(prefix="desk-shots-") as tmp:
-        for name, size, steps in SHOTS:
+        only = set(sys.argv[1:])  # names of the shots to make again; none: all of them
+        for name, size, steps in [shot for shot in SHOTS if not only or shot[0] in only]:
             svg = await shoot(name, size, steps, Path(tmp))
             to_png(svg)
             print(f"{svg.relative_to(HERE.parent)} and .png")
