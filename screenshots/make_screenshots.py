@@ -154,11 +154,13 @@ async def main() -> int:
         sys.stderr.write("rsvg-convert is missing: apt-get install -y librsvg2-bin\n")
         return 1
     with tempfile.TemporaryDirectory(prefix="desk-shots-") as tmp:
-        for name, size, steps in SHOTS:
+        only = set(sys.argv[1:])  # names of the shots to make again; none: all of them
+        for name, size, steps in [shot for shot in SHOTS if not only or shot[0] in only]:
             svg = await shoot(name, size, steps, Path(tmp))
             to_png(svg)
             print(f"{svg.relative_to(HERE.parent)} and .png")
-    browser_shot()
+    if not only or "browser" in only:
+        browser_shot()
     return 0
 
 

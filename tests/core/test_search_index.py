@@ -155,3 +155,14 @@ def test_query_words_and_snippet():
     text = " ".join(f"w{n}" for n in range(40)) + " Søren " + " ".join("z" * 3 for _ in range(20))
     cut = snippet(text, ["soren"])
     assert "Søren" in cut and cut.startswith("…") and cut.endswith("…")
+
+
+def test_a_ticket_closed_after_the_index_was_built_is_found_as_archived(tmp_path):
+    store = TinyDBStore(seed(tmp_path / "d"), agent="ana")
+    assert [(h.ticket_id, h.archived) for h in store.search_everywhere("monday")] == [("T-2", False)]
+    store.update_ticket("T-2", {"status": "closed", "resolution_code": "answered"},
+                        expected_rev=store.get_ticket("T-2").rev)
+    hits = store.search_everywhere("monday")
+    assert [(h.ticket_id, h.status, h.archived) for h in hits] == [("T-2", "closed", True)]
+    assert store._everywhere.rebuilds == 1  # followed through the journals
+    store.close()
