@@ -59,19 +59,15 @@ class RelationActions:
             self.app.say(f"{ticket.id} is already {ticket.link.kind.replace('_', ' ')} of "
                          f"{ticket.link.original}.", "warning")
             return
-        try:
-            history = self.app.store.customer_history(ticket.customer)
-        except STORE_ERRORS as exc:
-            self.app.say(f"Cannot list the customer's tickets: {exc}", "error")
+        history = self._customer_history(ticket)
+        if history is None:
             return
         older = sorted((t for t in history.tickets if t.id != ticket.id and t.created <= ticket.created),
                        key=lambda t: t.created, reverse=True)
         if not older:
             self.app.say(f"The customer has no earlier ticket to link {ticket.id} to.", "warning")
             return
-        options = [(t.id, Content.assemble((t.id, "bold"), " ", line(t.subject),
-                                           (f"  {t.created:%Y-%m-%d} · {t.status}", "$text-muted")))
-                   for t in older[:30]]
+        options = ticket_options(older)
 
         def original_chosen(original: str | None) -> None:
             if original is None:
@@ -94,6 +90,14 @@ class RelationActions:
             return
         self.post_message(TicketChanged(ticket, f"linked as {kind.replace('_', ' ')} of {original}"))
 
+    def _customer_history(self, ticket):
+        """The ticket's customer's tickets, or None (said) when they cannot be read."""
+        try:
+            return self.app.store.customer_history(ticket.customer)
+        except STORE_ERRORS as exc:
+            self.app.say(f"Cannot list the customer's tickets: {exc}", "error")
+            return None
+
     def action_merge(self) -> None:
         ticket = self._current()
         if ticket is None:
@@ -101,10 +105,8 @@ class RelationActions:
         if ticket.merged_into:
             self.app.say(f"{ticket.id} is already merged into {ticket.merged_into}.", "warning")
             return
-        try:
-            history = self.app.store.customer_history(ticket.customer)
-        except STORE_ERRORS as exc:
-            self.app.say(f"Cannot list the customer's tickets: {exc}", "error")
+        history = self._customer_history(ticket)
+        if history is None:
             return
         targets = sorted((t for t in history.tickets if t.id != ticket.id and not t.merged_into
                           and t.status in OPEN_STATUSES),
@@ -113,9 +115,7 @@ class RelationActions:
             self.app.say(f"The customer has no other open ticket to merge {ticket.id} into "
                          "(`desk ticket merge` takes any ticket).", "warning")
             return
-        options = [(t.id, Content.assemble((t.id, "bold"), " ", line(t.subject),
-                                           (f"  {t.created:%Y-%m-%d} · {t.status}", "$text-muted")))
-                   for t in targets[:30]]
+        options = ticket_options(targets)
 
         def target_chosen(target: str | None) -> None:
             if target is None:
@@ -141,3 +141,10 @@ class RelationActions:
         self.post_message(TicketChanged(merged.source, f"merged into {target}"))
         self.post_message(TicketChanged(merged.target, f"{seen.id} merged in"))
         self.post_message(OpenTicket(target))
+
+
+def ticket_options(tickets, shown: int = 30) -> list[tuple[str, Content]]:
+    """Picker rows for a customer's tickets: id, subject, created date and status."""
+    return [(t.id, Content.assemble((t.id, "bold"), " ", line(t.subject),
+                                    (f"  {t.created:%Y-%m-%d} · {t.status}", "$text-muted")))
+            for t in tickets[:shown]]
