@@ -112,22 +112,8 @@ class EventWriter:
         return event
 
     def write(self, event: dict[str, Any], *, fsync: bool = False) -> None:
-        line = crc_line(event)
         with self._mutex:
-            if self._fd is None:
-                self._fd = open_append(self.path, readable=True)
-            # The flock makes "the file does not end in a newline" mean that a writer died
-            # mid-line (or wrote short), never that another one is still writing its line.
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                size = os.fstat(self._fd).st_size
-                if size and os.pread(self._fd, 1, size - 1) != b"\n":
-                    # End the fragment, so that it is one bad line (§B.3.4) and this
-                    # event is not glued onto it.
-                    line = b"\n" + line
-                _write_whole(self._fd, line, size)
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._append(crc_line(event))
             now = time.monotonic()
             if fsync or now - self._last_fsync >= self.fsync_every_s:
                 os.fsync(self._fd)
@@ -138,20 +124,28 @@ class EventWriter:
         one: under the flock, a torn fragment ended first, cut back if the disk fills."""
         if not events:
             return
-        data = b"".join(crc_line(e) for e in events)
         with self._mutex:
-            if self._fd is None:
-                self._fd = open_append(self.path, readable=True)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
-            try:
-                size = os.fstat(self._fd).st_size
-                if size and os.pread(self._fd, 1, size - 1) != b"\n":
-                    data = b"\n" + data
-                _write_whole(self._fd, data, size)
-            finally:
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            self._append(b"".join(crc_line(e) for e in events))
             os.fsync(self._fd)
             self._last_fsync = time.monotonic()
+
+    def _append(self, data: bytes) -> None:
+        """Write `data` at the end under the flock (the caller holds the mutex)."""
+        if self._fd is None:
+            self._fd = open_append(self.path, readable=True)
+        # The flock makes "the file does not end in a newline" mean that a writer died
+        # mid-line (or wrote short), never that another one is still writing its line.
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            size = os.fstat(self._fd).st_size
+            if size and os.pread(self._fd, 1, size - 1) != b"\n":
+                # End the fragment, so that it is one bad line (§B.3.4) and these
+                # events are not glued onto it.
+                data = b"\n" + data
+            _write_whole(self._fd, data, size)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
 
     def flush(self) -> None:
         with self._mutex:
