@@ -166,3 +166,38 @@ def test_a_ticket_closed_after_the_index_was_built_is_found_as_archived(tmp_path
     assert [(h.ticket_id, h.status, h.archived) for h in hits] == [("T-2", "closed", True)]
     assert store._everywhere.rebuilds == 1  # followed through the journals
     store.close()
+
+
+def test_two_stores_in_one_process_build_the_index_at_once(tmp_path):
+    """Two desks in one process (as the multi-agent UI tests run them) building the index
+    at the same moment must not share a temp file: once they did, and one renamed the
+    other's half-written build in place ("damaged" in a worker)."""
+    import threading
+
+    data = seed(tmp_path / "d")
+    stores = [TinyDBStore(data, agent=name) for name in ("ana", "ben")]
+    failures: list[BaseException] = []
+    start = threading.Barrier(len(stores))
+
+    def build(store: TinyDBStore) -> None:
+        index = SearchIndex(store)
+        try:
+            for _ in range(15):
+                start.wait()
+                index.rebuild()
+                assert ids(index.search("printer")) == ["T-1"]
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+            start.abort()
+        finally:
+            index.close()
+
+    threads = [threading.Thread(target=build, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for store in stores:
+        store.close()
+    assert not [f for f in failures if not isinstance(f, threading.BrokenBarrierError)], failures
+    assert not list(data.glob(f".{INDEX_FILE}.*")), "a temp build was left behind"

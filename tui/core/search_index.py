@@ -206,8 +206,10 @@ class SearchIndex:
         """Derive the whole index from the store into a temp file, then rename it in place."""
         self.close()
         # Not fileio's TEMP_SUFFIX: a desk opening the store removes those, and another
-        # process may be building this one meanwhile, outside the store lock.
-        tmp = self.path.with_name(f".{INDEX_FILE}.{os.getpid()}.building")
+        # process may be building this one meanwhile, outside the store lock. The name is
+        # the process's and the thread's: two desks in one process build at once too.
+        tmp = self.path.with_name(
+            f".{INDEX_FILE}.{os.getpid()}.{threading.get_ident()}.building")
         for leftover in (tmp, Path(f"{tmp}-journal")):
             leftover.unlink(missing_ok=True)
         old = os.umask(0o007)
@@ -301,6 +303,9 @@ class SearchIndex:
                              "search needs a writable data directory") from None
         except StoreError:
             raise
+        except IndexUnusable as exc:  # still unusable right after a rebuild
+            raise StoreError(f"{self.path}: the search index is {exc}; "
+                             "it is built again at the next search") from None
         except OSError as exc:
             raise StoreError(f"the search index cannot be written: {describe(exc)}") from None
 
