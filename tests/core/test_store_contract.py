@@ -8,6 +8,8 @@ behaviour of the TinyDB store (journal, snapshots, crashes) is in test_store*.py
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,9 +19,16 @@ import pytest
 
 from tui.core.eventlog import read_events
 from tui.core.models import SCHEMA_VERSION
-from tui.core.store import ConflictError, NotFound, Repository, StoreError, TinyDBStore
+from tui.core.store import (
+    ConflictError,
+    NotFound,
+    PostgresStore,
+    Repository,
+    StoreError,
+    TinyDBStore,
+)
 
-BACKENDS = ["tinydb"]
+BACKENDS = ["tinydb", "postgres"]
 TS = "2025-06-01T09:00:00.000Z"
 CUSTOMERS = {"1": {"id": "C-1", "name": "Håkon Bråten", "language": "nb-NO", "region": "Nordics",
                    "customer_since": "2020-01-01T00:00:00.000Z"},
@@ -45,10 +54,60 @@ def tinydb_backend(tmp_path: Path) -> Backend:
                    events=lambda: read_events([events]) if events.exists() else [])
 
 
+def postgres_url() -> str:
+    """The test server (DESK_TEST_POSTGRES, set by .ci/postgres.sh's env file); in CI
+    (DESK_CI=1) its absence fails the test instead of skipping it."""
+    url = os.environ.get("DESK_TEST_POSTGRES")
+    if not url:
+        if os.environ.get("DESK_CI") == "1":
+            pytest.fail("DESK_CI=1 but DESK_TEST_POSTGRES is not set: .ci/run starts PostgreSQL "
+                        "with .ci/postgres.sh and sources /tmp/desk-ci-pg/env")
+        pytest.skip("no PostgreSQL: bash .ci/postgres.sh start && . /tmp/desk-ci-pg/env")
+    return url
+
+
+def in_schema(url: str, schema: str) -> str:
+    """`url` with every connection's search_path set to `schema` (libpq's `options`)."""
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def postgres_schema():
+    """A fresh, empty schema on the test server for one test; dropped after it."""
+    import psycopg
+
+    url = postgres_url()
+    schema = f"desk_test_{secrets.token_hex(6)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    yield in_schema(url, schema)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+def postgres_backend(url: str) -> Backend:
+    seed = PostgresStore(url)
+    seed.load_records("customers", CUSTOMERS.values())
+    seed.load_records("products", [{"id": "P-1", "name": "Router X", "category": "networking"}])
+    seed.close()
+
+    def events() -> list[dict]:
+        import psycopg
+        from tui.core.store.postgres.events import read_events as read_table
+
+        with psycopg.connect(url) as conn:
+            return read_table(conn, stream="ticket")
+
+    return Backend(open=lambda agent: PostgresStore(url, agent=agent), events=events)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path):
     handles: list[Repository] = []
-    made = {"tinydb": tinydb_backend}[request.param](tmp_path)
+    if request.param == "postgres":
+        made = postgres_backend(request.getfixturevalue("postgres_schema"))
+    else:
+        made = tinydb_backend(tmp_path)
     opener = made.open
 
     def open_handle(agent: str) -> Repository:

@@ -1,0 +1,95 @@
+"""Connecting to PostgreSQL: a small pool of psycopg connections, JSON through orjson, and
+database errors turned into the store's one-line errors (naming the server, never its
+password)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import orjson
+
+from ..errors import StoreError, StoreWriteError
+
+URL_PREFIXES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_S = 5
+
+
+def is_postgres_url(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(URL_PREFIXES)
+
+
+def describe(url: str) -> str:
+    """`database desk on /run/postgresql` for messages: the URL without user or password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - a malformed URL is named as such by the caller
+        return "PostgreSQL"
+    where = parts.get("host") or "the default socket"
+    if parts.get("port"):
+        where = f"{where}:{parts['port']}"
+    return f"PostgreSQL database {parts.get('dbname') or '(default)'} on {where}"
+
+
+def _configure(conn: Any) -> None:
+    from psycopg.types.json import set_json_loads
+
+    set_json_loads(orjson.loads, conn)
+
+
+def open_pool(url: str, *, max_size: int = 4) -> Any:
+    """An open pool with one connection made, or StoreError saying why there is none."""
+    try:
+        from psycopg_pool import ConnectionPool, PoolTimeout
+        import psycopg
+    except ImportError as exc:  # e.g. a wheel without its libpq
+        raise StoreError(f"the PostgreSQL store needs psycopg, which does not load here ({exc})") from None
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise StoreError(f"--store: not a PostgreSQL URL desk can read ({exc})") from None
+    pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure, open=False,
+                          kwargs={"connect_timeout": CONNECT_TIMEOUT_S}, name="desk")
+    try:
+        pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+    except PoolTimeout:
+        try:  # the pool only times out: one direct try says why
+            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+            reason = "it did not answer in time"
+        except psycopg.Error as exc:
+            reason = _first_line(exc)
+        pool.close()
+        raise StoreError(f"{describe(url)}: cannot connect ({reason}). Is the server running, "
+                         "and may this user log in?") from None
+    return pool
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@contextmanager
+def database_errors(url: str, *, writing: bool) -> Iterator[None]:
+    """psycopg's errors as the store's: a write that failed left the database as it was (its
+    transaction rolled back), which StoreWriteError says."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        yield
+    except PoolTimeout:
+        raise (StoreWriteError if writing else StoreError)(
+            f"{describe(url)}: no connection (the server did not answer in time)"
+            + ("; nothing was changed" if writing else "")) from None
+    except psycopg.Error as exc:
+        raise (StoreWriteError if writing else StoreError)(
+            f"{describe(url)}: {_first_line(exc)}" + ("; nothing was changed" if writing else "")
+        ) from None
+
+
+def jsonb(doc: Any) -> str:
+    """A document as JSON text, for a `%s::jsonb` parameter (orjson: datetimes included)."""
+    return orjson.dumps(doc).decode()
