@@ -8,8 +8,6 @@ behaviour of the TinyDB store (journal, snapshots, crashes) is in test_store*.py
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,6 +15,7 @@ from typing import Callable
 import orjson
 import pytest
 
+from tests.core.postgres_server import connect, postgres_schema  # noqa: F401
 from tui.core.eventlog import read_events
 from tui.core.models import SCHEMA_VERSION
 from tui.core.store import (
@@ -27,6 +26,7 @@ from tui.core.store import (
     StoreError,
     TinyDBStore,
 )
+from tui.core.store.postgres.events import read_events as read_table
 
 BACKENDS = ["tinydb", "postgres"]
 TS = "2025-06-01T09:00:00.000Z"
@@ -54,37 +54,6 @@ def tinydb_backend(tmp_path: Path) -> Backend:
                    events=lambda: read_events([events]) if events.exists() else [])
 
 
-def postgres_url() -> str:
-    """The test server (DESK_TEST_POSTGRES, set by .ci/postgres.sh's env file); in CI
-    (DESK_CI=1) its absence fails the test instead of skipping it."""
-    url = os.environ.get("DESK_TEST_POSTGRES")
-    if not url:
-        if os.environ.get("DESK_CI") == "1":
-            pytest.fail("DESK_CI=1 but DESK_TEST_POSTGRES is not set: .ci/run starts PostgreSQL "
-                        "with .ci/postgres.sh and sources /tmp/desk-ci-pg/env")
-        pytest.skip("no PostgreSQL: bash .ci/postgres.sh start && . /tmp/desk-ci-pg/env")
-    return url
-
-
-def in_schema(url: str, schema: str) -> str:
-    """`url` with every connection's search_path set to `schema` (libpq's `options`)."""
-    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-
-
-@pytest.fixture
-def postgres_schema():
-    """A fresh, empty schema on the test server for one test; dropped after it."""
-    import psycopg
-
-    url = postgres_url()
-    schema = f"desk_test_{secrets.token_hex(6)}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    yield in_schema(url, schema)
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def postgres_backend(url: str) -> Backend:
     seed = PostgresStore(url)
     seed.load_records("customers", CUSTOMERS.values())
@@ -92,10 +61,7 @@ def postgres_backend(url: str) -> Backend:
     seed.close()
 
     def events() -> list[dict]:
-        import psycopg
-        from tui.core.store.postgres.events import read_events as read_table
-
-        with psycopg.connect(url) as conn:
+        with connect(url) as conn:
             return read_table(conn, stream="ticket")
 
     return Backend(open=lambda agent: PostgresStore(url, agent=agent), events=events)

@@ -50,19 +50,19 @@ def open_pool(url: str, *, max_size: int = 4) -> Any:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
         raise StoreError(f"--store: not a PostgreSQL URL desk can read ({exc})") from None
+    try:  # one direct connection first: a refusal says why at once (the pool only retries)
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+    except psycopg.Error as exc:
+        raise StoreError(f"{describe(url)}: cannot connect ({_first_line(exc)}). Is the server "
+                         "running, and may this user log in?") from None
     pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure, open=False,
                           kwargs={"connect_timeout": CONNECT_TIMEOUT_S}, name="desk")
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
     except PoolTimeout:
-        try:  # the pool only times out: one direct try says why
-            psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
-            reason = "it did not answer in time"
-        except psycopg.Error as exc:
-            reason = _first_line(exc)
         pool.close()
-        raise StoreError(f"{describe(url)}: cannot connect ({reason}). Is the server running, "
-                         "and may this user log in?") from None
+        raise StoreError(f"{describe(url)}: cannot connect (no connection in "
+                         f"{CONNECT_TIMEOUT_S * 2} s)") from None
     return pool
 
 
