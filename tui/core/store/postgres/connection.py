@@ -56,7 +56,7 @@ def open_pool(url: str, *, max_size: int = 4) -> Any:
         raise StoreError(f"{describe(url)}: cannot connect ({_first_line(exc)}). Is the server "
                          "running, and may this user log in?") from None
     pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure, open=False,
-                          kwargs={"connect_timeout": CONNECT_TIMEOUT_S}, name="desk")
+                          kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True}, name="desk")
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
     except PoolTimeout:

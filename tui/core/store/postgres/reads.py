@@ -29,8 +29,8 @@ def like_pattern(needle: str) -> str:
 
 
 class PostgresReads:
-    """Mixed into PostgresStore, which supplies `_read(fn)` (fn(conn) in a read-only
-    transaction, database errors as StoreError), `_file(table)` and `agent`."""
+    """Mixed into PostgresStore, which supplies `_read(fn)` (fn(conn), database errors as
+    StoreError), `_transaction`, `_file(table)` and `agent`."""
 
     # -- tickets ---------------------------------------------------------------
     def _ticket_doc(self, conn: Any, ticket_id: str, *, lock: bool = False) -> dict[str, Any]:
@@ -113,7 +113,7 @@ class PostgresReads:
                                  "WHERE customer = %s", (customer_id,)).fetchall()
             return purchases, heads
 
-        purchase_rows, head_rows = self._read(read)
+        purchase_rows, head_rows = self._transaction(read, writing=False)  # one snapshot
         purchases = [validate(Purchase, row[0], file=self._file("purchases"), record=row[0].get("id", "?"))
                      for row in purchase_rows]
         tickets = [validate(TicketHead, {**doc, "archived": archived}, file=self._file("tickets"),

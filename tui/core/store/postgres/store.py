@@ -82,7 +82,12 @@ class PostgresStore(PostgresReads, TicketWrites):
         return result
 
     def _read(self, fn: Callable[[Any], T]) -> T:
-        return self._transaction(fn, writing=False)
+        """fn(conn) outside a transaction (the pool's connections autocommit): one round
+        trip for a one-statement read. A read of several statements that must agree uses
+        `_transaction(fn, writing=False)`."""
+        with database_errors(self.url, writing=False):
+            with self._pool.connection() as conn:
+                return fn(conn)
 
     def _file(self, table: str) -> str:
         return f"{self.where}, table {table}"
