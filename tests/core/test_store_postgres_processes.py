@@ -13,8 +13,8 @@ from collections import Counter
 from tests.core.postgres_server import connect, postgres_schema  # noqa: F401
 from tui.core.store import PostgresStore
 
-PROCS = 4
-ROUNDS = 15
+PROCS = 3
+ROUNDS = 10
 
 WORKER = textwrap.dedent("""
     import json, sys, time
