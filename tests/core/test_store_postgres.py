@@ -150,3 +150,16 @@ def test_a_bad_record_in_a_load_names_table_record_and_field(url):
         assert [c.id for c in store.customers()] == ["C-1"]
     finally:
         store.close()
+
+
+def test_a_connection_the_server_dropped_is_replaced_without_failing_a_call(url, desks):
+    """A restart or failover ends the store's connections; the next call gets a new one."""
+    ana = desks("ana")
+    ticket = new(ana)
+    with connect(url) as admin:
+        ended = admin.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                              "WHERE application_name = 'desk' AND pid <> pg_backend_pid()"
+                              ).fetchone()[0]
+    assert ended >= 1
+    assert ana.get_ticket(ticket.id).subject == ticket.subject
+    assert ana.update_ticket(ticket.id, {"priority": "high"}, ticket.rev).rev == ticket.rev + 1

@@ -13,6 +13,7 @@ from ..errors import StoreError, StoreWriteError
 
 URL_PREFIXES = ("postgresql://", "postgres://")
 CONNECT_TIMEOUT_S = 5
+APPLICATION = "desk"  # pg_stat_activity.application_name of the store's connections
 
 
 def is_postgres_url(location: object) -> bool:
@@ -55,8 +56,13 @@ def open_pool(url: str, *, max_size: int = 4) -> Any:
     except psycopg.Error as exc:
         raise StoreError(f"{describe(url)}: cannot connect ({_first_line(exc)}). Is the server "
                          "running, and may this user log in?") from None
+    # `check`: each connection is tried (an empty query) before it is lent, so one the server
+    # dropped (a restart, a failover, an idle timeout) is replaced instead of failing a call.
     pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure, open=False,
-                          kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True}, name="desk")
+                          kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
+                                  "application_name": APPLICATION},
+                          check=ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT_S * 2,
+                          name="desk")
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
     except PoolTimeout:
@@ -84,7 +90,12 @@ def database_errors(url: str, *, writing: bool) -> Iterator[None]:
         raise (StoreWriteError if writing else StoreError)(
             f"{describe(url)}: no connection (the server did not answer in time)"
             + ("; nothing was changed" if writing else "")) from None
-    except psycopg.Error as exc:
+    except psycopg.OperationalError as exc:  # the connection went away mid-call
+        raise (StoreWriteError if writing else StoreError)(
+            f"{describe(url)}: {_first_line(exc)}" + (
+                "; the connection was lost during the change, which may or may not have been "
+                "saved: look at the ticket before you do it again" if writing else "")) from None
+    except psycopg.Error as exc:  # refused by the server: the transaction rolled back
         raise (StoreWriteError if writing else StoreError)(
             f"{describe(url)}: {_first_line(exc)}" + ("; nothing was changed" if writing else "")
         ) from None
