@@ -163,3 +163,36 @@ def test_a_connection_the_server_dropped_is_replaced_without_failing_a_call(url,
     assert ended >= 1
     assert ana.get_ticket(ticket.id).subject == ticket.subject
     assert ana.update_ticket(ticket.id, {"priority": "high"}, ticket.rev).rev == ticket.rev + 1
+
+
+def _trigger_on_tickets(url: str, body: str) -> None:
+    with connect(url) as conn:
+        conn.execute(f"CREATE FUNCTION test_trap() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                     f"BEGIN {body}; RETURN NEW; END $$")
+        conn.execute("CREATE TRIGGER test_trap BEFORE UPDATE ON tickets FOR EACH ROW "
+                     "EXECUTE FUNCTION test_trap()")
+
+
+def test_a_write_the_server_refuses_says_nothing_was_changed(url, desks):
+    from tui.core.store import StoreWriteError
+
+    ana = desks("ana")
+    ticket = new(ana)
+    _trigger_on_tickets(url, "RAISE EXCEPTION 'could not extend file: No space left on device' "
+                             "USING ERRCODE = 'disk_full'")
+    with pytest.raises(StoreWriteError, match="No space left on device; nothing was changed"):
+        ana.append_message(ticket.id, kind="internal_note", body="lost?")
+    assert len(ana.get_ticket(ticket.id).messages) == 1
+    assert new(ana, subject="after").subject == "after"
+
+
+def test_a_write_cut_by_a_lost_connection_says_it_may_not_be_saved(url, desks):
+    from tui.core.store import StoreWriteError
+
+    ana = desks("ana")
+    ticket = new(ana)
+    _trigger_on_tickets(url, "PERFORM pg_terminate_backend(pg_backend_pid())")
+    with pytest.raises(StoreWriteError, match="may or may not have been saved") as cut:
+        ana.update_ticket(ticket.id, {"priority": "high"}, ticket.rev)
+    assert "\n" not in str(cut.value)
+    assert ana.get_ticket(ticket.id).priority == "normal"  # here it was not; the next call works

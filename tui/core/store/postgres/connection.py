@@ -90,15 +90,23 @@ def database_errors(url: str, *, writing: bool) -> Iterator[None]:
         raise (StoreWriteError if writing else StoreError)(
             f"{describe(url)}: no connection (the server did not answer in time)"
             + ("; nothing was changed" if writing else "")) from None
-    except psycopg.OperationalError as exc:  # the connection went away mid-call
-        raise (StoreWriteError if writing else StoreError)(
-            f"{describe(url)}: {_first_line(exc)}" + (
-                "; the connection was lost during the change, which may or may not have been "
-                "saved: look at the ticket before you do it again" if writing else "")) from None
-    except psycopg.Error as exc:  # refused by the server: the transaction rolled back
-        raise (StoreWriteError if writing else StoreError)(
-            f"{describe(url)}: {_first_line(exc)}" + ("; nothing was changed" if writing else "")
-        ) from None
+    except psycopg.Error as exc:
+        if not writing:
+            raise StoreError(f"{describe(url)}: {_first_line(exc)}") from None
+        if connection_lost(exc):
+            raise StoreWriteError(
+                f"{describe(url)}: {_first_line(exc)}; the connection was lost during the "
+                "change, which may or may not have been saved: look at the ticket before you "
+                "do it again") from None
+        # Refused by the server (a full disk, no right, a deadlock): rolled back.
+        raise StoreWriteError(f"{describe(url)}: {_first_line(exc)}; nothing was changed") from None
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The error ended the connection (no SQLSTATE: the client lost it; class 08, or the
+    server shutting down, 57P0x), so a commit may have happened unseen."""
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith("08") or state.startswith("57P0")
 
 
 def jsonb(doc: Any) -> str:
