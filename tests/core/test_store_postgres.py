@@ -196,3 +196,13 @@ def test_a_write_cut_by_a_lost_connection_says_it_may_not_be_saved(url, desks):
         ana.update_ticket(ticket.id, {"priority": "high"}, ticket.rev)
     assert "\n" not in str(cut.value)
     assert ana.get_ticket(ticket.id).priority == "normal"  # here it was not; the next call works
+
+
+def test_search_takes_like_wildcards_literally(desks):
+    ana = desks("ana")
+    literal = new(ana, subject="CPU at 100% all day")
+    new(ana, subject="CPU at 1000 rpm")
+    new(ana, subject="path C:\\temp_files")
+    assert ana.search("100%") == [literal.id]
+    assert ana.search("_") == [ana.search("temp_files")[0]]
+    assert ana.search("c:\\temp") == ana.search("temp_files")
