@@ -227,3 +227,22 @@ def test_a_link_points_the_newer_ticket_to_the_older_one_once(backend):
     third = new(ana)
     with pytest.raises(StoreError, match="already linked"):
         ana.link(newer.id, third.id, "repeat")
+
+
+def test_a_merge_moves_the_thread_once_and_marks_the_secondary_with_its_event(backend):
+    from tui.core.merge import merge_tickets
+
+    ana, ola = backend.open("ana"), backend.open("ola")
+    target, source = new(ana), new(ana, subject="Same router, again", body="still dropping")
+    ola.append_message(source.id, kind="internal_note", body="same as the other one")
+    merged = merge_tickets(ana, source.id, target.id)
+    assert (merged.source.merged_into, merged.source.status) == (target.id, "solved")
+    assert [m.body for m in ola.get_ticket(target.id).messages] == [
+        "Since the update the router reboots every hour.", "still dropping",
+        "same as the other one"]
+    again = merge_tickets(ola, source.id, target.id)  # finishing a cut merge adds nothing
+    assert len(again.target.messages) == 3
+    (event,) = [e for e in backend.events() if e["type"] == "merge"]
+    assert (event["ticket"], event["data"]) == (source.id, {"into": target.id})
+    with pytest.raises(ConflictError):  # the absorb moved the target past what ana saw
+        ana.mark_merged(target.id, source.id, target.rev)
