@@ -67,10 +67,27 @@ def test_ticket_verbs_work_on_a_store_given_by_flag_env_or_config(capsys, url, t
 
 def test_a_command_without_postgres_support_refuses_it_in_one_line(capsys, monkeypatch):
     monkeypatch.setenv("DESK_STORE", NOWHERE)
-    for args in (["report"], ["check"], ["serve"], []):
+    for args in (["report"], ["metrics", "--as-of", "2026-01-01T00:00:00Z"], []):
         code, out, err = run(capsys, *args)
         assert code == 2 and out == "" and err.count("\n") == 1, args
         assert "does not work on a PostgreSQL store yet" in err and "desk ticket" in err
+
+
+def test_check_validates_a_postgres_store_and_names_table_record_and_field(capsys, url):
+    code, out, _ = run(capsys, "--store", url, "check")
+    assert code == 0 and out.endswith(": OK\n")
+    store = PostgresStore(url, agent="ana")
+    ticket = store.insert_ticket(customer="C-1", subject="Fibre down", body="since nine")
+    store.close()
+    with connect(url) as conn:
+        conn.execute("UPDATE customers SET doc = jsonb_set(doc, '{language}', '\"no tag\"')")
+        conn.execute("UPDATE tickets SET status = 'closed' WHERE num = %s", (ticket.number,))
+    code, out, err = run(capsys, "--store", url, "check")
+    assert code == 1 and "2 problem(s)" in err and "Nothing was changed" in err
+    assert "table customers: record C-1: field language:" in out
+    assert f"table tickets: record {ticket.id}: field status: the column differs" in out
+    code, _, err = run(capsys, "--store", url, "check", "--repair")
+    assert code == 2 and "--repair" in err
 
 
 def test_data_dir_beats_desk_store_and_a_store_that_is_not_a_url_is_refused(capsys, tmp_path,
