@@ -206,3 +206,38 @@ def test_search_takes_like_wildcards_literally(desks):
     assert ana.search("100%") == [literal.id]
     assert ana.search("_") == [ana.search("temp_files")[0]]
     assert ana.search("c:\\temp") == ana.search("temp_files")
+
+
+def test_refresh_hears_committed_changes_and_nothing_else(url, desks):
+    ana, ola = desks("ana"), desks("ola")
+    ticket = new(ana)
+    ola.refresh()
+    ola.take_changed()
+    assert not ola.refresh()  # nothing happened: no change heard (and nothing was asked)
+    ana.update_ticket(ticket.id, {"priority": "high"}, ticket.rev)
+    assert ola.refresh() and ola.take_changed() == {ticket.id}
+    assert not ola.refresh()
+    with connect(url) as other:  # any writer is heard, once it commits
+        other.execute("UPDATE customers SET doc = jsonb_set(doc, '{notes}', '\"VIP\"')")
+        assert not ola.refresh()
+    assert ola.refresh() and ola.take_changed() == {"C-1"}
+
+
+def test_refresh_after_the_listening_connection_was_lost_says_changed_and_listens_again(url, desks):
+    ana, ola = desks("ana"), desks("ola")
+    ticket = new(ana)
+    ola.refresh()
+    with connect(url) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE application_name = 'desk listener'")
+        for _ in range(1000):  # until the listeners' sessions are gone
+            if not admin.execute("SELECT count(*) FROM pg_stat_activity "
+                                 "WHERE application_name = 'desk listener'").fetchone()[0]:
+                break
+            time.sleep(0.01)
+    ana.append_message(ticket.id, kind="internal_note", body="while ola was deaf")
+    assert ola.refresh()  # may have missed something: says so
+    ola.take_changed()
+    assert not ola.refresh()
+    ana.append_message(ticket.id, kind="internal_note", body="heard again")
+    assert ola.refresh() and ola.take_changed() == {ticket.id}

@@ -20,6 +20,7 @@ from ...textfold import fold
 from ..errors import ConflictError, StoreError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
 from .connection import database_errors, describe, jsonb, open_pool
+from .changes import ChangeListener, channel_of
 from .events import TableEventWriter, insert_events
 from .reads import PostgresReads, record_number
 from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema
@@ -51,11 +52,11 @@ class PostgresStore(PostgresReads, TicketWrites):
         self.data_dir = Path(data_dir) if data_dir is not None else None  # type: ignore[assignment]
         self.agent = agent
         self._generation = 0
-        self._snapshot: str | None = None
+        self._changes: ChangeListener | None = None
         self._pool = open_pool(url, max_size=pool_size)
         try:
             try:
-                version = self._transaction(ensure_schema, writing=True)
+                version, schema = self._transaction(ensure_schema, writing=True)
             except LookupError as exc:
                 raise StoreError(f"{self.where}: {exc}; create a schema for desk first") from None
             if version != SCHEMA_VERSION:
@@ -64,9 +65,10 @@ class PostgresStore(PostgresReads, TicketWrites):
             context = events.context if events is not None else RunContext(
                 agent=agent, src="app" if agent else "system")
             self.events = TableEventWriter(lambda fn: self._transaction(fn, writing=True), context)
-            self.refresh()
+            with database_errors(url, writing=False):
+                self._changes = ChangeListener(url, channel_of(schema))
         except BaseException:
-            self._pool.close()
+            self.close()
             raise
 
     # -- transactions ----------------------------------------------------------
@@ -100,17 +102,16 @@ class PostgresStore(PostgresReads, TicketWrites):
 
     # -- change polling --------------------------------------------------------------
     def refresh(self) -> bool:
-        """True if any transaction ended since the last call (the server's snapshot moved):
-        a committed write of another desk is then visible. Cluster-wide, so it may say True
-        for a write elsewhere; it never misses one. (LISTEN/NOTIFY replaces this polling
-        with issue 17's item 2.)"""
-        snapshot = self._read(lambda conn: conn.execute(
-            "SELECT pg_current_snapshot()::text").fetchone()[0])
-        changed = snapshot != self._snapshot
+        """True if another desk (or this one) committed a change since the last call, as
+        heard on the schema's channel (changes.py): reading it sends nothing to the server."""
+        changed = self._changes is not None and self._changes.poll()
         if changed:
-            self._snapshot = snapshot
             self._generation += 1
         return changed
+
+    def take_changed(self) -> set[str]:
+        """The ids of the records changed since the last call, as far as `refresh` has heard."""
+        return set() if self._changes is None else self._changes.take()
 
     @property
     def generation(self) -> int:
@@ -222,4 +223,6 @@ class PostgresStore(PostgresReads, TicketWrites):
         return self._transaction(write, writing=True)
 
     def close(self) -> None:
+        if self._changes is not None:
+            self._changes.close()
         self._pool.close()
