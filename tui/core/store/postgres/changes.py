@@ -1,7 +1,9 @@
 """Other desks' changes without polling the tables: a trigger on every table of records
 notifies the schema's channel (NOTIFY is delivered at commit, so only committed changes are
 heard), and each store listens on a connection of its own. `poll()` only reads what the
-socket already holds: no query, nothing sent, so an idle desk costs the server nothing."""
+socket already holds: no query, nothing sent, so an idle desk costs the server nothing.
+NOTIFY reaches the listeners shortly after the commit, not at once: a desk hears another's
+change at its next poll after that, or at once while it waits (`poll(timeout)`)."""
 
 from __future__ import annotations
 
@@ -41,8 +43,9 @@ class ChangeListener:
         if diagnostic.severity in ("FATAL", "PANIC"):
             self._lost = True
 
-    def poll(self) -> bool:
-        """True if a change was committed since the last poll. If the connection was lost
+    def poll(self, timeout: float = 0.0) -> bool:
+        """True if a change was committed since the last poll (waiting up to `timeout`
+        seconds for one, without using any CPU meanwhile). If the connection was lost
         (a restart, a failover), it listens again and says True, as a change may have been
         missed meanwhile; if it cannot, True too, and it tries again at the next poll."""
         import psycopg
@@ -52,7 +55,7 @@ class ChangeListener:
                 if self._conn is None or self._conn.closed:
                     self._listen()
                     return True
-                heard = [n.payload for n in self._conn.notifies(timeout=0)]
+                heard = [n.payload for n in self._conn.notifies(timeout=timeout, stop_after=1)]
                 self.changed.update(heard)
                 if self._lost:
                     raise psycopg.OperationalError("the server ended the listening session")

@@ -109,6 +109,14 @@ class PostgresStore(PostgresReads, TicketWrites):
             self._generation += 1
         return changed
 
+    def wait_for_change(self, timeout: float) -> bool:
+        """Like `refresh`, but waits up to `timeout` seconds for a change (idle meanwhile:
+        a thread can wait here instead of polling)."""
+        changed = self._changes is not None and self._changes.poll(timeout)
+        if changed:
+            self._generation += 1
+        return changed
+
     def take_changed(self) -> set[str]:
         """The ids of the records changed since the last call, as far as `refresh` has heard."""
         return set() if self._changes is None else self._changes.take()
