@@ -104,10 +104,7 @@ class PostgresStore(PostgresReads, TicketWrites):
     def refresh(self) -> bool:
         """True if another desk (or this one) committed a change since the last call, as
         heard on the schema's channel (changes.py): reading it sends nothing to the server."""
-        changed = self._changes is not None and self._changes.poll()
-        if changed:
-            self._generation += 1
-        return changed
+        return self.wait_for_change(0.0)
 
     def wait_for_change(self, timeout: float) -> bool:
         """Like `refresh`, but waits up to `timeout` seconds for a change (idle meanwhile:
