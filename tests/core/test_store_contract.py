@@ -246,3 +246,19 @@ def test_a_merge_moves_the_thread_once_and_marks_the_secondary_with_its_event(ba
     assert (event["ticket"], event["data"]) == (source.id, {"into": target.id})
     with pytest.raises(ConflictError):  # the absorb moved the target past what ana saw
         ana.mark_merged(target.id, source.id, target.rev)
+
+
+def test_a_query_sees_the_active_set_as_it_is_now(backend):
+    from tinydb import Query
+
+    ana, ola = backend.open("ana"), backend.open("ola")
+    urgent = new(ana, priority="urgent")
+    new(ana)
+    ticket = Query()
+    assert [d["id"] for d in ola.query("tickets", ticket.priority == "urgent")] == [urgent.id]
+    ana.update_ticket(urgent.id, {"status": "solved"}, urgent.rev)
+    solved = ana.get_ticket(urgent.id)
+    ana.update_ticket(urgent.id, {"status": "closed"}, solved.rev)
+    ola.refresh()
+    assert ola.query("tickets", ticket.priority == "urgent") == []  # closed: archived
+    assert [d["id"] for d in ola.query("customers", Query().region == "Nordics")] == ["C-1"]
