@@ -45,7 +45,9 @@ start() {
         [ -e /etc/postgresql-common/createcluster.conf ] \
             || echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.conf
         apt-get update -qq
-        apt-get install -y -qq postgresql >/dev/null
+        # confold: keep the createcluster.conf written above over the package's own.
+        apt-get install -y -qq -o Dpkg::Options::=--force-confdef \
+            -o Dpkg::Options::=--force-confold postgresql >/dev/null
     fi
     local bin
     bin=$(bindir)
