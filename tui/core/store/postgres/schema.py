@@ -45,6 +45,7 @@ CREATE TABLE events (
     event jsonb NOT NULL
 );
 CREATE INDEX events_ticket ON events (ticket, pos);
+CREATE UNIQUE INDEX events_id ON events ((event->>'id'));  -- an event is in the log once
 CREATE FUNCTION desk_events_insert_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the desk event log is insert-only: % refused', TG_OP
