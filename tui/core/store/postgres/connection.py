@@ -50,7 +50,7 @@ def open_pool(url: str, *, max_size: int = 4) -> Any:
     try:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
-        raise StoreError(f"--store: not a PostgreSQL URL desk can read ({exc})") from None
+        raise StoreError(f"the store URL is not one desk can read ({exc})") from None
     try:  # one direct connection first: a refusal says why at once (the pool only retries)
         psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
     except psycopg.Error as exc:
