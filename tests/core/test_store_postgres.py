@@ -241,3 +241,17 @@ def test_refresh_after_the_listening_connection_was_lost_says_changed_and_listen
     assert not ola.refresh()
     ana.append_message(ticket.id, kind="internal_note", body="heard again")
     assert ola.wait_for_change(10) and ola.take_changed() == {ticket.id}
+
+
+def test_events_emitted_through_the_stores_writer_are_rows_of_the_log(url, desks):
+    """The work stream (session timing) goes through `store.events` like the ticket events:
+    each one a row, committed when `emit` returns, in the same run's seq order."""
+    ana = desks("ana")
+    ticket = new(ana)
+    ana.events.emit("ticket_view", "work", {"ms": 1200}, ticket=ticket.id)
+    with connect(url) as conn:
+        rows = [r[0] for r in conn.execute("SELECT event FROM events ORDER BY pos")]
+    assert [(e["stream"], e["type"]) for e in rows] == [
+        ("ticket", "ticket_created"), ("ticket", "customer_contact"), ("work", "ticket_view")]
+    assert [e["seq"] for e in rows] == [1, 2, 3] and rows[-1]["data"] == {"ms": 1200}
+    assert rows[-1]["agent"] == "ana" and rows[-1]["ticket"] == ticket.id
