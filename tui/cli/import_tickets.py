@@ -13,7 +13,7 @@ from typing import Any
 from .common import EXIT_USAGE, chosen_dir
 from .output import error_text, printable
 
-FORMATS = ("csv", "zendesk")
+FORMATS = ("csv", "zendesk", "desk")
 
 
 def add_parser(sub: Any) -> None:
@@ -47,6 +47,10 @@ def _sources(args) -> list:
 
         every = [Path(p) for p in args.paths]
         return [lambda p=p: ZendeskSource(p, tz, every) for p in every]
+    if args.format == "desk":
+        from ..core.importers.desk_format import DeskSource
+
+        return [lambda p=Path(p): DeskSource(p) for p in args.paths]
     raise ValueError(f"unknown format {args.format}")
 
 

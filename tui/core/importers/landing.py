@@ -20,7 +20,8 @@ from ..models import Customer, Ticket, format_ts, now_utc, record_errors
 from ..store.ticket_events import events_for_change
 from ..store.ticket_writes import CONTACT_KIND
 from ..store.tinydb.names import OUTBOX
-from .records import InTicket, Problem
+from .records import InDeskTicket, InTicket, Problem, Record
+from .whole_records import WholeRecords
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RESOLVED = ("solved", "closed")
@@ -63,6 +64,8 @@ def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now
         "solved": t.solved if t.status in RESOLVED else None,
         "issue_key": issue_key(t), "source_id": t.source_id, "messages": messages, "_rev": 1,
     }
+    if isinstance(t, InDeskTicket):  # desk's own export: its stored fields, as they were
+        doc.update(t.kept)
     if t.csat:
         score, comment, when = t.csat
         doc["satisfaction"] = {"score": score, "comment": comment, "date": when or doc["updated"]}
@@ -102,8 +105,8 @@ def check_ticket(t: InTicket) -> list[Problem]:
     return []
 
 
-class Landing:
-    """Writes imported tickets into one store in batches."""
+class Landing(WholeRecords):
+    """Writes imported tickets (and whole records: WholeRecords) into one store in batches."""
 
     def __init__(self, store, batch_size: int = 2000):
         self.store = store
@@ -121,8 +124,9 @@ class Landing:
         self._products = {p.name.lower(): p.id for p in store.products()}
         self._purchases = {(p.customer, p.product, format_ts(p.date)) for p in store.purchases()}
         self._seq: int | None = None
+        self._pending: list[tuple[str, str, Any]] = []  # links to tickets not landed yet
 
-    def land(self, tickets: Iterable[InTicket]) -> None:
+    def land(self, tickets: Iterable[InTicket | Record]) -> None:
         batch: list[InTicket] = []
         for ticket in tickets:
             batch.append(ticket)
@@ -133,7 +137,10 @@ class Landing:
             self._write(batch)
 
     def finish(self) -> None:
-        """Fold the journal into snapshots once, at the end (not after every batch)."""
+        """Links to tickets later in the file, then fold the journal into snapshots once, at
+        the end (not after every batch)."""
+        if self._pending:
+            self.store.write_batch(lambda ids, tables: (self._late_links(tables), []))
         self.store.compact()
 
     # -- one batch --------------------------------------------------------------
@@ -148,6 +155,9 @@ class Landing:
             self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
         customers = tables.get("customers", {})
         for t in batch:
+            if not isinstance(t, InTicket):
+                self._whole_record(t, ids, ops)
+                continue
             self.counts.read += 1
             customer = self._customer(t, ids, ops, customers)
             product = self._product(t, ids, ops, customer)
@@ -156,9 +166,11 @@ class Landing:
                 number = ids.take("tickets")
                 doc = ticket_doc(t, number, customer, product, now)
                 old = None
+                self._links(t, doc)
             else:
                 old = self._current(known[0], tables)
                 doc = ticket_doc(t, int(known[0][2:]), customer, product, now)
+                self._links(t, doc)
                 if old is not None and old.get("source_hash") == doc["source_hash"]:
                     self.counts.unchanged += 1
                     continue

@@ -1,0 +1,108 @@
+"""The landing of whole records (desk's own export, desk_format.py): customers with every
+field, products, purchases, and links between tickets turned into this store's ids. A part
+of `landing.Landing`, which holds the maps used here (customers by email and source id,
+products by name, purchases by customer, product and date, tickets by source id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..models import Customer, Purchase, format_ts
+from ..store.tinydb.names import OUTBOX
+from .records import InCustomerRecord, InDeskTicket, InProduct, InPurchase, InTicket, Record
+
+
+class WholeRecords:
+    _customers: dict[str, str]
+    _products: dict[str, str]
+    _purchases: set[tuple[str, str, str]]
+    _by_source: dict[str, tuple[str, bool]]
+    _pending: list[tuple[str, str, Any]]
+
+    def _whole_record(self, record: Record, ids, ops: list) -> None:
+        if isinstance(record, InCustomerRecord):
+            self._customer_record(record, ids, ops)
+        elif isinstance(record, InProduct):
+            self._product_record(record.name, record.category, ids, ops)
+        elif isinstance(record, InPurchase):
+            self._purchase_record(record, ids, ops)
+
+    def _customer_record(self, r: InCustomerRecord, ids, ops: list) -> None:
+        """A customer desk has already (by source id or email) is kept as it is."""
+        email = (r.fields.get("email") or "").lower()
+        if r.key in self._customers or (email and email in self._customers):
+            self._customers.setdefault(r.key, self._customers.get(email, ""))
+            return
+        number = ids.take("customers")
+        doc = Customer.model_validate({**r.fields, "id": f"C-{number}", "source_id": r.key}
+                                      ).model_dump(mode="json", exclude_none=True)
+        ops.append(("customers", str(number), doc))
+        for key in (r.key, email, r.fields.get("email")):
+            if key:
+                self._customers[key] = doc["id"]
+        self.counts.customers += 1  # type: ignore[attr-defined]
+
+    def _product_record(self, name: str, category: str, ids, ops: list) -> str:
+        pid = self._products.get(name.lower())
+        if pid is None:
+            number = ids.take("products")
+            pid = f"P-{number}"
+            ops.append(("products", str(number), {"id": pid, "name": name, "category": category}))
+            self._products[name.lower()] = pid
+            self.counts.products += 1  # type: ignore[attr-defined]
+        return pid
+
+    def _purchase_record(self, r: InPurchase, ids, ops: list) -> None:
+        customer, product = self._customers.get(r.customer), self._products.get(r.product.lower())
+        if not customer or not product:  # the source checked both are in the file
+            return
+        purchase = Purchase.model_validate({**r.fields, "id": "O-0", "customer": customer,
+                                            "product": product})
+        key = (customer, product, format_ts(purchase.date))
+        if key in self._purchases:
+            return
+        number = ids.take("purchases")
+        doc = purchase.model_dump(mode="json", exclude_none=True)
+        doc["id"] = f"O-{number}"
+        ops.append(("purchases", str(number), doc))
+        self._purchases.add(key)
+        self.counts.purchases += 1  # type: ignore[attr-defined]
+
+    # -- links between tickets -------------------------------------------------------
+    def _links(self, t: InTicket, doc: dict[str, Any]) -> None:
+        """`link` and `merged_into` of a desk export's ticket, in this store's ids; one to a
+        ticket not landed yet is set at the end (`_late_links`)."""
+        if not isinstance(t, InDeskTicket):
+            return
+        for name, value in (("link", t.link), ("merged_into", t.merged_into)):
+            if value is None:
+                continue
+            target = self._by_source.get(value[1] if name == "link" else value)
+            if target is None:
+                self._pending.append((t.source_id, name, value))
+            else:
+                doc[name] = _link_value(name, value, target[0])
+
+    def _late_links(self, tables) -> list:
+        ops = []
+        changed: dict[str, dict[str, Any]] = {}
+        for source_id, name, value in self._pending:
+            own, target = self._by_source.get(source_id), \
+                self._by_source.get(value[1] if name == "link" else value)
+            if own is None or target is None:
+                continue
+            doc = changed.get(own[0]) or self._current(own[0], tables)  # type: ignore[attr-defined]
+            if doc is None:
+                continue
+            doc = dict(doc)
+            doc[name] = _link_value(name, value, target[0])
+            changed[own[0]] = doc
+        for tid, doc in changed.items():
+            closed = doc.get("status") == "closed"
+            ops.append((OUTBOX if closed else "tickets", tid[2:], doc))
+        self._pending.clear()
+        return ops
+
+
+def _link_value(name: str, value: Any, target: str) -> Any:
+    return {"original": target, "kind": value[0]} if name == "link" else target
