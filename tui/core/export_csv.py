@@ -23,7 +23,8 @@ def rows(selection: Selection) -> Iterator[dict[str, Any]]:
     for doc in selection.tickets:
         customer = customers.get(doc.get("customer", ""))
         messages = doc.get("messages") or []
-        yield {"id": doc.get("id"), "source_id": doc.get("source_id"), "subject": doc.get("subject"),
+        yield {"id": doc.get("id"), "source_id": doc.get("source_id") or f"desk:{doc.get('id')}",
+               "subject": doc.get("subject"),
                "status": doc.get("status"), "priority": doc.get("priority"),
                "channel": doc.get("channel"), "product": products.get(doc.get("product") or ""),
                "customer": doc.get("customer"), "customer_name": customer.name if customer else None,

@@ -94,7 +94,8 @@ class WholeRecords:
             doc = changed.get(own[0]) or self._current(own[0], tables)  # type: ignore[attr-defined]
             if doc is None:
                 continue
-            doc = dict(doc)
+            if own[0] not in changed:  # a new revision: the archive keeps the higher one
+                doc = dict(doc, _rev=doc.get("_rev", 0) + 1)
             doc[name] = _link_value(name, value, target[0])
             changed[own[0]] = doc
         for tid, doc in changed.items():
