@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from tests.hostile_corpus import ITEMS, build_corpus_store, control_characters
 from tui.cli import main
 from tui.core.demo import copy_demo, write_snapshots
+from tui.core.eventlog import EVENTS_FILE
 from tui.core.fileio import AtomicStream
 from tui.core.merge import merge_tickets
 from tui.core.models import format_ts
@@ -101,6 +102,16 @@ def test_the_demo_round_trips_into_an_empty_store(capsys, demo, tmp_path):
     ids = lambda recs: [m["id"] for r in recs if r["kind"] == "ticket" for m in r["messages"]]  # noqa: E731
     assert ids(after) == ids(before)
     assert desk(capsys, "check", "--data-dir", str(tmp_path / "new"))[0] == 0
+    # flags, links and merges are in the imported event log too, for the metrics
+    log = [orjson.loads(line.split(b" ", 1)[1])
+           for line in (tmp_path / "new" / EVENTS_FILE).read_bytes().splitlines()]
+    new = {r["id"]: r for r in after if r["kind"] == "ticket"}
+    marked = {(e["type"], e["ticket"]) for e in log if e["type"] in ("mark", "link_repeat", "merge")}
+    assert marked == ({("mark", i) for i, r in new.items() if r.get("flags")}
+                      | {("link_repeat", i) for i, r in new.items() if r.get("link")}
+                      | {("merge", i) for i, r in new.items() if r.get("merged_into")})
+    merged = next(e for e in log if e["type"] == "merge")
+    assert merged["data"]["into"] == new[merged["ticket"]]["merged_into"] and merged["src"] == "import"
     # importing the same export again changes nothing
     code, out, _ = desk(capsys, "import", "desk", str(first), "--data-dir", str(tmp_path / "new"))
     assert code == 0 and "0 new, 0 updated, 300 unchanged" in out and "0 new customers" in out

@@ -7,6 +7,7 @@ rename); without `--output` the export goes to standard output."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, Iterator
@@ -68,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
     chunks = _chunks(args.format, selection, args.filter, now())
     try:
         if output is None:
-            for chunk in chunks:
-                sys.stdout.buffer.write(chunk)
-            sys.stdout.flush()
+            _write_stdout(chunks)
         else:
             _write_file(output, chunks)
     except ValidationError as exc:  # a stored ticket desk cannot read (`desk check` names all)
@@ -97,6 +96,18 @@ def _chunks(fmt: str, selection, filter_text: str, when) -> Iterator[bytes]:
     from ..core.exporting import json_lines
 
     return json_lines(selection, filter_text, when)
+
+
+def _write_stdout(chunks: Iterator[bytes]) -> None:
+    """To standard output; a reader that stops early (`| head`) ends the export quietly."""
+    try:
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # so that the exit's flush finds no pipe
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _write_file(output: Path, chunks: Iterator[bytes]) -> None:

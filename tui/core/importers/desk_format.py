@@ -35,9 +35,12 @@ class DeskSource:
         self.path = path
         self.size = path.stat().st_size
         self._counted: Counted | None = None
+        self._passes_done = 0
 
     def progress(self) -> tuple[int, int]:
-        return (self._counted.done if self._counted else 0, self.size)
+        """Both passes count: the first is half of the work."""
+        done = self._counted.done if self._counted else 0
+        return (self._passes_done * self.size + done, 2 * self.size)
 
     def _lines(self) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
         """(line number, record) for every non-empty line; a Problem for one that is no record."""
@@ -121,6 +124,7 @@ class DeskSource:
                              purchase.model_dump(mode="json", include={"date", "amount", "currency",
                                                                        "channel"}),
                              (str(self.path), line))
+        self._passes_done = 1
         for line, record in self._lines():
             if isinstance(record, dict) and record.get("kind") == "ticket":
                 yield from self._ticket(line, record, customers, products, tickets)

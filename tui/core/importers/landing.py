@@ -125,6 +125,7 @@ class Landing(WholeRecords):
         self._purchases = {(p.customer, p.product, format_ts(p.date)) for p in store.purchases()}
         self._seq: int | None = None
         self._pending: list[tuple[str, str, Any]] = []  # links to tickets not landed yet
+        self.import_event = import_event
 
     def land(self, tickets: Iterable[InTicket | Record]) -> None:
         batch: list[InTicket] = []
@@ -140,7 +141,7 @@ class Landing(WholeRecords):
         """Links to tickets later in the file, then fold the journal into snapshots once, at
         the end (not after every batch)."""
         if self._pending:
-            self.store.write_batch(lambda ids, tables: (self._late_links(tables), []))
+            self.store.write_batch(self._late_links)
         self.store.compact()
 
     # -- one batch --------------------------------------------------------------
@@ -186,12 +187,16 @@ class Landing(WholeRecords):
                 self.counts.created += 1
             else:
                 self.counts.updated += 1
+        self._number(events, ids)
+        return ops, events
+
+    def _number(self, events: list[dict[str, Any]], ids) -> None:
+        """Import events count on in their own sequence (§B.3.2 `seq`)."""
         for e in events:
             e["seq"] = self._seq
             self._seq += 1
         ids.counters["import_seq"] = self._seq
         self.counts.events += len(events)
-        return ops, events
 
     def _current(self, tid: str, tables) -> dict[str, Any] | None:
         key = tid[2:]
@@ -250,10 +255,7 @@ class Landing(WholeRecords):
         out: list[dict[str, Any]] = []
 
         def event(when: datetime | str, type_: str, data: dict[str, Any], key: str) -> None:
-            when = parse_event_ts(when) if isinstance(when, str) else when
-            out.append({"v": 1, "id": stable_ulid(when, f"{sid}/e/{key}"), "stream": "ticket", "seq": 0,
-                        "ts": format_ts(when), "agent": None, "session": None, "run": None,
-                        "type": type_, "src": "import", "data": data, "ticket": tid})
+            out.append(import_event(tid, sid, when, type_, data, key))
 
         if old is None and t.created:
             event(doc["created"], "ticket_created", {
@@ -293,11 +295,22 @@ class Landing(WholeRecords):
             rating = doc["satisfaction"]
             event(rating["date"], "csat_response", {"survey": f"S-{tid}", "score": rating["score"]},
                   f"csat/{rating['date']}")
+        if old is None:
+            out += self._marks(t, doc)
         if old is not None:
             for type_, data in events_for_change(old, doc):
                 if type_ in ("field_change",):
                     event(doc["updated"], type_, data, f"{type_}/{data}/{doc['updated']}")
         return out
+
+
+def import_event(tid: str, sid: str, when: datetime | str, type_: str, data: dict[str, Any],
+                 key: str) -> dict[str, Any]:
+    """A ticket-stream event of an import; its id comes from the source id and `key`."""
+    when = parse_event_ts(when) if isinstance(when, str) else when
+    return {"v": 1, "id": stable_ulid(when, f"{sid}/e/{key}"), "stream": "ticket", "seq": 0,
+            "ts": format_ts(when), "agent": None, "session": None, "run": None,
+            "type": type_, "src": "import", "data": data, "ticket": tid}
 
 
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

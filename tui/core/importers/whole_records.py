@@ -1,7 +1,8 @@
 """The landing of whole records (desk's own export, desk_format.py): customers with every
 field, products, purchases, and links between tickets turned into this store's ids. A part
 of `landing.Landing`, which holds the maps used here (customers by email and source id,
-products by name, purchases by customer, product and date, tickets by source id)."""
+products by name, purchases by customer, product and date, tickets by source id) and makes
+the import's events (`import_event`)."""
 
 from __future__ import annotations
 
@@ -83,8 +84,31 @@ class WholeRecords:
             else:
                 doc[name] = _link_value(name, value, target[0])
 
-    def _late_links(self, tables) -> list:
-        ops = []
+    def _marks(self, t: InTicket, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """A new ticket's flags, link and merge as events (§B.3.3 `mark`, `link_repeat`,
+        `merge`), so the metrics see them; the export does not say when they were made, so
+        they are dated at the ticket's last update."""
+        if not isinstance(t, InDeskTicket):
+            return []
+        out = [self._event(t.source_id, doc, "mark", {"flag": flag, "value": True}, f"mark/{flag}")
+               for flag in doc.get("flags", [])]
+        for name in ("link", "merged_into"):
+            if doc.get(name):
+                out.append(self._link_event(t.source_id, doc, name))
+        return out
+
+    def _event(self, source_id: str, doc: dict[str, Any], type_: str, data: dict[str, Any],
+               key: str) -> dict[str, Any]:
+        return self.import_event(doc["id"], source_id, doc["updated"], type_, data, key)  # type: ignore[attr-defined]
+
+    def _link_event(self, source_id: str, doc: dict[str, Any], name: str) -> dict[str, Any]:
+        if name == "link":
+            return self._event(source_id, doc, "link_repeat", dict(doc["link"]), "link")
+        return self._event(source_id, doc, "merge", {"into": doc["merged_into"]}, "merge")
+
+    def _late_links(self, ids, tables) -> tuple[list, list]:
+        ops: list = []
+        events: list[dict[str, Any]] = []
         changed: dict[str, dict[str, Any]] = {}
         for source_id, name, value in self._pending:
             own, target = self._by_source.get(source_id), \
@@ -98,11 +122,13 @@ class WholeRecords:
                 doc = dict(doc, _rev=doc.get("_rev", 0) + 1)
             doc[name] = _link_value(name, value, target[0])
             changed[own[0]] = doc
+            events.append(self._link_event(source_id, doc, name))
         for tid, doc in changed.items():
             closed = doc.get("status") == "closed"
             ops.append((OUTBOX if closed else "tickets", tid[2:], doc))
         self._pending.clear()
-        return ops
+        self._number(events, ids)  # type: ignore[attr-defined]
+        return ops, events
 
 
 def _link_value(name: str, value: Any, target: str) -> Any:
