@@ -46,10 +46,7 @@ def _output_problem(output: Path) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
     from ..core.filter import parse
-    from ..core.models import record_errors
     from .ticket_store import Refused, now, opened
 
     flt = parse(args.filter)
@@ -72,11 +69,6 @@ def run(args: argparse.Namespace) -> int:
             _write_stdout(chunks)
         else:
             _write_file(output, chunks)
-    except ValidationError as exc:  # a stored ticket desk cannot read (`desk check` names all)
-        first = record_errors(exc, "store", str(exc.title))[0]
-        where = "nothing written" if output is not None else "the output stops there"
-        sys.stderr.write(f"desk export: {printable(first)}; {where} (run `desk check`)\n")
-        return 1
     except OSError as exc:
         sys.stderr.write(f"desk export: {error_text(exc)}\n")
         return 1

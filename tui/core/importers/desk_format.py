@@ -157,11 +157,10 @@ class DeskSource:
         if ticket.product and ticket.product not in products:
             yield self._problem(line, "product", f"product {ticket.product} is not in the file")
             return
-        doc = ticket.to_doc()
         key, customer = customers[ticket.customer]
         t = InDeskTicket(source_id=tickets[ticket.id], where=(str(self.path), line))
-        t.subject, t.status, t.priority, t.channel = (doc["subject"], doc["status"], doc["priority"],
-                                                      doc["channel"])
+        t.subject, t.status, t.priority, t.channel = (ticket.subject, ticket.status,
+                                                      ticket.priority, ticket.channel)
         t.created, t.updated, t.solved = ticket.created, ticket.updated, ticket.solved
         t.first_replied = ticket.first_replied
         t.customer = InCustomer(name=customer.name, email=customer.email, key=key,
@@ -174,7 +173,7 @@ class DeskSource:
         if ticket.satisfaction:
             s = ticket.satisfaction
             t.csat = (s.score, s.comment, s.date)
-        t.kept = {name: doc.get(name) for name in KEPT}
+        t.kept = {name: record.get(name) for name in KEPT}  # the landing validates them again
         if ticket.link:
             original = tickets.get(ticket.link.original)
             if original is None:

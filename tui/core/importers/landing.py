@@ -53,9 +53,9 @@ def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now
     """The desk ticket of an imported one, validated (ValidationError if desk cannot hold it)."""
     tid = f"T-{number}"
     created = t.created or min(t.known_times(), default=now)
-    messages = [{"id": message_id(t, m), "author_kind": m.author_kind, "author": m.author,
-                 "kind": m.kind, "body": m.body, "created": m.created or created}
-                for m in t.messages]
+    messages = [] if isinstance(t, InDeskTicket) else [  # a desk export's thread is kept whole
+        {"id": message_id(t, m), "author_kind": m.author_kind, "author": m.author,
+         "kind": m.kind, "body": m.body, "created": m.created or created} for m in t.messages]
     doc: dict[str, Any] = {
         "id": tid, "customer": customer, "product": product, "subject": t.subject,
         "status": t.status, "priority": t.priority, "channel": t.channel, "tags": t.tags,
@@ -126,6 +126,7 @@ class Landing(WholeRecords):
         self._seq: int | None = None
         self._pending: list[tuple[str, str, Any]] = []  # links to tickets not landed yet
         self.import_event = import_event
+        self._whole_records_start()
 
     def land(self, tickets: Iterable[InTicket | Record]) -> None:
         batch: list[InTicket] = []

@@ -6,6 +6,7 @@ the import's events (`import_event`)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ..models import Customer, Purchase, format_ts
@@ -19,6 +20,11 @@ class WholeRecords:
     _purchases: set[tuple[str, str, str]]
     _by_source: dict[str, tuple[str, bool]]
     _pending: list[tuple[str, str, Any]]
+    _stored_purchases: Counter | None  # every field of each purchase in the store, read once
+    _file_purchases: Counter  # the same, of the purchases of this file so far
+
+    def _whole_records_start(self) -> None:
+        self._stored_purchases, self._file_purchases = None, Counter()
 
     def _whole_record(self, record: Record, ids, ops: list) -> None:
         if isinstance(record, InCustomerRecord):
@@ -59,14 +65,22 @@ class WholeRecords:
             return
         purchase = Purchase.model_validate({**r.fields, "id": "O-0", "customer": customer,
                                             "product": product})
-        key = (customer, product, format_ts(purchase.date))
-        if key in self._purchases:
+        # Two equal purchases in the file are two purchases: the n-th is new if the store
+        # holds fewer than n of them (so a second import of the file adds none).
+        key = (customer, product, format_ts(purchase.date), purchase.amount, purchase.currency,
+               purchase.channel)
+        if self._stored_purchases is None:
+            self._stored_purchases = Counter(_full_key(p) for p in self.store.purchases())  # type: ignore[attr-defined]
+        seen = self._file_purchases[key]
+        self._file_purchases[key] += 1
+        if seen < self._stored_purchases[key]:
             return
+        self._stored_purchases[key] += 1
+        self._purchases.add(key[:3])
         number = ids.take("purchases")
         doc = purchase.model_dump(mode="json", exclude_none=True)
         doc["id"] = f"O-{number}"
         ops.append(("purchases", str(number), doc))
-        self._purchases.add(key)
         self.counts.purchases += 1  # type: ignore[attr-defined]
 
     # -- links between tickets -------------------------------------------------------
@@ -133,3 +147,7 @@ class WholeRecords:
 
 def _link_value(name: str, value: Any, target: str) -> Any:
     return {"original": target, "kind": value[0]} if name == "link" else target
+
+
+def _full_key(p: Purchase) -> tuple:
+    return (p.customer, p.product, format_ts(p.date), p.amount, p.currency, p.channel)
