@@ -25,10 +25,12 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--format", choices=FORMATS, default="json",
                         help="json: desk's export format, read back by `desk import desk` "
                         "(default); csv: one row per ticket")
-    parser.add_argument("--filter", default="", help="the queue's filter, e.g. "
-                        "'status:open tag:vip' (quote it)")
-    parser.add_argument("--output", "-o", help="the file to write (default: standard output)")
-    parser.add_argument("--data-dir", dest="sub_data_dir")
+    parser.add_argument("--filter", default="", metavar="FILTER", help="the queue's filter, "
+                        "e.g. 'status:open tag:vip' (quote it; one starting with - as "
+                        "--filter=-status:closed)")
+    parser.add_argument("--output", "-o", metavar="FILE",
+                        help="the file to write, whole or not at all (default: standard output)")
+    parser.add_argument("--data-dir", dest="sub_data_dir", metavar="DIR")
 
 
 def _usage(message: str) -> int:
