@@ -111,9 +111,9 @@ class DeskSource:
                 purchases.append((line, found))
         for key, customer in customers.values():
             fields = customer.model_dump(mode="json", exclude={"id", "source_id"})
-            yield InCustomerRecord(key, fields, (str(self.path), key))
+            yield InCustomerRecord(key, fields)
         for product in products.values():
-            yield InProduct(product.name, product.category, (str(self.path), product.id))
+            yield InProduct(product.name, product.category)
         for line, purchase in purchases:
             if purchase.customer not in customers or purchase.product not in products:
                 what, rid = (("customer", purchase.customer) if purchase.customer not in customers
@@ -122,8 +122,7 @@ class DeskSource:
                 continue
             yield InPurchase(customers[purchase.customer][0], products[purchase.product].name,
                              purchase.model_dump(mode="json", include={"date", "amount", "currency",
-                                                                       "channel"}),
-                             (str(self.path), line))
+                                                                       "channel"}))
         self._passes_done = 1
         for line, record in self._lines():
             if isinstance(record, dict) and record.get("kind") == "ticket":

@@ -107,14 +107,12 @@ class InCustomerRecord:
 
     key: str
     fields: dict
-    where: tuple[str, int | str] = ("", 0)
 
 
 @dataclass
 class InProduct:
     name: str
     category: str
-    where: tuple[str, int | str] = ("", 0)
 
 
 @dataclass
@@ -122,7 +120,6 @@ class InPurchase:
     customer: str  # the customer's source id (InCustomerRecord.key)
     product: str  # the product's name
     fields: dict  # date, amount, currency, channel, as JSON values
-    where: tuple[str, int | str] = ("", 0)
 
 
 @dataclass

@@ -7,7 +7,7 @@ the import's events (`import_event`)."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 from ..models import Customer, Purchase, format_ts
 from ..store.tinydb.names import OUTBOX
@@ -15,6 +15,11 @@ from .records import InCustomerRecord, InDeskTicket, InProduct, InPurchase, InTi
 
 
 class WholeRecords:
+    store: Any
+    counts: Any  # landing.Counts
+    import_event: Callable[..., dict[str, Any]]  # landing.import_event
+    _current: Callable[[str, Any], dict[str, Any] | None]
+    _number: Callable[[list, Any], None]
     _customers: dict[str, str]
     _products: dict[str, str]
     _purchases: set[tuple[str, str, str]]
@@ -47,7 +52,7 @@ class WholeRecords:
         for key in (r.key, email, r.fields.get("email")):
             if key:
                 self._customers[key] = doc["id"]
-        self.counts.customers += 1  # type: ignore[attr-defined]
+        self.counts.customers += 1
 
     def _product_record(self, name: str, category: str, ids, ops: list) -> str:
         pid = self._products.get(name.lower())
@@ -56,7 +61,7 @@ class WholeRecords:
             pid = f"P-{number}"
             ops.append(("products", str(number), {"id": pid, "name": name, "category": category}))
             self._products[name.lower()] = pid
-            self.counts.products += 1  # type: ignore[attr-defined]
+            self.counts.products += 1
         return pid
 
     def _purchase_record(self, r: InPurchase, ids, ops: list) -> None:
@@ -70,7 +75,7 @@ class WholeRecords:
         key = (customer, product, format_ts(purchase.date), purchase.amount, purchase.currency,
                purchase.channel)
         if self._stored_purchases is None:
-            self._stored_purchases = Counter(_full_key(p) for p in self.store.purchases())  # type: ignore[attr-defined]
+            self._stored_purchases = Counter(map(_full_key, self.store.purchases()))
         seen = self._file_purchases[key]
         self._file_purchases[key] += 1
         if seen < self._stored_purchases[key]:
@@ -81,7 +86,7 @@ class WholeRecords:
         doc = purchase.model_dump(mode="json", exclude_none=True)
         doc["id"] = f"O-{number}"
         ops.append(("purchases", str(number), doc))
-        self.counts.purchases += 1  # type: ignore[attr-defined]
+        self.counts.purchases += 1
 
     # -- links between tickets -------------------------------------------------------
     def _links(self, t: InTicket, doc: dict[str, Any]) -> None:
@@ -113,7 +118,7 @@ class WholeRecords:
 
     def _event(self, source_id: str, doc: dict[str, Any], type_: str, data: dict[str, Any],
                key: str) -> dict[str, Any]:
-        return self.import_event(doc["id"], source_id, doc["updated"], type_, data, key)  # type: ignore[attr-defined]
+        return self.import_event(doc["id"], source_id, doc["updated"], type_, data, key)
 
     def _link_event(self, source_id: str, doc: dict[str, Any], name: str) -> dict[str, Any]:
         if name == "link":
@@ -129,7 +134,7 @@ class WholeRecords:
                 self._by_source.get(value[1] if name == "link" else value)
             if own is None or target is None:
                 continue
-            doc = changed.get(own[0]) or self._current(own[0], tables)  # type: ignore[attr-defined]
+            doc = changed.get(own[0]) or self._current(own[0], tables)
             if doc is None:
                 continue
             if own[0] not in changed:  # a new revision: the archive keeps the higher one
@@ -141,7 +146,7 @@ class WholeRecords:
             closed = doc.get("status") == "closed"
             ops.append((OUTBOX if closed else "tickets", tid[2:], doc))
         self._pending.clear()
-        self._number(events, ids)  # type: ignore[attr-defined]
+        self._number(events, ids)
         return ops, events
 
 
