@@ -337,3 +337,23 @@ def test_import_names_the_line_and_field_and_writes_nothing_from_a_bad_file(caps
     plain.write_bytes(b'{"tickets": []}\n')
     code, out, _ = desk(capsys, "import", "desk", str(plain), "--data-dir", str(tmp_path / "new"))
     assert code == 1 and "plain.jsonl:1: (header): not a desk export" in out
+
+
+def test_a_newer_export_updates_what_changed_and_nothing_else(capsys, demo, tmp_path):
+    first, newer = tmp_path / "e1.jsonl", tmp_path / "e2.jsonl"
+    desk(capsys, "export", "--data-dir", str(demo), "-o", str(first))
+    assert desk(capsys, "import", "desk", str(first), "--data-dir", str(tmp_path / "new"))[0] == 0
+    store = TinyDBStore(demo, agent="kari")
+    try:
+        doc = next(d for d in store.ticket_docs() if d["status"] == "open")
+        store.update_ticket(doc["id"], {"priority": "urgent"}, doc["_rev"])
+        store.append_message(doc["id"], kind="public_reply", body="a later reply")
+    finally:
+        store.close()
+    desk(capsys, "export", "--data-dir", str(demo), "-o", str(newer))
+    code, out, _ = desk(capsys, "import", "desk", str(newer), "--data-dir", str(tmp_path / "new"))
+    assert code == 0 and "0 new, 1 updated, 299 unchanged" in out
+    code, again, _ = desk(capsys, "export", "--data-dir", str(tmp_path / "new"))
+    back = next(r for r in map(orjson.loads, again.splitlines())
+                if r.get("source_id") == f"desk:{doc['id']}")
+    assert back["priority"] == "urgent" and back["messages"][-1]["body"] == "a later reply"
