@@ -357,3 +357,20 @@ def test_a_newer_export_updates_what_changed_and_nothing_else(capsys, demo, tmp_
     back = next(r for r in map(orjson.loads, again.splitlines())
                 if r.get("source_id") == f"desk:{doc['id']}")
     assert back["priority"] == "urgent" and back["messages"][-1]["body"] == "a later reply"
+
+
+def test_an_export_imported_into_its_own_store_changes_nothing(capsys, demo, tmp_path):
+    store = TinyDBStore(demo, agent="kari")
+    try:  # a caller known by phone only: no email to match them by
+        caller = store.insert_customer(name="Anna Caller", phone="+47 555 01234")
+        store.insert_ticket(customer=caller.id, subject="called about the router", body="hello",
+                            channel="phone")
+    finally:
+        store.close()
+    exported, again = tmp_path / "e.jsonl", tmp_path / "again.jsonl"
+    desk(capsys, "export", "--data-dir", str(demo), "-o", str(exported))
+    code, out, _ = desk(capsys, "import", "desk", str(exported), "--data-dir", str(demo))
+    assert code == 0 and "0 new, 0 updated, 301 unchanged" in out
+    assert "0 new customers, 0 products, 0 purchases; 0 events" in out
+    desk(capsys, "export", "--data-dir", str(demo), "-o", str(again))
+    assert again.read_bytes().split(b"\n", 1)[1] == exported.read_bytes().split(b"\n", 1)[1]

@@ -27,9 +27,35 @@ class WholeRecords:
     _pending: list[tuple[str, str, Any]]
     _stored_purchases: Counter | None  # every field of each purchase in the store, read once
     _file_purchases: Counter  # the same, of the purchases of this file so far
+    _made_here: dict[str, Any]  # customers desk made (not imported), by id
 
     def _whole_records_start(self) -> None:
         self._stored_purchases, self._file_purchases = None, Counter()
+        self._made_here = {c.id: c for c in self.store.customers() if not c.source_id}
+
+    # -- an export of this very store ----------------------------------------------------
+    # Its `desk:T-12` is this store's T-12 if that ticket was made here (it has no source id)
+    # and its thread starts with the same message (message ids are ULIDs: no other store
+    # has it); `desk:C-3` is C-3 if made here with the same name and customer_since. desk's
+    # own records are left as they are, so importing a store's export into it changes nothing.
+    def _own_ticket(self, t: InTicket, tables) -> bool:
+        if not isinstance(t, InDeskTicket) or not t.source_id.startswith("desk:T-"):
+            return False
+        tid = t.source_id.removeprefix("desk:")
+        messages = t.kept.get("messages") or []
+        doc = self._current(tid, tables) if messages else None
+        if doc is None or doc.get("source_id") or not doc.get("messages") \
+                or doc["messages"][0].get("id") != messages[0].get("id"):
+            return False
+        self._by_source[t.source_id] = (tid, doc.get("status") == "closed")
+        return True
+
+    def _own_customer(self, r: InCustomerRecord) -> str | None:
+        here = self._made_here.get(r.key.removeprefix("desk:")) if r.key.startswith("desk:C-") else None
+        if here is None or here.name != r.fields.get("name") \
+                or format_ts(here.customer_since) != r.fields.get("customer_since"):
+            return None
+        return here.id
 
     def _whole_record(self, record: Record, ids, ops: list) -> None:
         if isinstance(record, InCustomerRecord):
@@ -42,6 +68,10 @@ class WholeRecords:
     def _customer_record(self, r: InCustomerRecord, ids, ops: list) -> None:
         """A customer desk has already (by source id or email) is kept as it is."""
         email = (r.fields.get("email") or "").lower()
+        own = self._own_customer(r)
+        if own:
+            self._customers[r.key] = own
+            return
         if r.key in self._customers or (email and email in self._customers):
             self._customers.setdefault(r.key, self._customers.get(email, ""))
             return
