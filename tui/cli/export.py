@@ -71,8 +71,13 @@ def run(args: argparse.Namespace) -> int:
             _write_stdout(chunks)
         else:
             _write_file(output, chunks)
-    except OSError as exc:
-        sys.stderr.write(f"desk export: {error_text(exc)}\n")
+    except OSError as exc:  # a full disk, a folder this login may not write in
+        reason = printable(exc.strerror or error_text(exc))
+        if output is None:
+            sys.stderr.write(f"desk export: standard output: {reason}\n")
+        else:
+            sys.stderr.write(f"desk export: cannot write {printable(output)}: {reason}; "
+                             "nothing written\n")
         return 1
     if output is not None:
         sys.stderr.write(f"desk export: {len(selection.tickets)} tickets, "
