@@ -8,6 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -374,3 +376,11 @@ def test_an_export_imported_into_its_own_store_changes_nothing(capsys, demo, tmp
     assert "0 new customers, 0 products, 0 purchases; 0 events" in out
     desk(capsys, "export", "--data-dir", str(demo), "-o", str(again))
     assert again.read_bytes().split(b"\n", 1)[1] == exported.read_bytes().split(b"\n", 1)[1]
+
+
+def test_a_full_disk_is_one_line_and_exit_status_1(demo, tmp_path):
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "tui", "export", "--data-dir", str(demo)],
+                              stdout=full, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "DESK_CONFIG_DIR": str(tmp_path / "config")})
+    assert done.returncode == 1 and done.stderr == "desk export: standard output: No space left on device\n"
