@@ -90,7 +90,10 @@ def test_json_lines_a_single_ticket_and_a_plain_conversation_array_read_the_same
     loose.write_text(json.dumps(embedded + page["conversations"], indent=1))
     ratings = tmp_path / "ratings.json"
     ratings.write_text(json.dumps(page["satisfaction_ratings"]))
-    done = run_import(tmp_path / "s", str(lines), str(single), str(CONTACTS), str(loose), str(ratings))
+    records = [json.loads(line) for line in CONTACTS.read_text().splitlines() if line.strip()]
+    people = tmp_path / "people.json"  # a page on one line, with three arrays
+    people.write_text(json.dumps({"contacts": records[:2], "agents": [records[2]], "companies": [records[3]]}))
+    done = run_import(tmp_path / "s", str(lines), str(single), str(people), str(loose), str(ratings))
     assert done.returncode == 0, done.stdout + done.stderr
     theirs = {d["source_id"]: d for d in tickets(tmp_path / "s")}
     run_import(tmp_path / "a", *API_FILES)
@@ -98,6 +101,8 @@ def test_json_lines_a_single_ticket_and_a_plain_conversation_array_read_the_same
     for sid in ours:
         assert [m["body"] for m in theirs[sid]["messages"]] == [m["body"] for m in ours[sid]["messages"]]
         assert theirs[sid].get("satisfaction") == ours[sid].get("satisfaction")
+        assert theirs[sid].get("assignee") == ours[sid].get("assignee")
+    assert customers(tmp_path / "s")[theirs["freshdesk:20"]["customer"]].company == "SuperNova"
 
 
 def test_dry_run_counts_and_writes_nothing(tmp_path):
@@ -214,3 +219,16 @@ def test_a_line_break_tag_is_one_line_break():
 
 def _quoted(cell: str, sep: str) -> str:
     return f'"{cell}"' if any(ch in cell for ch in (sep, "\n", '"', ",")) else cell
+
+
+def test_spam_and_deleted_tickets_are_warned_about_and_left_out(tmp_path):
+    listed = json.loads(TICKETS.read_text())
+    listed[1]["spam"] = True
+    listed[2]["deleted"] = True
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(json.dumps(t) for t in listed) + "\n")
+    done = run_import(tmp_path / "s", str(path), str(CONTACTS))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{path}:2: spam: warning: a spam ticket in Freshdesk; not imported" in done.stdout
+    assert f"{path}:3: deleted: warning: a deleted ticket in Freshdesk; not imported" in done.stdout
+    assert [d["source_id"] for d in tickets(tmp_path / "s")] == ["freshdesk:20"]

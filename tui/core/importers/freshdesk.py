@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterator
 from .cleaning import body_text, email, one_value, parse_time
 from .freshdesk_catalog import WRAPPERS, Found, FreshdeskCatalog, kind
 from .json_records import BAD, records
+from .mapping import CHANNEL as CHANNEL_WORDS
 from .mapping import PRIORITY as PRIORITY_WORDS
 from .mapping import STATUS as STATUS_WORDS
 from .records import BadValue, InCustomer, InMessage, InTicket, Problem
@@ -83,6 +84,10 @@ class FreshdeskSource:
                 continue
             if what != "ticket":
                 continue
+            if obj.get("spam") is True or obj.get("deleted") is True:
+                reason = "spam" if obj.get("spam") is True else "deleted"
+                yield Problem(file, where, reason, f"a {reason} ticket in Freshdesk; not imported", warning=True)
+                continue
             try:
                 yield self._ticket(where, obj)
             except BadValue as exc:
@@ -101,7 +106,12 @@ class FreshdeskSource:
         t.status = _code(STATUS, STATUS_WORDS, obj.get("status"), "status", "open")
         t.priority = _code(PRIORITY, PRIORITY_WORDS, obj.get("priority"), "priority", "normal")
         source = obj.get("source")
-        t.channel = CHANNEL.get(source, "web") if isinstance(source, int) else "email"
+        if isinstance(source, str) and source.strip().isdigit():
+            source = int(source)
+        if isinstance(source, str):
+            t.channel = CHANNEL_WORDS.get(source.strip().lower(), "web")
+        else:
+            t.channel = CHANNEL.get(source, "web") if isinstance(source, int) else "email"
         t.created = self._time(obj, "created_at")
         t.updated = self._time(obj, "updated_at")
         t.tags = [str(tag).strip().lower().replace(" ", "_") for tag in obj.get("tags") or [] if str(tag).strip()]

@@ -87,7 +87,9 @@ class FreshdeskCatalog:
                 elif what == "company":
                     self.companies[obj.get("id")] = obj.get("name")
                 elif what == "rating" and obj.get("ticket_id") is not None:
-                    self.ratings[obj["ticket_id"]] = found
+                    earlier = self.ratings.get(obj["ticket_id"])  # a ticket's latest rating counts
+                    if earlier is None or str(earlier.obj.get("created_at") or "") <= str(obj.get("created_at") or ""):
+                        self.ratings[obj["ticket_id"]] = found
                 elif what == "conversation" and obj.get("ticket_id") is not None:
                     batch.append((str(obj["ticket_id"]), str(path), str(where), orjson.dumps(obj)))
                     if len(batch) >= 5000:

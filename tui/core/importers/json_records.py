@@ -32,8 +32,8 @@ def _shape(head: bytes, wrappers: frozenset[str]) -> str:
         obj = orjson.loads(first)
     except orjson.JSONDecodeError:
         obj = None
-    if isinstance(obj, dict) and not (set(obj) & wrappers):
-        return "lines"
+    if isinstance(obj, dict) and not _is_page(obj, wrappers):
+        return "lines"  # a whole record on the first line (a ticket may hold "conversations")
     try:
         for prefix, event, value in ijson.parse(io.BytesIO(text)):
             if prefix == "" and event == "map_key":
@@ -44,6 +44,11 @@ def _shape(head: bytes, wrappers: frozenset[str]) -> str:
     except ijson.JSONError:
         pass
     return "single"
+
+
+def _is_page(obj: dict, wrappers: frozenset[str]) -> bool:
+    keys = set(obj)
+    return bool(keys & wrappers) and keys <= wrappers | PAGE_META
 
 
 def records(path: Path, wrappers: frozenset[str], on_open: Callable[[Counted], None] | None = None
