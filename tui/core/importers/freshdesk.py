@@ -137,7 +137,7 @@ class FreshdeskSource:
         if t.status in ("solved", "closed"):
             t.solved = (parse_time(stats.get("resolved_at"), "stats.resolved_at", self.tz)
                         or parse_time(stats.get("closed_at"), "stats.closed_at", self.tz))
-        rating = self.catalog.ratings.get(obj["id"])
+        rating = self.catalog.rating(obj["id"])
         if rating is not None:
             t.csat = self._rating(rating)
         return t
@@ -145,7 +145,7 @@ class FreshdeskSource:
     def _customer(self, obj: dict) -> InCustomer:
         rid = obj.get("requester_id")
         embedded = obj.get("requester") if isinstance(obj.get("requester"), dict) else None
-        found = self.catalog.contacts.get(rid)
+        found = self.catalog.contact(rid)
         contact = embedded or (found.obj if found else {})
         try:
             address = email(contact.get("email"), "email")
