@@ -232,3 +232,15 @@ def test_spam_and_deleted_tickets_are_warned_about_and_left_out(tmp_path):
     assert f"{path}:2: spam: warning: a spam ticket in Freshdesk; not imported" in done.stdout
     assert f"{path}:3: deleted: warning: a deleted ticket in Freshdesk; not imported" in done.stdout
     assert [d["source_id"] for d in tickets(tmp_path / "s")] == ["freshdesk:20"]
+
+
+def test_api_responses_saved_one_page_a_line_are_read_page_by_page(tmp_path):
+    listed = json.loads(TICKETS.read_text())
+    pages = tmp_path / "pages.jsonl"  # `curl … | jq -c` a page at a time
+    pages.write_text(json.dumps({"tickets": listed[:2]}) + "\n" + json.dumps({"tickets": listed[2:]}) + "\n")
+    done = run_import(tmp_path / "s", str(pages), str(CONTACTS), str(CONVERSATIONS), extra=("--dry-run",))
+    assert f"{pages}: 3 tickets readable, 0 problem(s)" in done.stdout, done.stdout + done.stderr
+    listed[2]["priority"] = 7
+    pages.write_text(json.dumps({"tickets": listed[:2]}) + "\n" + json.dumps({"tickets": listed[2:]}) + "\n")
+    done = run_import(tmp_path / "s", str(pages), str(CONTACTS), extra=("--dry-run",))
+    assert f"{pages}:2:tickets[0]: priority: 7 is not a Freshdesk priority (one of 1, 2, 3, 4)" in done.stdout

@@ -27,13 +27,13 @@ def _shape(head: bytes, wrappers: frozenset[str]) -> str:
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"["):
         return "array"
-    first = text.split(b"\n", 1)[0].strip()
+    first, _, rest = text.partition(b"\n")
     try:
-        obj = orjson.loads(first)
+        obj = orjson.loads(first.strip())
     except orjson.JSONDecodeError:
         obj = None
-    if isinstance(obj, dict) and not _is_page(obj, wrappers):
-        return "lines"  # a whole record on the first line (a ticket may hold "conversations")
+    if isinstance(obj, dict) and (not _is_page(obj, wrappers) or rest.strip()):
+        return "lines"  # a record a line (a ticket may hold "conversations"), or a page a line
     try:
         for prefix, event, value in ijson.parse(io.BytesIO(text)):
             if prefix == "" and event == "map_key":
@@ -64,7 +64,7 @@ def records(path: Path, wrappers: frozenset[str], on_open: Callable[[Counted], N
             on_open(fh)
         try:
             if shape == "lines":
-                yield from _lines(fh)
+                yield from _lines(fh, wrappers)
             elif shape == "array":
                 for number, obj in enumerate(ijson.items(fh, "item", use_float=True)):
                     yield f"[{number}]", None, _record(obj)
@@ -81,14 +81,23 @@ def _record(obj: object) -> dict:
     return obj if isinstance(obj, dict) else {BAD: f"not a JSON object but {type(obj).__name__}"}
 
 
-def _lines(fh: Counted) -> Iterator[tuple[int, None, dict]]:
+def _lines(fh: Counted, wrappers: frozenset[str]) -> Iterator[tuple[int | str, str | None, dict]]:
+    """A record a line, or a page a line (API responses saved one per line)."""
     for number, line in enumerate(io.BufferedReader(fh, 1 << 16), 1):
         if not line.strip():
             continue
         try:
-            yield number, None, _record(orjson.loads(line))
+            obj = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
             yield number, None, {BAD: f"not valid JSON ({exc})"}
+            continue
+        if isinstance(obj, dict) and _is_page(obj, wrappers):
+            for key in sorted(set(obj) & wrappers):
+                items = obj[key] if isinstance(obj[key], list) else [obj[key]]
+                for i, item in enumerate(items):
+                    yield f"{number}:{key}[{i}]", key, _record(item)
+        else:
+            yield number, None, _record(obj)
 
 
 def _page(fh: Counted, wrappers: frozenset[str]) -> Iterator[tuple[str, str, dict]]:
