@@ -38,6 +38,14 @@ def customers(store_dir: Path) -> dict[str, object]:
         store.close()
 
 
+def product_names(store_dir: Path) -> dict[str, str]:
+    store = TinyDBStore(store_dir)
+    try:
+        return {p.id: p.name for p in store.products()}
+    finally:
+        store.close()
+
+
 def test_api_json_in_three_files_lands_with_threads_customers_and_ratings(tmp_path):
     done = run_import(tmp_path / "s", *API_FILES)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -54,7 +62,8 @@ def test_api_json_in_three_files_lands_with_threads_customers_and_ratings(tmp_pa
     printer = by["freshdesk:21"]  # its conversations and rating are in another file
     assert printer["subject"] == "Printer & scanner" and printer["status"] == "solved"
     assert (printer["priority"], printer["channel"], printer["assignee"]) == ("high", "phone", "Ram")
-    assert printer["tags"] == ["hardware", "vip"] and printer["group"] == "2"
+    assert printer["tags"] == ["hardware", "vip"] and printer["group"] == "Hardware"
+    assert product_names(tmp_path / "s") == {printer["product"]: "Scanner X2"}
     assert [(m["kind"], m["body"]) for m in printer["messages"]] == [
         ("customer_message", "The scanner jams."), ("public_reply", "Replaced the roller."),
         ("customer_message", "Thanks, it works again.")]  # time order, not file order
@@ -92,7 +101,8 @@ def test_json_lines_a_single_ticket_and_a_plain_conversation_array_read_the_same
     ratings.write_text(json.dumps(page["satisfaction_ratings"]))
     records = [json.loads(line) for line in CONTACTS.read_text().splitlines() if line.strip()]
     people = tmp_path / "people.json"  # a page on one line, with three arrays
-    people.write_text(json.dumps({"contacts": records[:2], "agents": [records[2]], "companies": [records[3]]}))
+    people.write_text(json.dumps({"contacts": records[:2], "agents": [records[2]], "companies": [records[3]],
+                                  "groups": [records[4]], "products": [records[5]]}))
     done = run_import(tmp_path / "s", str(lines), str(single), str(people), str(loose), str(ratings))
     assert done.returncode == 0, done.stdout + done.stderr
     theirs = {d["source_id"]: d for d in tickets(tmp_path / "s")}
@@ -101,7 +111,8 @@ def test_json_lines_a_single_ticket_and_a_plain_conversation_array_read_the_same
     for sid in ours:
         assert [m["body"] for m in theirs[sid]["messages"]] == [m["body"] for m in ours[sid]["messages"]]
         assert theirs[sid].get("satisfaction") == ours[sid].get("satisfaction")
-        assert theirs[sid].get("assignee") == ours[sid].get("assignee")
+        assert [theirs[sid].get(k) for k in ("assignee", "group", "product")] == [
+            ours[sid].get(k) for k in ("assignee", "group", "product")]
     assert customers(tmp_path / "s")[theirs["freshdesk:20"]["customer"]].company == "SuperNova"
 
 

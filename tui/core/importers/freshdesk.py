@@ -95,8 +95,8 @@ class FreshdeskSource:
             except RecordProblem as exc:
                 yield exc.problem
 
-    def _time(self, obj: dict, field: str, prefix: str = "") -> datetime | None:
-        return parse_time(obj.get(field), prefix + field, self.tz)
+    def _time(self, obj: dict, field: str) -> datetime | None:
+        return parse_time(obj.get(field), field, self.tz)
 
     def _ticket(self, where: str | int, obj: dict) -> InTicket:
         if obj.get("id") is None:
@@ -114,9 +114,14 @@ class FreshdeskSource:
             t.channel = CHANNEL.get(source, "web") if isinstance(source, int) else "email"
         t.created = self._time(obj, "created_at")
         t.updated = self._time(obj, "updated_at")
-        t.tags = [str(tag).strip().lower().replace(" ", "_") for tag in obj.get("tags") or [] if str(tag).strip()]
+        tags = obj.get("tags") or []
+        tags = tags.split(",") if isinstance(tags, str) else tags if isinstance(tags, list) else [tags]
+        t.tags = [str(tag).strip().lower().replace(" ", "_") for tag in tags if str(tag).strip()]
         t.category = one_value(obj.get("type"))
-        t.group = str(obj["group_id"]) if obj.get("group_id") is not None else None
+        group = obj.get("group_id")
+        t.group = one_value(self.catalog.groups.get(group) or group) if group is not None else None
+        product = obj.get("product_id")
+        t.product = one_value(self.catalog.products.get(product)) if product is not None else None
         t.assignee = self.catalog.agents.get(obj.get("responder_id")) if obj.get("responder_id") else None
         t.customer = self._customer(obj)
         stats = obj.get("stats") if isinstance(obj.get("stats"), dict) else {}
@@ -131,7 +136,8 @@ class FreshdeskSource:
         for found in self._conversations(where, obj):
             t.messages.append(self._message(found, obj, requester))
         t.messages.sort(key=lambda m: m.created or t.created or datetime.min.replace(tzinfo=timezone.utc))
-        replies = [m.created for m in t.messages if m.kind == "public_reply" and m.created and m.key != "description"]
+        replies = [m.created for m in t.messages
+                   if m.kind == "public_reply" and m.created and m.time_known and m.key != "description"]
         t.first_replied = parse_time(stats.get("first_responded_at"), "stats.first_responded_at", self.tz) \
             or (min(replies) if replies else None)
         if t.status in ("solved", "closed"):

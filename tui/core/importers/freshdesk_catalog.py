@@ -1,9 +1,9 @@
 """What a Freshdesk ticket needs from the other records of an import: contacts, satisfaction
-ratings and conversations exported in files of their own, and agents and companies. Contacts,
-ratings and conversations can each outnumber the tickets, so they are spilled to an on-disk
-SQLite file keyed by id and read back ticket by ticket; agents and companies (a team's, a
-customer base's companies: few) are held in memory. Built once, from every file named, and
-shared by both passes of every file."""
+ratings and conversations exported in files of their own, and agents, groups, products and
+companies. Contacts, ratings and conversations can each outnumber the tickets, so they are
+spilled to an on-disk SQLite file keyed by id and read back ticket by ticket; the others (a
+team's agents and groups, a catalogue's products, a customer base's companies: few) are held
+in memory. Built once, from every file named, and shared by both passes of every file."""
 
 from __future__ import annotations
 
@@ -20,16 +20,17 @@ import orjson
 from .json_records import BAD, records
 
 WRAPPERS = frozenset({"tickets", "contacts", "conversations", "satisfaction_ratings", "agents",
-                      "companies", "results"})
+                      "companies", "groups", "products", "results"})
 KIND_OF_PAGE = {"tickets": "ticket", "contacts": "contact", "conversations": "conversation",
-                "satisfaction_ratings": "rating", "agents": "agent", "companies": "company"}
+                "satisfaction_ratings": "rating", "agents": "agent", "companies": "company",
+                "groups": "group", "products": "product"}
 
 
 CONTACT_FIELDS = ("name", "email", "phone", "mobile", "company_id")
 
 
 def kind(obj: dict, page: str | None) -> str:
-    """ticket | contact | conversation | rating | agent | company | other."""
+    """ticket | contact | conversation | rating | agent | company | group | product | other."""
     if page in KIND_OF_PAGE:
         return KIND_OF_PAGE[page]
     if "ratings" in obj and "ticket_id" in obj:
@@ -42,6 +43,10 @@ def kind(obj: dict, page: str | None) -> str:
         return "agent"
     if "domains" in obj:
         return "company"
+    if "agent_ids" in obj or "unassigned_for" in obj:
+        return "group"
+    if "primary_email" in obj:
+        return "product"
     if "email" in obj or "name" in obj:
         return "contact"
     return "other"
@@ -61,6 +66,8 @@ class FreshdeskCatalog:
         self.paths = paths
         self.agents: dict[object, str] = {}
         self.companies: dict[object, str] = {}
+        self.groups: dict[object, str] = {}
+        self.products: dict[object, str] = {}
         self._db: sqlite3.Connection | None = None
         self._folder: str | None = None
 
@@ -89,8 +96,9 @@ class FreshdeskCatalog:
                 elif what == "agent":
                     contact = obj.get("contact") if isinstance(obj.get("contact"), dict) else {}
                     self.agents[obj.get("id")] = contact.get("name") or contact.get("email") or "agent"
-                elif what == "company":
-                    self.companies[obj.get("id")] = obj.get("name")
+                elif what in ("company", "group", "product"):
+                    named = {"company": self.companies, "group": self.groups, "product": self.products}
+                    named[what][obj.get("id")] = obj.get("name")
                 elif what == "rating" and obj.get("ticket_id") is not None:
                     rows["r"].append((str(obj["ticket_id"]), str(obj.get("created_at") or ""), *place,
                                       orjson.dumps(obj)))
