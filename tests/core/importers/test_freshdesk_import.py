@@ -172,6 +172,9 @@ def test_a_bad_record_is_named_by_file_record_and_field_and_nothing_is_written(t
     bad.write_text("[" + json.dumps(listed[0]) + ", {")
     broken = run_import(tmp_path / "t", str(bad), str(CONTACTS))
     assert f"{bad}:(file): (record): not valid JSON" in broken.stdout and broken.returncode == 1
+    (tmp_path / "empty.json").write_bytes(b"\n")
+    empty = run_import(tmp_path / "t", str(tmp_path / "empty.json"))
+    assert f"{tmp_path / 'empty.json'}:(file): (record): the file is empty" in empty.stdout
 
 
 @pytest.mark.parametrize("encoding,sep,header_case", [("utf-8-sig", ",", str), ("cp1252", ";", str.lower)])

@@ -57,7 +57,11 @@ def records(path: Path, wrappers: frozenset[str], on_open: Callable[[Counted], N
     A line or item that is not a JSON object comes as {BAD: reason}."""
     raw = open(path, "rb")  # an export the user names: read as given
     with raw:
-        shape = _shape(raw.read(HEAD_BYTES), wrappers)
+        head = raw.read(HEAD_BYTES)
+        if not head.strip():
+            yield "(file)", None, {BAD: "the file is empty"}
+            return
+        shape = _shape(head, wrappers)
         raw.seek(0)
         fh = Counted(raw)
         if on_open:
@@ -74,7 +78,7 @@ def records(path: Path, wrappers: frozenset[str], on_open: Callable[[Counted], N
                 for obj in ijson.items(fh, "", use_float=True):
                     yield "(record)", None, _record(obj)
         except ijson.JSONError as exc:
-            yield "(file)", None, {BAD: f"not valid JSON ({exc})"}
+            yield "(file)", None, {BAD: f"not valid JSON ({' '.join(str(exc).split())})"}
 
 
 def _record(obj: object) -> dict:
