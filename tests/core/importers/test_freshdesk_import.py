@@ -217,6 +217,7 @@ def test_mapping_columns_take_alternatives_and_required_names_columns_it_has():
                                                              "subject": "Subject"}}, "m.toml")
     index, names, missing = mapping.find_columns(["id", "Other"])
     assert index == {"id": 0} and names == {"id": "id"} and missing == []
+    assert mapping.find_columns(["Subject"])[2] == ["Ticket ID"]  # the id is always required
     strict = parse_mapping({"columns": {"id": "Ticket ID", "subject": "Subject"}}, "m.toml")
     assert strict.find_columns(["TICKET  id"])[2] == ["Subject"]
     with pytest.raises(MappingError, match="key required: 'body' is not one of the mapping's columns"):

@@ -18,7 +18,8 @@ Presets ship in `presets/` and are named by file stem (`desk import csv --mappin
 
 A column may be a list of header names, the first the file has is used (`created = ["Created
 time", "Created at"]`); headers match in any case. Every column named must be in the file,
-unless `required = ["id", ...]` says which must: then the others are used where present.
+unless `required = ["id", ...]` says which must (the id always must): then the others are
+used where present.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class Mapping:
                     index[what], names[what] = i, header[i]
                     break
             else:
-                if self.required is None or what in self.required:
+                if self.required is None or what in self.required or what == "id":
                     missing.append(first)
         return index, names, missing
 
