@@ -65,7 +65,7 @@ class _Shown:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self._bar = None
-        self._last = 0.0
+        self._last = time.monotonic()  # a plain line after 2 s of work, not at once
         self._task = None
 
     def __call__(self, path: str, done: int, total: int, tickets: int) -> None:

@@ -36,6 +36,7 @@ def zone(name: str | None) -> tzinfo:
 
 
 _EPOCH = re.compile(r"^\d{9,13}(\.\d+)?$")
+_DOTTED_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # 03.11.2026: day first wherever used
 
 
 def parse_time(value: object, column: str, tz: tzinfo, *, dayfirst: bool = False) -> datetime | None:
@@ -52,7 +53,8 @@ def parse_time(value: object, column: str, tz: tzinfo, *, dayfirst: bool = False
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
         except ValueError:
             try:
-                parsed = dateutil_parser.parse(text, dayfirst=dayfirst)
+                parsed = dateutil_parser.parse(
+                    text, dayfirst=dayfirst or bool(_DOTTED_DATE.match(text)))
             except (ValueError, OverflowError, TypeError):
                 raise BadValue(column, f"{text!r} is not a date or time") from None
     if parsed.tzinfo is None:
