@@ -119,7 +119,7 @@ class PostgresReads:
         tickets = [validate(TicketHead, {**doc, "archived": archived}, file=self._file("tickets"),
                             record=doc.get("id", "?")) for doc, archived in head_rows]
         purchases.sort(key=lambda p: p.date, reverse=True)
-        tickets.sort(key=lambda t: t.created, reverse=True)
+        tickets.sort(key=lambda t: (t.created, t.number), reverse=True)  # as the TinyDB store
         return CustomerHistory(customer, purchases, tickets)  # type: ignore[arg-type]
 
     def agents(self) -> list[str]:
