@@ -262,3 +262,9 @@ def test_a_query_sees_the_active_set_as_it_is_now(backend):
     ola.refresh()
     assert ola.query("tickets", ticket.priority == "urgent") == []  # closed: archived
     assert [d["id"] for d in ola.query("customers", Query().region == "Nordics")] == ["C-1"]
+
+
+def test_a_customers_tickets_of_the_same_millisecond_are_newest_number_first(backend):
+    store = backend.open("ana")
+    first, second = new(store, created=TS), new(store, created=TS)
+    assert [t.id for t in store.customer_history("C-1").tickets] == [second.id, first.id]
