@@ -23,7 +23,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     from . import ticket_verbs
 
     for verb in ticket_verbs.VERBS.values():
-        report_errors_in_one_line(verb.add(verbs))
+        verb_parser = verb.add(verbs)
+        # After the verb too (`desk ticket list --data-dir D`); SUPPRESS keeps one given
+        # before the verb.
+        verb_parser.add_argument("--data-dir", dest="sub_data_dir", metavar="DIR",
+                                 default=argparse.SUPPRESS, help="the store")
+        verb_parser.add_argument("--store", dest="sub_store", metavar="URL",
+                                 default=argparse.SUPPRESS, help="a PostgreSQL store")
+        report_errors_in_one_line(verb_parser)
     return parser
 
 
