@@ -151,7 +151,7 @@ def test_clone_work_offline_sync_a_conflict_resolve_and_sync_again(host, team, l
     assert first["id"] in conflicts.stdout and "status" in conflicts.stdout
     assert ours in conflicts.stdout and theirs in conflicts.stdout
 
-    ok(laptop_desk("--data-dir", str(replica), "sync", "--resolve", first["id"], "status", "ours"))
+    ok(laptop_desk("--data-dir", str(replica), "sync", "--resolve", first["id"], "status", "mine"))
     ok(laptop_desk("--data-dir", str(replica), "sync"))
     on_host, on_laptop = host.ticket(team, first["id"]), local_ticket(laptop_desk, replica, first["id"])
     assert on_host["status"] == on_laptop["status"] == ours
