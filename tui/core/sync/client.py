@@ -49,7 +49,8 @@ def parse_remote(text: str) -> Remote:
     found = SCP_LIKE.match(text)
     if found and not text.startswith(("/", ".")):
         return Remote(text, found["path"], found["host"], found["user"])
-    return Remote(text, str(Path(text).expanduser().resolve()))
+    path = str(Path(text).expanduser().resolve())
+    return Remote(path, path)  # remembered absolute: a sync may run from another folder
 
 
 def remote_command(remote: Remote, remote_desk: str | None = None) -> list[str]:
