@@ -11,7 +11,8 @@ from .common import EXIT_IO, Parser, chosen_dir
 # Each module has `add_parser(subparsers)` and `run(args) -> exit status`.
 COMMANDS = {"demo": "demo", "check": "check", "init": "init", "metrics": "metrics",
             "report": "report", "ticket": "ticket", "import": "import_tickets",
-            "serve": "serve"}
+            "serve": "serve", "clone": "clone", "sync": "sync", "sync-serve": "sync_serve",
+            "conflicts": "conflicts", "resolve": "resolve"}
 
 
 def _named_command(argv: Sequence[str]) -> str | None:

@@ -31,6 +31,7 @@ from ...models import (
     validate,
 )
 from ...quickcheck import quick_check
+from ...sync.ops import SYNC, ops_for_change, ops_for_insert
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
 from ..ticket_writes import TicketWrites, new_ticket, revise
 from . import queue_summary
@@ -85,6 +86,10 @@ class BatchIds:
 
 
 class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
+
+    # Set by tui/core/sync/host.py while it applies a replica's pushed operations: the marks
+    # (journal ops) that ride in the change's line, so an operation is applied only once.
+    sync_marks: Callable[[str, dict, dict], list] | None = None
 
     def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
                  defer_load: bool = False):
@@ -215,8 +220,9 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             # Closed from the start (e.g. logged after a call): straight to the archive,
             # through the outbox like any close.
             events = self._new_ticket_events(doc, source, self._customer_field(customer, "region"))
+            recorded = ops_for_insert(self._active.tables, doc, events) if self.is_replica else []
             self._active.commit([(OUTBOX if closed else "tickets", str(number), doc),
-                                 (META, "1", meta)], events, log_size(self.events.path))
+                                 (META, "1", meta), *recorded], events, log_size(self.events.path))
             self._write_events(events)
             if closed:
                 self._flush_moves()
@@ -288,13 +294,17 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             doc_id = doc_key(ticket_id)
             logged = self._ticket_events(ticket_id, events(before, doc))
             log_at = log_size(self.events.path)
+            synced = self._sync_ops(ticket_id, before, doc, logged)
             if archived:
+                if synced:  # first: an operation without its change is pushed, then pulled
+                    self._active.commit(synced)
                 self._archive.commit([("tickets", doc_id, doc)], logged, log_at)
             elif doc["status"] == "closed":
                 # The outbox line is the acknowledged write; the archive copy follows.
-                self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc)], logged, log_at)
+                self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc), *synced],
+                                    logged, log_at)
             else:
-                self._active.commit([("tickets", doc_id, doc)], logged, log_at)
+                self._active.commit([("tickets", doc_id, doc), *synced], logged, log_at)
             self._write_events(logged)
             if doc["status"] == "closed" and not archived:
                 self._flush_moves()
@@ -304,6 +314,32 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
 
     def _stored(self, doc: dict[str, Any]) -> Ticket:
         return self._ticket(doc, doc["status"] == "closed")
+
+    # -- offline replicas (tui/core/sync) ---------------------------------------
+    @property
+    def is_replica(self) -> bool:
+        """True for a store made by `desk clone`: its changes are recorded as operations."""
+        return bool(self._active.tables.get(SYNC))
+
+    def sync_table(self, name: str) -> dict[str, Any]:
+        """One of the sync's tables (read-only), after picking up other processes' writes."""
+        self.refresh()
+        return self._active.tables.get(name, {})
+
+    def _sync_ops(self, ticket_id: str, before: dict, after: dict, logged: list) -> list:
+        """Journal ops that ride in a ticket change's line: a replica's operation records, or
+        the team store's marks of a pushed operation applied."""
+        if self.sync_marks is not None:
+            return self.sync_marks(ticket_id, before, after)
+        if self.is_replica:
+            return ops_for_change(self._active.tables, ticket_id, before, after, logged)
+        return []
+
+    def changed_since(self, since: str) -> list[dict[str, Any]]:
+        """Tickets whose `updated` is at or after `since` (sync_feed.py)."""
+        from .sync_feed import changed_since
+
+        return changed_since(self, since)
 
     def _records_file(self) -> str:
         return str(self._active.snapshot)
