@@ -137,7 +137,8 @@ def test_clone_work_offline_sync_a_conflict_resolve_and_sync_again(host, team, l
     host.desk(team, "ticket", "note", first["id"], "--body", note)
 
     synced = ok(laptop_desk("--data-dir", str(replica), "sync"))
-    assert first["id"] in synced.stdout + synced.stderr  # the conflict is reported
+    assert "conflicts 1" in synced.stdout  # reported, and how to settle it
+    assert "desk resolve" in synced.stdout
 
     on_host = host.ticket(team, first["id"])
     assert bodies(on_host).count(reply) == 1 and bodies(on_host).count(note) == 1
@@ -147,18 +148,19 @@ def test_clone_work_offline_sync_a_conflict_resolve_and_sync_again(host, team, l
     assert bodies(on_laptop).count(reply) == 1 and bodies(on_laptop).count(note) == 1
     assert on_laptop["status"] == ours  # the local change is kept until the agent picks
 
-    conflicts = ok(laptop_desk("--data-dir", str(replica), "sync", "--conflicts"))
-    assert first["id"] in conflicts.stdout and "status" in conflicts.stdout
-    assert ours in conflicts.stdout and theirs in conflicts.stdout
+    listed = json.loads(ok(laptop_desk("--data-dir", str(replica), "conflicts",
+                                       "--format", "json")).stdout)
+    assert [(c["ticket"], c["field"], c["mine"], c["theirs"]) for c in listed] == [
+        (first["id"], "status", ours, theirs)]
 
-    ok(laptop_desk("--data-dir", str(replica), "sync", "--resolve", first["id"], "status", "mine"))
+    ok(laptop_desk("--data-dir", str(replica), "resolve", first["id"], "status", "mine"))
     ok(laptop_desk("--data-dir", str(replica), "sync"))
     on_host, on_laptop = host.ticket(team, first["id"]), local_ticket(laptop_desk, replica, first["id"])
     assert on_host["status"] == on_laptop["status"] == ours
     assert bodies(on_host) == bodies(on_laptop)
     assert bodies(on_host).count(reply) == 1
-    conflicts = ok(laptop_desk("--data-dir", str(replica), "sync", "--conflicts"))
-    assert first["id"] not in conflicts.stdout
+    assert json.loads(ok(laptop_desk("--data-dir", str(replica), "conflicts",
+                                     "--format", "json")).stdout) == []
 
 
 def closed_port() -> int:
