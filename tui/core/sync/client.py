@@ -96,10 +96,11 @@ class ProcessConnection(Connection):
         except OSError:
             pass
         try:
-            _, err = self.proc.communicate(timeout=30)
+            self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            _, err = self.proc.communicate()
+            self.proc.wait()
+        err = self.proc.stderr.read() if self.proc.stderr else b""
         lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
         said = f": {lines[-1].strip()}" if lines else ""
         where = f"could not reach {self.remote.host}" if self.remote.host else what
@@ -118,7 +119,9 @@ class ProcessConnection(Connection):
             if not isinstance(frame, dict):
                 raise SyncError(f"{self.remote.text}: the far side is not desk sync-serve")
             if "error" in frame:
-                raise SyncError(f"{self.remote.text}: {frame['error']}")
+                said = str(frame["error"])
+                raise SyncError(said if said.startswith(self.remote.path)
+                                else f"{self.remote.text}: {said}")
             yield frame
             if obj.get("request") != "clone" or frame.get("done"):
                 return
