@@ -136,7 +136,8 @@ def test_clone_work_offline_sync_a_conflict_resolve_and_sync_again(host, team, l
     note = f"Host note {uuid.uuid4().hex}"
     host.desk(team, "ticket", "note", first["id"], "--body", note)
 
-    synced = ok(laptop_desk("--data-dir", str(replica), "sync"))
+    synced = laptop_desk("--data-dir", str(replica), "sync")
+    assert (synced.returncode, synced.stderr) == (3, "")  # done, with a conflict waiting
     assert "conflicts 1" in synced.stdout  # reported, and how to settle it
     assert "desk resolve" in synced.stdout
 
