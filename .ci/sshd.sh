@@ -146,11 +146,9 @@ user_python() {  # a Python >= 3.11 with venv that deskhost may run (root's pyen
     return 1
 }
 
-checkout_tar() {  # the checkout as deskhost gets it; same files give the same bytes
+checkout_tar() {  # what pip installs from the checkout; the same files give the same bytes
     tar -C "$CHECKOUT" --sort=name --owner=0 --group=0 --numeric-owner \
-        --exclude=./.venv --exclude=./.git --exclude=__pycache__ --exclude='*.egg-info' \
-        --exclude=./build --exclude=./dist --exclude=./.pytest_cache --exclude=./.hypothesis \
-        --exclude=./tests/bench/stores --exclude=./screenshots -cf - .
+        --exclude=__pycache__ --exclude='*.egg-info' -cf - pyproject.toml README.md tui data
 }
 
 install_desk() {
