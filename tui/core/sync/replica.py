@@ -224,4 +224,5 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
         return out, []
 
     store.write_batch(plan)
+    store.drop_archived(result.new_ids)  # closed offline: the team id's copy is the one now
     return result
