@@ -37,3 +37,22 @@ def test_a_ticket_made_and_closed_offline_lives_on_once_under_its_team_id(tmp_pa
     assert made.id not in everywhere and everywhere.count(team_id) == 1
     laptop.close()
     host.close()
+
+
+def test_a_caller_added_offline_reaches_the_team_with_their_ticket(tmp_path):
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"))
+    caller = laptop.insert_customer(name="Dana New", phone="+358401234567")
+    made = laptop.insert_ticket(customer=caller.id, subject="first call", body="hello",
+                                channel="phone", source="agent")
+    result = sync(laptop, InProcess(host_dir))
+    team_customer, team_ticket = result.new_ids[caller.id], result.new_ids[made.id]
+    assert team_customer != caller.id
+    host = opened(host_dir, "hostagent")
+    assert host.get_customer(team_customer).name == "Dana New"
+    assert host.get_ticket(team_ticket).customer == team_customer
+    assert laptop.get_ticket(made.id).customer == team_customer
+    assert laptop.get_customer(team_customer).phone == "+358401234567"
+    assert caller.id not in {c.id for c in laptop.customers()}
+    laptop.close()
+    host.close()

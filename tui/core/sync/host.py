@@ -10,10 +10,10 @@ import re
 from typing import Any
 
 from ..fileio import open_read
-from ..models import RecordError, Ticket, validate
+from ..models import Customer, RecordError, Ticket, validate
 from ..store import NotFound, StoreError
 from ..store.ticket_writes import status_mutation
-from .ops import APPLIED, Op
+from .ops import APPLIED, Op, with_customers
 
 EVENT_ID = re.compile(rb'\{"v":\d+,"id":"([^"]+)"')
 APPLIED_OK = {"outcome": "applied"}
@@ -68,6 +68,22 @@ def apply_op(doc: dict[str, Any], op: dict[str, Any]) -> tuple[dict[str, Any], b
 def _renamed(events: list[dict[str, Any]], new_ids: dict[str, str]) -> list[dict[str, Any]]:
     return [{**e, "ticket": new_ids[e["ticket"]]} if e.get("ticket") in new_ids else e
             for e in events]
+
+
+def _insert_customer(store: Any, op: dict[str, Any]) -> dict[str, Any]:
+    """A customer added offline, with the next team id, through the store's batch write."""
+    made: dict[str, Any] = {}
+
+    def plan(ids: Any, tables: dict[str, Any]) -> tuple[list[Op], list[dict[str, Any]]]:
+        number = ids.take("customers")
+        made["id"] = f"C-{number}"
+        doc = validate(Customer, {**op["doc"], "id": made["id"]}, file="the pushed operations",
+                       record=op["id"]).model_dump(mode="json", by_alias=True, exclude_none=True)
+        return ([("customers", str(number), doc),
+                 (APPLIED, op["id"], {"outcome": "applied", "id": made["id"]})], [])
+
+    store.write_batch(plan)
+    return {"outcome": "applied", "id": made["id"]}
 
 
 def _insert(store: Any, op: dict[str, Any]) -> dict[str, Any]:
@@ -146,11 +162,21 @@ def merge_events(store: Any, events: list[dict[str, Any]]) -> int:
 def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str, Any]]
                ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
     """Apply a replica's operations in their order: (outcome by op id, team id by local id of
-    the tickets made offline, events merged)."""
+    the tickets and customers made offline, events merged)."""
     ops = sorted(ops, key=lambda op: op.get("seq", 0))
     applied = store.sync_table(APPLIED)
     results: dict[str, dict[str, Any]] = {}
     new_ids: dict[str, str] = {}
+    for op in ops:
+        if op["kind"] != "new_customer":
+            continue
+        try:
+            results[op["id"]] = applied.get(op["id"]) or _insert_customer(store, op)
+        except (RecordError, StoreError) as exc:
+            results[op["id"]] = {"outcome": "refused", "reason": str(exc).splitlines()[0]}
+            continue
+        new_ids[op["ticket"]] = results[op["id"]]["id"]
+    ops = [with_customers(op, new_ids) for op in ops]
     for op in ops:
         if op["kind"] != "new_ticket":
             continue
@@ -162,7 +188,7 @@ def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str
         new_ids[op["ticket"]] = results[op["id"]]["id"]
     by_ticket: dict[str, list[dict[str, Any]]] = {}
     for op in ops:
-        if op["kind"] == "new_ticket":
+        if op["kind"] in ("new_ticket", "new_customer"):
             continue
         if op["id"] in applied:
             results[op["id"]] = applied[op["id"]]

@@ -11,7 +11,7 @@ from typing import Any, Literal
 from ..fileio import BadLine, open_read, parse_crc_line
 from ..store.tinydb.names import OUTBOX, doc_key
 from .client import SyncError
-from .ops import ALIAS, OPS, SYNC, Op, replay
+from .ops import ALIAS, OPS, SYNC, Op, replay, with_customers
 from .scope import keeper
 
 
@@ -187,7 +187,20 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
                 if now["kind"] != "set_field":  # refused outright: nothing to pick between
                     ops[op_id]["conflict"].update(theirs=None)
                 out.append((OPS, op_id, ops[op_id]))
+        made_customers = {k: v for k, v in result.new_ids.items() if k.startswith("C-")}
+        for local, team in made_customers.items():
+            out.append(("customers", doc_key(local), None))
+            for key, doc in tickets.items():
+                if doc.get("customer") == local:
+                    out.append(("tickets", key, {**doc, "customer": team}))
+        for op_id, op in list(ops.items()):
+            renamed = with_customers(op, made_customers)
+            if renamed is not op:
+                ops[op_id] = renamed
+                out.append((OPS, op_id, renamed))
         for local, team in result.new_ids.items():
+            if local in made_customers:
+                continue
             out.append((ALIAS, doc_key(local), {"id": team}))
             out.append(("tickets", doc_key(local), None))
             for op in ops.values():
@@ -224,5 +237,6 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
         return out, []
 
     store.write_batch(plan)
-    store.drop_archived(result.new_ids)  # closed offline: the team id's copy is the one now
+    # Closed offline: the copy under the team id is the one now.
+    store.drop_archived([t for t in result.new_ids if t.startswith("T-")])
     return result

@@ -94,7 +94,8 @@ class Host:
         except ValueError:
             since = "0000"
         tickets = store.changed_since(since)
-        wanted = {d["customer"] for d in tickets}
+        wanted = {d["customer"] for d in tickets} | {
+            team for local, team in new_ids.items() if local.startswith("C-")}
         customers = [c.model_dump(mode="json", by_alias=True, exclude_none=True)
                      for c in store.customers() if c.id in wanted]
         return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,

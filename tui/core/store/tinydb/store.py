@@ -238,7 +238,8 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
                 "language": language or "en", "customer_since": now_utc(), **fields},
                 file=self._records_file(), record=f"C-{number}")
             doc = customer.model_dump(mode="json", by_alias=True, exclude_none=True)
-            self._active.commit([("customers", str(number), doc), (META, "1", meta)])
+            recorded = ops_for_insert(self._active.tables, doc, (), "new_customer") if self.is_replica else []
+            self._active.commit([("customers", str(number), doc), (META, "1", meta), *recorded])
         return customer  # type: ignore[return-value]
 
     def write_batch(self, plan: Callable[["BatchIds", dict[str, Any]], tuple[list, list]]) -> None:
