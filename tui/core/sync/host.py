@@ -13,7 +13,7 @@ from ..fileio import open_read
 from ..models import Customer, RecordError, Ticket, validate
 from ..store import NotFound, StoreError
 from ..store.ticket_writes import status_mutation
-from .ops import APPLIED, Op, with_customers
+from .ops import APPLIED, FIELDS, SETS, Op, with_customers
 
 EVENT_ID = re.compile(rb'\{"v":\d+,"id":"([^"]+)"')
 APPLIED_OK = {"outcome": "applied"}
@@ -30,6 +30,8 @@ def _conflict(doc: dict[str, Any], theirs: Any) -> dict[str, Any]:
 def apply_op(doc: dict[str, Any], op: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Apply one operation to the team's current document: (outcome, changed)."""
     kind = op["kind"]
+    if op.get("field") is not None and op["field"] not in (FIELDS if kind == "set_field" else SETS):
+        return {"outcome": "refused", "reason": f"{op['field']!r} is not a field a sync sets"}, False
     if kind == "set_field":
         field, current = op["field"], doc.get(op["field"])
         if current == op["value"]:

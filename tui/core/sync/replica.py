@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from ..fileio import BadLine, open_read, parse_crc_line
+from ..models import Customer, RecordError, Ticket, validate
 from ..store.tinydb.names import OUTBOX, doc_key
 from .client import SyncError
 from .ops import ALIAS, OPS, SYNC, Op, replay, with_customers
@@ -154,12 +155,25 @@ def _taken(sent: dict[str, Any], now: dict[str, Any]) -> Op:
                               "events": [e for e in now.get("events", []) if e.get("id") not in seen]})
 
 
+def check_pulled(remote: str, reply: dict[str, Any]) -> None:
+    """Refuse (SyncError, nothing changed) a team answer holding a record this desk could
+    not open: it is never written into the replica."""
+    try:
+        for model, name in ((Ticket, "tickets"), (Customer, "customers")):
+            for doc in reply.get(name, []):
+                record = doc.get("id", "?") if isinstance(doc, dict) else "?"
+                validate(model, doc, file=f"{remote} ({name} pulled)", record=str(record))
+    except RecordError as exc:
+        raise SyncError(f"{exc}; nothing was changed") from None
+
+
 def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
     """Take the team's answer: operations taken or in conflict, tickets made offline renamed,
     the team's changed tickets (with this replica's pending work put back on top), the new
     cursor; all in one journal line."""
     result = SyncResult(events=int(reply.get("events", 0)), new_ids=dict(reply.get("new_ids", {})))
     state = replica_state(store)
+    check_pulled(state["remote"], reply)
     sent_by_id = {op["id"]: op for op in sent.ops}
     outcomes: dict[str, dict[str, Any]] = reply.get("results", {})
 
