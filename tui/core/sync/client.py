@@ -41,6 +41,8 @@ def parse_remote(text: str) -> Remote:
     if not text:
         raise SyncError("no remote given: use user@host:/path, ssh://user@host[:port]/path or a path")
     found = SSH_URL.match(text)
+    if found and found["host"].startswith("-") or text.startswith("-"):
+        raise SyncError(f"{text}: a remote never starts with '-'")
     if found:
         port = int(found["port"]) if found["port"] else None
         return Remote(text, found["path"], found["host"], found["user"], port)
@@ -61,7 +63,7 @@ def remote_command(remote: Remote, remote_desk: str | None = None) -> list[str]:
     argv = ["ssh", *shlex.split(os.environ.get("DESK_SSH_OPTIONS", ""))]
     if remote.port:
         argv += ["-p", str(remote.port)]
-    return argv + [remote.ssh_target(), "--", f"{desk} sync-serve {shlex.quote(remote.path)}"]
+    return argv + ["--", remote.ssh_target(), f"{desk} sync-serve {shlex.quote(remote.path)}"]
 
 
 class Connection:
