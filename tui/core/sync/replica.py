@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from ..eventlog import new_ulid
 from ..fileio import BadLine, open_read, parse_crc_line
 from ..models import Customer, RecordError, Ticket, validate
 from ..store.tinydb.names import OUTBOX, doc_key
@@ -145,14 +146,15 @@ def outgoing(store: Any) -> Outgoing:
     return Outgoing(pending_ops(store), events, end, state.get("cursor"))
 
 
-def _taken(sent: dict[str, Any], now: dict[str, Any]) -> Op:
-    """A pushed operation the team took: gone, unless a local change folded into it since
-    (then it stays, based on the value the team now has)."""
+def _taken(sent: dict[str, Any], now: dict[str, Any]) -> dict[str, Any] | None:
+    """What is left of a pushed operation the team took: nothing, unless a local change folded
+    into it since; that change is then an operation of its own (a new id: the team's store has
+    marked the old one applied), based on the value the team now has."""
     if now == sent:
-        return (OPS, sent["id"], None)
+        return None
     seen = {e.get("id") for e in sent.get("events", [])}
-    return (OPS, sent["id"], {**now, "base": sent.get("value"),
-                              "events": [e for e in now.get("events", []) if e.get("id") not in seen]})
+    return {**now, "id": new_ulid(), "base": sent.get("value"),
+            "events": [e for e in now.get("events", []) if e.get("id") not in seen]}
 
 
 def check_pulled(remote: str, reply: dict[str, Any]) -> None:
@@ -187,12 +189,12 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
                 continue
             if outcome.get("outcome") == "applied":
                 result.pushed += 1
-                change = _taken(sent_by_id[op_id], now)
-                if change[2] is None:
-                    del ops[op_id]
-                else:
-                    ops[op_id] = change[2]
-                out.append(change)
+                left = _taken(sent_by_id[op_id], now)
+                del ops[op_id]
+                out.append((OPS, op_id, None))
+                if left is not None:
+                    ops[left["id"]] = left
+                    out.append((OPS, left["id"], left))
             else:
                 theirs = outcome.get("theirs")
                 ops[op_id] = {**now, "conflict": {"theirs": theirs, "rev": outcome.get("rev"),
