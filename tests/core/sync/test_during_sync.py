@@ -34,3 +34,20 @@ def test_a_change_made_while_the_sync_is_in_flight_is_pushed_by_the_next_one(tmp
     assert status(laptop).pending == 0 and status(laptop).conflicts == 0
     laptop.close()
     host.close()
+
+
+def test_a_field_changed_again_after_a_sync_whose_answer_was_lost_still_reaches_the_team(tmp_path):
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"))
+    laptop.update_ticket("T-1", {"priority": "high"}, laptop.get_ticket("T-1").rev)
+    conn = InProcess(host_dir)
+    sent = outgoing(laptop)
+    conn.request({"request": "sync", "ops": sent.ops, "events": sent.events, "cursor": sent.cursor})
+    conn.close()  # the answer never arrives: the laptop still holds the operation
+    laptop.update_ticket("T-1", {"priority": "low"}, laptop.get_ticket("T-1").rev)
+    sync(laptop, InProcess(host_dir))
+    host = opened(host_dir, "hostagent")
+    assert host.get_ticket("T-1").priority == laptop.get_ticket("T-1").priority == "low"
+    assert status(laptop).pending == 0 and status(laptop).conflicts == 0
+    laptop.close()
+    host.close()

@@ -119,9 +119,12 @@ def _apply_ticket(store: Any, ticket_id: str, todo: list[dict[str, Any]]
         if not changed:
             raise _NothingToWrite
 
+    values = {op["id"]: op.get("value") for op in todo if op["kind"] == "set_field"}
+
     def marks(_ticket: str, _before: dict, _after: dict) -> list[Op]:
-        return [(APPLIED, op_id, APPLIED_OK) for op_id, outcome in outcomes.items()
-                if outcome["outcome"] == "applied"]
+        # A field's mark keeps the value applied: see `_still_to_apply`.
+        return [(APPLIED, op_id, {**APPLIED_OK, **({"value": values[op_id]} if op_id in values else {})})
+                for op_id, outcome in outcomes.items() if outcome["outcome"] == "applied"]
 
     if any(op["kind"] == "set_field" and op["field"] == "status" and op["value"] == "closed"
            for op in todo):
@@ -161,6 +164,15 @@ def merge_events(store: Any, events: list[dict[str, Any]]) -> int:
     return len(fresh)
 
 
+def _still_to_apply(op: dict[str, Any], mark: dict[str, Any]) -> dict[str, Any] | None:
+    """An operation pushed again though applied already: None, unless it is a field set whose
+    value moved since (the replica heard nothing, and the agent changed the field again):
+    then the new value is applied on top of the one applied before."""
+    if op["kind"] != "set_field" or "value" not in mark or mark["value"] == op["value"]:
+        return None
+    return {**op, "base": mark["value"]}
+
+
 def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str, Any]]
                ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
     """Apply a replica's operations in their order: (outcome by op id, team id by local id of
@@ -190,11 +202,14 @@ def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str
         new_ids[op["ticket"]] = results[op["id"]]["id"]
     by_ticket: dict[str, list[dict[str, Any]]] = {}
     for op in ops:
+        op_id = op["id"]
         if op["kind"] in ("new_ticket", "new_customer"):
             continue
         if op["id"] in applied:
-            results[op["id"]] = applied[op["id"]]
-            continue
+            op = _still_to_apply(op, applied[op["id"]])
+            if op is None:
+                results[op_id] = applied[op_id]
+                continue
         by_ticket.setdefault(new_ids.get(op["ticket"], op["ticket"]), []).append(op)
     for ticket_id, todo in by_ticket.items():
         results.update(_apply_ticket(store, ticket_id, todo))
