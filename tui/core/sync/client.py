@@ -105,7 +105,8 @@ class ProcessConnection(Connection):
         err = self.proc.stderr.read() if self.proc.stderr else b""
         lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
         said = f": {lines[-1].strip()}" if lines else ""
-        where = f"could not reach {self.remote.host}" if self.remote.host else what
+        unreachable = self.remote.host and self.proc.returncode == 255  # ssh's own failure
+        where = f"could not reach {self.remote.host}" if unreachable else what
         return SyncError(f"{self.remote.text}: {where}{said}")
 
     def stream(self, obj: dict[str, Any]) -> Iterator[dict[str, Any]]:
