@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.core.sync import InProcess, sync
+from tui.core.sync import InProcess, conflicts, resolve, sync
 
 from .helpers import make_host, make_replica, opened
 
@@ -54,5 +54,22 @@ def test_a_caller_added_offline_reaches_the_team_with_their_ticket(tmp_path):
     assert laptop.get_ticket(made.id).customer == team_customer
     assert laptop.get_customer(team_customer).phone == "+358401234567"
     assert caller.id not in {c.id for c in laptop.customers()}
+    laptop.close()
+    host.close()
+
+
+def test_a_change_the_team_refuses_outright_is_surfaced_and_can_be_dropped(tmp_path):
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"))
+    laptop.update_ticket("T-1", {"status": "pending"}, laptop.get_ticket("T-1").rev)
+    host = opened(host_dir, "hostagent")
+    host.update_ticket("T-1", {"status": "closed"}, host.get_ticket("T-1").rev)  # never reopened
+    sync(laptop, InProcess(host_dir))
+    found = conflicts(laptop)
+    assert [(c.ticket_id, c.field, c.mine, c.theirs) for c in found] == [
+        ("T-1", "status", "pending", "closed")]
+    resolve(laptop, "T-1", "status", "theirs")
+    assert conflicts(laptop) == [] and laptop.get_ticket("T-1").status == "closed"
+    assert "T-1" not in {d["id"] for d in laptop.ticket_docs()}  # in the archive, as closed ones are
     laptop.close()
     host.close()

@@ -81,8 +81,22 @@ def status(store: Any) -> SyncStatus | None:
 def conflicts(store: Any) -> list[Conflict]:
     if not getattr(store, "is_replica", False):
         return []
-    return [Conflict(op["ticket"], op["field"], op["value"], op["conflict"]["theirs"], op["base"])
+    return [Conflict(op["ticket"], _field(op), _mine(op), op["conflict"]["theirs"], op.get("base"))
             for op in pending_ops(store) if op.get("conflict")]
+
+
+def _field(op: dict[str, Any]) -> str:
+    """What a conflict is about: the field, or for a change the team's store refused outright
+    (a message to a ticket it no longer takes them on), the kind of change."""
+    return op.get("field") or op["kind"]
+
+
+def _mine(op: dict[str, Any]) -> Any:
+    if op["kind"] == "set_field":
+        return op["value"]
+    if op["kind"] == "append_message":
+        return op["message"].get("body")
+    return op.get("conflict", {}).get("reason")
 
 
 def resolve(store: Any, ticket_id: str, field_name: str, keep: Literal["mine", "theirs"]) -> None:
@@ -95,7 +109,7 @@ def resolve(store: Any, ticket_id: str, field_name: str, keep: Literal["mine", "
 
     def plan(ids: Any, tables: dict[str, Any]) -> tuple[list[Op], list]:
         op = next((o for o in tables.get(OPS, {}).values() if o.get("conflict")
-                   and o["ticket"] == ticket_id and o["field"] == field_name), None)
+                   and o["ticket"] == ticket_id and _field(o) == field_name), None)
         if op is None:
             return [], []
         found["op"] = op
@@ -105,15 +119,23 @@ def resolve(store: Any, ticket_id: str, field_name: str, keep: Literal["mine", "
             return [(OPS, op["id"], {**settled, "base": theirs})], []
         out: list[Op] = [(OPS, op["id"], None)]
         doc = tables.get("tickets", {}).get(doc_key(ticket_id))
-        if doc is not None:
+        if doc is not None and op["kind"] == "set_field":
             doc = dict(doc)
             replay(doc, {"kind": "set_field", "field": field_name, "value": theirs})
-            out.append(("tickets", doc_key(ticket_id), doc))
+            out += _placed(doc_key(ticket_id), doc)
         return out, []
 
     store.write_batch(plan)
     if "op" not in found:
         raise SyncError(f"{ticket_id} has no conflict on {field_name}")
+
+
+def _placed(key: str, doc: dict[str, Any]) -> list[Op]:
+    """Where a ticket document goes: the active set, or, closed, the archive (by the outbox,
+    as a close does)."""
+    if doc.get("status") == "closed":
+        return [("tickets", key, None), (OUTBOX, key, doc)]
+    return [("tickets", key, doc)]
 
 
 def _work_events(store: Any, offset: int, aliases: dict[str, str]) -> tuple[list[dict], int]:
@@ -242,10 +264,7 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
             if held == doc:
                 continue
             result.pulled += 1
-            if doc.get("status") == "closed":
-                out += [("tickets", key, None), (OUTBOX, key, doc)]
-            else:
-                out.append(("tickets", key, doc))
+            out += _placed(key, doc)
         result.conflicts = sum(1 for op in ops.values() if op.get("conflict"))
         out.append((SYNC, "1", {**state, "cursor": reply.get("cursor", state.get("cursor")),
                                 "events_offset": sent.events_to,
