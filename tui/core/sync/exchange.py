@@ -93,7 +93,7 @@ def sync(store: Any, connection: Connection | None = None, *,
         handshake(conn, state["remote"], state["store_id"])
         sent = outgoing(store)
         reply = conn.request({"request": "sync", "ops": sent.ops, "events": sent.events,
-                              "cursor": sent.cursor})
+                              "cursor": sent.cursor, "log_from": state.get("host_log_at", 0)})
         result = absorb(store, sent, reply)
         result.bytes_sent = conn.bytes_sent
         return result

@@ -6,6 +6,7 @@ the change), and the replica's events merged into `events.jsonl` by event id (me
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -142,19 +143,31 @@ def _apply_ticket(store: Any, ticket_id: str, todo: list[dict[str, Any]]
     return outcomes
 
 
-def _logged_ids(store: Any) -> set[str]:
+def _logged_ids(store: Any, since: int) -> set[str]:
+    """The ids of the events in the log from byte `since` on (all of it if it is shorter)."""
     try:
         with open_read(store.events.path) as fh:  # never through a link
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(since if 0 <= since <= size else 0)
             return {m.decode() for m in EVENT_ID.findall(fh.read())}
     except FileNotFoundError:
         return set()
 
 
-def merge_events(store: Any, events: list[dict[str, Any]]) -> int:
-    """Append the events the log does not hold yet (by id); how many were appended."""
+def log_size(store: Any) -> int:
+    try:
+        return os.stat(store.events.path).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def merge_events(store: Any, events: list[dict[str, Any]], since: int = 0) -> int:
+    """Append the events the log does not hold yet (by id); how many were appended. Only the
+    log from `since` is searched: the replica's size of it at its last whole sync (events it
+    pushed before are never pushed again; one pushed by a sync cut short was appended after)."""
     if not events:
         return 0
-    seen = _logged_ids(store)
+    seen = _logged_ids(store, since)
     fresh = []
     for event in events:
         if isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"] not in seen:
@@ -173,8 +186,8 @@ def _still_to_apply(op: dict[str, Any], mark: dict[str, Any]) -> dict[str, Any] 
     return {**op, "base": mark["value"]}
 
 
-def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str, Any]]
-               ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
+def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str, Any]],
+               log_from: int = 0) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
     """Apply a replica's operations in their order: (outcome by op id, team id by local id of
     the tickets and customers made offline, events merged)."""
     ops = sorted(ops, key=lambda op: op.get("seq", 0))
@@ -215,5 +228,5 @@ def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str
         results.update(_apply_ticket(store, ticket_id, todo))
     events = [e for op in ops if results.get(op["id"], {}).get("outcome") == "applied"
               for e in op.get("events", [])]
-    merged = merge_events(store, _renamed(events + list(work_events), new_ids))
+    merged = merge_events(store, _renamed(events + list(work_events), new_ids), log_from)
     return results, new_ids, merged

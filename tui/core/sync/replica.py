@@ -268,6 +268,7 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
         result.conflicts = sum(1 for op in ops.values() if op.get("conflict"))
         out.append((SYNC, "1", {**state, "cursor": reply.get("cursor", state.get("cursor")),
                                 "events_offset": sent.events_to,
+                                "host_log_at": int(reply.get("log_at", 0)),
                                 "last_sync": datetime.now(timezone.utc).isoformat()}))
         return out, []
 

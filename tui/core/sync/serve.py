@@ -12,7 +12,7 @@ from typing import Any, BinaryIO, Iterator
 from ..eventlog import new_ulid
 from ..models import SCHEMA_VERSION
 from ..store import StoreError, TinyDBStore
-from .host import apply_push
+from .host import apply_push, log_size
 from .ops import HOST
 from .scope import keeper
 from .wire import WIRE_VERSION, WireError, encode, read_frame, write_frame
@@ -86,7 +86,8 @@ class Host:
     def sync(self, request: dict[str, Any]) -> dict[str, Any]:
         store = self.store
         results, new_ids, merged = apply_push(store, request.get("ops", []),
-                                              request.get("events", []))
+                                              request.get("events", []),
+                                              int(request.get("log_from") or 0))
         scanned = datetime.now(timezone.utc)
         since = request.get("cursor") or "0000"
         try:
@@ -104,7 +105,7 @@ class Host:
             except StoreError:
                 pass  # a ticket naming no known customer: it is pulled as it is
         return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,
-                "customers": customers, "cursor": iso(scanned)}
+                "customers": customers, "cursor": iso(scanned), "log_at": log_size(store)}
 
     def answer(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The frames answering one request."""
