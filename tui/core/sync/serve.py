@@ -15,7 +15,7 @@ from ..store import StoreError, TinyDBStore
 from .host import apply_push, log_size
 from .ops import HOST
 from .scope import keeper
-from .wire import WIRE_VERSION, WireError, encode, read_frame, write_frame
+from .wire import WIRE_VERSION, WireError, read_frame, write_frame
 
 CHUNK = 2000  # tickets a frame, at clone
 MARGIN = timedelta(seconds=5)  # a pull looks this far before the cursor: writes in flight
@@ -148,4 +148,4 @@ def main(directory: str) -> int:
     return serve(Path(directory), sys.stdin.buffer, sys.stdout.buffer)
 
 
-__all__ = ["Host", "serve", "encode", "iso"]
+__all__ = ["Host", "iso", "main", "serve"]
