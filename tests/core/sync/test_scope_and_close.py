@@ -73,3 +73,16 @@ def test_a_change_the_team_refuses_outright_is_surfaced_and_can_be_dropped(tmp_p
     assert "T-1" not in {d["id"] for d in laptop.ticket_docs()}  # in the archive, as closed ones are
     laptop.close()
     host.close()
+
+
+def test_a_customers_past_ticket_changed_on_the_team_store_follows(tmp_path):
+    host_dir = make_host(tmp_path)
+    host = opened(host_dir, "hostagent")
+    host.update_ticket("T-1", {"status": "closed"}, host.get_ticket("T-1").rev)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"))
+    assert laptop.get_ticket("T-1").status == "closed"  # cloned as C-1's history
+    host.rate("T-1", 5, "great")
+    sync(laptop, InProcess(host_dir))
+    assert laptop.get_ticket("T-1").satisfaction.score == 5
+    laptop.close()
+    host.close()

@@ -252,10 +252,13 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
                  for c in {d.get("customer") for d in reply.get("tickets", [])}}
         keep = keeper(state.get("only", ""), {**known, **customers}, {})
         mine = sorted(ops.values(), key=lambda op: op.get("seq", 0))
+        held_customers = {c.get("id") for c in tables.get("customers", {}).values()} | set(customers)
         for doc in reply.get("tickets", []):
             key = doc_key(doc["id"])
             held = tickets.get(key)
-            if held is None and doc["id"] not in result.new_ids.values() and not keep(doc):
+            history = doc.get("status") == "closed" and doc.get("customer") in held_customers
+            if held is None and doc["id"] not in result.new_ids.values() and not keep(doc) \
+                    and not history:  # a closed ticket of a customer held: their history
                 continue
             doc = dict(doc)
             for op in mine:
