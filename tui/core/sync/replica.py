@@ -248,8 +248,7 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
         customers = {c["id"]: c for c in reply.get("customers", [])}
         for cid, customer in customers.items():
             out.append(("customers", doc_key(cid), customer))
-        known = {c: tables.get("customers", {}).get(doc_key(c), {})
-                 for c in {d.get("customer") for d in reply.get("tickets", [])}}
+        known = {c.get("id"): c for c in tables.get("customers", {}).values()}
         keep = keeper(state.get("only", ""), {**known, **customers}, {})
         mine = sorted(ops.values(), key=lambda op: op.get("seq", 0))
         held_customers = {c.get("id") for c in tables.get("customers", {}).values()} | set(customers)
