@@ -4,6 +4,7 @@ at any instant leaves the replica either before the sync or after it)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -179,6 +180,9 @@ def _taken(sent: dict[str, Any], now: dict[str, Any]) -> dict[str, Any] | None:
             "events": [e for e in now.get("events", []) if e.get("id") not in seen]}
 
 
+RECORD_ID = re.compile(r"^[TC]-\d+$")
+
+
 def check_pulled(remote: str, reply: dict[str, Any]) -> None:
     """Refuse (SyncError, nothing changed) a team answer holding a record this desk could
     not open: it is never written into the replica."""
@@ -189,6 +193,11 @@ def check_pulled(remote: str, reply: dict[str, Any]) -> None:
                 validate(model, doc, file=f"{remote} ({name} pulled)", record=str(record))
     except RecordError as exc:
         raise SyncError(f"{exc}; nothing was changed") from None
+    for local, team in reply.get("new_ids", {}).items():
+        if not (RECORD_ID.match(str(local)) and RECORD_ID.match(str(team))
+                and str(local)[0] == str(team)[0]):
+            raise SyncError(f"{remote}: answered with a new id {team!r} for {local!r}, which is "
+                            "not a record id; nothing was changed")
 
 
 def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
