@@ -11,16 +11,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.core.sync.killing import trial  # noqa: E402
+from tests.core.sync.killing import calibrate, trial  # noqa: E402
+
+CHANGES, TICKETS = 400, 50  # a sync long enough for kills to land inside it
 
 
 def main(trials: int = 50) -> int:
     landed: Counter[str] = Counter()
     failed = []
     with tempfile.TemporaryDirectory() as tmp:
+        window = calibrate(Path(tmp) / "calibration", CHANGES, TICKETS)
+        print(f"kills aimed between {window[0]:.2f} s and {window[1]:.2f} s after the start")
         for seed in range(trials):
-            # 300 changes on 60 tickets: a sync long enough for kills to land inside it
-            victim, where, problems = trial(Path(tmp) / str(seed), seed, 300, 60, (0.3, 1.0))
+            victim, where, problems = trial(Path(tmp) / str(seed), seed, CHANGES, TICKETS, window)
             landed[f"{victim}/{where}"] += 1
             if problems:
                 failed.append((seed, victim, where, problems))

@@ -54,15 +54,35 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _desk(replica_dir: Path, *args: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
+    return subprocess.Popen([sys.executable, "-m", "tui", *args, "--data-dir", str(replica_dir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+
+
+def calibrate(root: Path, changes: int, tickets: int) -> tuple[float, float]:
+    """When the exchange runs, on this machine now: from the time `desk sync --status` takes
+    (start-up and opening the store) to the time a whole sync of this size takes. Kills are
+    aimed in there, so that most land inside the exchange, not in Python's start-up."""
+    root.mkdir(parents=True)
+    host_dir = make_host(root, tickets)
+    replica_dir = make_replica(root, host_dir, "laptop")
+    offline_work(replica_dir, random.Random(0), changes, tickets)
+    timings = []
+    for args in (("sync", "--status"), ("sync",)):
+        started = time.monotonic()
+        _desk(replica_dir, *args).wait()
+        timings.append(time.monotonic() - started)
+    return timings[0], max(timings[1], timings[0]) * 1.05
+
+
 def kill_sync_at_random(replica_dir: Path, rng: random.Random,
                         window: tuple[float, float] = (0.3, 1.0)) -> str:
     """Start `desk sync` and SIGKILL the client, the server or both at a random instant."""
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])}
-    proc = subprocess.Popen([sys.executable, "-m", "tui", "sync", "--data-dir", str(replica_dir)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
+    proc = _desk(replica_dir, "sync")
     victim = rng.choice(["client", "server", "both"])
-    time.sleep(rng.uniform(*window))  # a whole sync: 0.6-1.4 s, about 0.5 of it start-up
+    time.sleep(rng.uniform(*window))
     if victim == "server":
         for child in _children(proc.pid):
             os.kill(child, signal.SIGKILL)

@@ -12,7 +12,7 @@ import pytest
 
 from tui.core.permissions import init_store
 from tui.core.sync import SyncError, clone, status, sync
-from tui.core.sync.client import parse_remote
+from tui.core.sync.client import parse_remote, remote_command
 
 from .helpers import make_host, make_replica, opened
 
@@ -38,6 +38,20 @@ def test_remotes_are_read_as_ssh_targets_or_paths(tmp_path):
     assert local.host is None and local.path == str(tmp_path / "team")
     with pytest.raises(SyncError):
         parse_remote("ssh://")
+    for hostile in ("ssh://-oProxyCommand=touch%20x/srv", "-oProxyCommand=x:/srv"):
+        with pytest.raises(SyncError, match="never starts with '-'"):
+            parse_remote(hostile)
+
+
+def test_ssh_runs_desk_sync_serve_with_the_path_quoted(monkeypatch):
+    monkeypatch.setenv("DESK_SSH_OPTIONS", "-F /tmp/x/ssh_config")
+    monkeypatch.delenv("DESK_REMOTE_COMMAND", raising=False)
+    argv = remote_command(parse_remote("ssh://ann@support:2222/srv/my desk"))
+    assert argv == ["ssh", "-F", "/tmp/x/ssh_config", "-p", "2222", "--", "ann@support",
+                    "desk sync-serve '/srv/my desk'"]
+    monkeypatch.setenv("DESK_REMOTE_COMMAND", "/opt/desk/bin/desk")
+    assert remote_command(parse_remote("support:/srv/desk"))[-1] == "/opt/desk/bin/desk sync-serve /srv/desk"
+    assert remote_command(parse_remote("support:/srv/desk"), "~/bin/desk")[-1] == "~/bin/desk sync-serve /srv/desk"
 
 
 def test_an_unreachable_host_is_one_line_and_no_replica(tmp_path, monkeypatch):

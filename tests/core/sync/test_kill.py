@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from .killing import trial
+from .killing import calibrate, trial
+
+
+@pytest.fixture(scope="module")
+def window(tmp_path_factory):
+    return calibrate(tmp_path_factory.mktemp("calibration") / "c", 30, 8)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_a_killed_sync_converges_when_run_again(tmp_path, seed):
-    _victim, _where, problems = trial(tmp_path / "t", seed)
+def test_a_killed_sync_converges_when_run_again(tmp_path, seed, window):
+    _victim, _where, problems = trial(tmp_path / "t", seed, window=window)
     assert problems == []

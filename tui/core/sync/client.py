@@ -41,6 +41,8 @@ def parse_remote(text: str) -> Remote:
     if not text:
         raise SyncError("no remote given: use user@host:/path, ssh://user@host[:port]/path or a path")
     found = SSH_URL.match(text)
+    if found and found["host"].startswith("-") or text.startswith("-"):
+        raise SyncError(f"{text}: a remote never starts with '-'")
     if found:
         port = int(found["port"]) if found["port"] else None
         return Remote(text, found["path"], found["host"], found["user"], port)
@@ -61,7 +63,7 @@ def remote_command(remote: Remote, remote_desk: str | None = None) -> list[str]:
     argv = ["ssh", *shlex.split(os.environ.get("DESK_SSH_OPTIONS", ""))]
     if remote.port:
         argv += ["-p", str(remote.port)]
-    return argv + [remote.ssh_target(), "--", f"{desk} sync-serve {shlex.quote(remote.path)}"]
+    return argv + ["--", remote.ssh_target(), f"{desk} sync-serve {shlex.quote(remote.path)}"]
 
 
 class Connection:
@@ -103,7 +105,8 @@ class ProcessConnection(Connection):
         err = self.proc.stderr.read() if self.proc.stderr else b""
         lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
         said = f": {lines[-1].strip()}" if lines else ""
-        where = f"could not reach {self.remote.host}" if self.remote.host else what
+        unreachable = self.remote.host and self.proc.returncode == 255  # ssh's own failure
+        where = f"could not reach {self.remote.host}" if unreachable else what
         return SyncError(f"{self.remote.text}: {where}{said}")
 
     def stream(self, obj: dict[str, Any]) -> Iterator[dict[str, Any]]:

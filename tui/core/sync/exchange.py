@@ -15,7 +15,7 @@ from ..store.tinydb import snapshot
 from ..store.tinydb.names import doc_key
 from .client import Connection, SyncError, connect, parse_remote
 from .ops import LOCAL_IDS_FROM, SYNC
-from .replica import SyncResult, absorb, outgoing, replica_state
+from .replica import SyncResult, absorb, check_pulled, outgoing, replica_state
 from .wire import WIRE_VERSION
 
 
@@ -54,6 +54,8 @@ def clone(remote: str, directory: Path | str, only: str = "", *,
         archive: dict[str, Any] = {}
         done: dict[str, Any] = {}
         for frame in conn.stream({"request": "clone", "only": only}):
+            check_pulled(remote_text, {"tickets": frame.get("tickets", []) + frame.get("archive", []),
+                                       "customers": frame.get("tables", {}).get("customers", [])})
             for name, docs in frame.get("tables", {}).items():
                 tables[name] = _by_key(docs)
             tables["tickets"].update(_by_key(frame.get("tickets", [])))
@@ -91,7 +93,7 @@ def sync(store: Any, connection: Connection | None = None, *,
         handshake(conn, state["remote"], state["store_id"])
         sent = outgoing(store)
         reply = conn.request({"request": "sync", "ops": sent.ops, "events": sent.events,
-                              "cursor": sent.cursor})
+                              "cursor": sent.cursor, "log_from": state.get("host_log_at", 0)})
         result = absorb(store, sent, reply)
         result.bytes_sent = conn.bytes_sent
         return result

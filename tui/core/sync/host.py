@@ -6,14 +6,15 @@ the change), and the replica's events merged into `events.jsonl` by event id (me
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
 from ..fileio import open_read
-from ..models import RecordError, Ticket, validate
+from ..models import Customer, RecordError, Ticket, validate
 from ..store import NotFound, StoreError
 from ..store.ticket_writes import status_mutation
-from .ops import APPLIED, Op
+from .ops import APPLIED, FIELDS, SETS, Op, with_customers
 
 EVENT_ID = re.compile(rb'\{"v":\d+,"id":"([^"]+)"')
 APPLIED_OK = {"outcome": "applied"}
@@ -30,6 +31,8 @@ def _conflict(doc: dict[str, Any], theirs: Any) -> dict[str, Any]:
 def apply_op(doc: dict[str, Any], op: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """Apply one operation to the team's current document: (outcome, changed)."""
     kind = op["kind"]
+    if op.get("field") is not None and op["field"] not in (FIELDS if kind == "set_field" else SETS):
+        return {"outcome": "refused", "reason": f"{op['field']!r} is not a field a sync sets"}, False
     if kind == "set_field":
         field, current = op["field"], doc.get(op["field"])
         if current == op["value"]:
@@ -70,6 +73,22 @@ def _renamed(events: list[dict[str, Any]], new_ids: dict[str, str]) -> list[dict
             for e in events]
 
 
+def _insert_customer(store: Any, op: dict[str, Any]) -> dict[str, Any]:
+    """A customer added offline, with the next team id, through the store's batch write."""
+    made: dict[str, Any] = {}
+
+    def plan(ids: Any, tables: dict[str, Any]) -> tuple[list[Op], list[dict[str, Any]]]:
+        number = ids.take("customers")
+        made["id"] = f"C-{number}"
+        doc = validate(Customer, {**op["doc"], "id": made["id"]}, file="the pushed operations",
+                       record=op["id"]).model_dump(mode="json", by_alias=True, exclude_none=True)
+        return ([("customers", str(number), doc),
+                 (APPLIED, op["id"], {"outcome": "applied", "id": made["id"]})], [])
+
+    store.write_batch(plan)
+    return {"outcome": "applied", "id": made["id"]}
+
+
 def _insert(store: Any, op: dict[str, Any]) -> dict[str, Any]:
     """A ticket made offline, with the next team id, through the store's batch write."""
     made: dict[str, Any] = {}
@@ -101,9 +120,12 @@ def _apply_ticket(store: Any, ticket_id: str, todo: list[dict[str, Any]]
         if not changed:
             raise _NothingToWrite
 
+    values = {op["id"]: op.get("value") for op in todo if op["kind"] == "set_field"}
+
     def marks(_ticket: str, _before: dict, _after: dict) -> list[Op]:
-        return [(APPLIED, op_id, APPLIED_OK) for op_id, outcome in outcomes.items()
-                if outcome["outcome"] == "applied"]
+        # A field's mark keeps the value applied: see `_still_to_apply`.
+        return [(APPLIED, op_id, {**APPLIED_OK, **({"value": values[op_id]} if op_id in values else {})})
+                for op_id, outcome in outcomes.items() if outcome["outcome"] == "applied"]
 
     if any(op["kind"] == "set_field" and op["field"] == "status" and op["value"] == "closed"
            for op in todo):
@@ -121,19 +143,31 @@ def _apply_ticket(store: Any, ticket_id: str, todo: list[dict[str, Any]]
     return outcomes
 
 
-def _logged_ids(store: Any) -> set[str]:
+def _logged_ids(store: Any, since: int) -> set[str]:
+    """The ids of the events in the log from byte `since` on (all of it if it is shorter)."""
     try:
         with open_read(store.events.path) as fh:  # never through a link
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(since if 0 <= since <= size else 0)
             return {m.decode() for m in EVENT_ID.findall(fh.read())}
     except FileNotFoundError:
         return set()
 
 
-def merge_events(store: Any, events: list[dict[str, Any]]) -> int:
-    """Append the events the log does not hold yet (by id); how many were appended."""
+def log_size(store: Any) -> int:
+    try:
+        return os.stat(store.events.path).st_size
+    except FileNotFoundError:
+        return 0
+
+
+def merge_events(store: Any, events: list[dict[str, Any]], since: int = 0) -> int:
+    """Append the events the log does not hold yet (by id); how many were appended. Only the
+    log from `since` is searched: the replica's size of it at its last whole sync (events it
+    pushed before are never pushed again; one pushed by a sync cut short was appended after)."""
     if not events:
         return 0
-    seen = _logged_ids(store)
+    seen = _logged_ids(store, since)
     fresh = []
     for event in events:
         if isinstance(event, dict) and isinstance(event.get("id"), str) and event["id"] not in seen:
@@ -143,14 +177,33 @@ def merge_events(store: Any, events: list[dict[str, Any]]) -> int:
     return len(fresh)
 
 
-def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str, Any]]
-               ) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
+def _still_to_apply(op: dict[str, Any], mark: dict[str, Any]) -> dict[str, Any] | None:
+    """An operation pushed again though applied already: None, unless it is a field set whose
+    value moved since (the replica heard nothing, and the agent changed the field again):
+    then the new value is applied on top of the one applied before."""
+    if op["kind"] != "set_field" or "value" not in mark or mark["value"] == op["value"]:
+        return None
+    return {**op, "base": mark["value"]}
+
+
+def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str, Any]],
+               log_from: int = 0) -> tuple[dict[str, dict[str, Any]], dict[str, str], int]:
     """Apply a replica's operations in their order: (outcome by op id, team id by local id of
-    the tickets made offline, events merged)."""
+    the tickets and customers made offline, events merged)."""
     ops = sorted(ops, key=lambda op: op.get("seq", 0))
     applied = store.sync_table(APPLIED)
     results: dict[str, dict[str, Any]] = {}
     new_ids: dict[str, str] = {}
+    for op in ops:
+        if op["kind"] != "new_customer":
+            continue
+        try:
+            results[op["id"]] = applied.get(op["id"]) or _insert_customer(store, op)
+        except (RecordError, StoreError) as exc:
+            results[op["id"]] = {"outcome": "refused", "reason": str(exc).splitlines()[0]}
+            continue
+        new_ids[op["ticket"]] = results[op["id"]]["id"]
+    ops = [with_customers(op, new_ids) for op in ops]
     for op in ops:
         if op["kind"] != "new_ticket":
             continue
@@ -162,15 +215,18 @@ def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str
         new_ids[op["ticket"]] = results[op["id"]]["id"]
     by_ticket: dict[str, list[dict[str, Any]]] = {}
     for op in ops:
-        if op["kind"] == "new_ticket":
+        op_id = op["id"]
+        if op["kind"] in ("new_ticket", "new_customer"):
             continue
         if op["id"] in applied:
-            results[op["id"]] = applied[op["id"]]
-            continue
+            op = _still_to_apply(op, applied[op["id"]])
+            if op is None:
+                results[op_id] = applied[op_id]
+                continue
         by_ticket.setdefault(new_ids.get(op["ticket"], op["ticket"]), []).append(op)
     for ticket_id, todo in by_ticket.items():
         results.update(_apply_ticket(store, ticket_id, todo))
     events = [e for op in ops if results.get(op["id"], {}).get("outcome") == "applied"
               for e in op.get("events", [])]
-    merged = merge_events(store, _renamed(events + list(work_events), new_ids))
+    merged = merge_events(store, _renamed(events + list(work_events), new_ids), log_from)
     return results, new_ids, merged

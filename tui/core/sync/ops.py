@@ -9,7 +9,8 @@ ticket's `_rev` before the change), the change's ticket events, and by kind:
   later changes of the same field before a sync fold into the same operation;
 - `append_message`: `message` (with its id: applied once);
 - `add_remove`: `field` (tags or flags), `add`, `remove` (commute);
-- `new_ticket`: `doc`, the ticket as created (its id is from the replica's reserved range).
+- `new_ticket`: `doc`, the ticket as created (its id is from the replica's reserved range);
+- `new_customer`: `doc`, a customer added offline (a caller not in the store), `ticket` its id.
 A `set_field` the team's store refused carries `conflict`: `{"theirs": value, "rev": n}`.
 """
 
@@ -90,11 +91,27 @@ def ops_for_change(tables: dict[str, Any], ticket_id: str, before: dict[str, Any
 
 
 def ops_for_insert(tables: dict[str, Any], doc: dict[str, Any],
-                   events: Iterable[dict[str, Any]]) -> list[Op]:
+                   events: Iterable[dict[str, Any]], kind: str = "new_ticket") -> list[Op]:
+    """A record made offline: a ticket, or (`kind` new_customer) a customer."""
     op_id = new_ulid()
     return [(OPS, op_id, {"id": op_id, "seq": _next_seq(tables.get(OPS, {})), "ticket": doc["id"],
-                          "kind": "new_ticket", "base_rev": 0, "doc": doc,
-                          "events": list(events)})]
+                          "kind": kind, "base_rev": 0, "doc": doc, "events": list(events)})]
+
+
+def with_customers(op: dict[str, Any], team: dict[str, str]) -> dict[str, Any]:
+    """`op` with the customers made offline under their team ids."""
+    if not team:
+        return op
+    if op["kind"] == "new_ticket" and op["doc"].get("customer") in team:
+        op = {**op, "doc": {**op["doc"], "customer": team[op["doc"]["customer"]]}}
+    if op["kind"] == "set_field" and op["field"] == "customer":
+        op = {**op, "base": team.get(op["base"], op["base"]), "value": team.get(op["value"], op["value"])}
+    events = op.get("events", [])
+    if any(e.get("data", {}).get("customer") in team for e in events):
+        op = {**op, "events": [{**e, "data": {**e["data"], "customer": team[e["data"]["customer"]]}}
+                               if e.get("data", {}).get("customer") in team else e
+                               for e in events]}
+    return op
 
 
 def replay(doc: dict[str, Any], op: dict[str, Any]) -> None:

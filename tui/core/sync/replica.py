@@ -4,14 +4,17 @@ at any instant leaves the replica either before the sync or after it)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+from ..eventlog import new_ulid
 from ..fileio import BadLine, open_read, parse_crc_line
+from ..models import Customer, RecordError, Ticket, validate
 from ..store.tinydb.names import OUTBOX, doc_key
 from .client import SyncError
-from .ops import ALIAS, OPS, SYNC, Op, replay
+from .ops import ALIAS, OPS, SYNC, Op, replay, with_customers
 from .scope import keeper
 
 
@@ -79,8 +82,22 @@ def status(store: Any) -> SyncStatus | None:
 def conflicts(store: Any) -> list[Conflict]:
     if not getattr(store, "is_replica", False):
         return []
-    return [Conflict(op["ticket"], op["field"], op["value"], op["conflict"]["theirs"], op["base"])
+    return [Conflict(op["ticket"], _field(op), _mine(op), op["conflict"]["theirs"], op.get("base"))
             for op in pending_ops(store) if op.get("conflict")]
+
+
+def _field(op: dict[str, Any]) -> str:
+    """What a conflict is about: the field, or for a change the team's store refused outright
+    (a message to a ticket it no longer takes them on), the kind of change."""
+    return op.get("field") or op["kind"]
+
+
+def _mine(op: dict[str, Any]) -> Any:
+    if op["kind"] == "set_field":
+        return op["value"]
+    if op["kind"] == "append_message":
+        return op["message"].get("body")
+    return op.get("conflict", {}).get("reason")
 
 
 def resolve(store: Any, ticket_id: str, field_name: str, keep: Literal["mine", "theirs"]) -> None:
@@ -93,7 +110,7 @@ def resolve(store: Any, ticket_id: str, field_name: str, keep: Literal["mine", "
 
     def plan(ids: Any, tables: dict[str, Any]) -> tuple[list[Op], list]:
         op = next((o for o in tables.get(OPS, {}).values() if o.get("conflict")
-                   and o["ticket"] == ticket_id and o["field"] == field_name), None)
+                   and o["ticket"] == ticket_id and _field(o) == field_name), None)
         if op is None:
             return [], []
         found["op"] = op
@@ -103,15 +120,23 @@ def resolve(store: Any, ticket_id: str, field_name: str, keep: Literal["mine", "
             return [(OPS, op["id"], {**settled, "base": theirs})], []
         out: list[Op] = [(OPS, op["id"], None)]
         doc = tables.get("tickets", {}).get(doc_key(ticket_id))
-        if doc is not None:
+        if doc is not None and op["kind"] == "set_field":
             doc = dict(doc)
             replay(doc, {"kind": "set_field", "field": field_name, "value": theirs})
-            out.append(("tickets", doc_key(ticket_id), doc))
+            out += _placed(doc_key(ticket_id), doc)
         return out, []
 
     store.write_batch(plan)
     if "op" not in found:
         raise SyncError(f"{ticket_id} has no conflict on {field_name}")
+
+
+def _placed(key: str, doc: dict[str, Any]) -> list[Op]:
+    """Where a ticket document goes: the active set, or, closed, the archive (by the outbox,
+    as a close does)."""
+    if doc.get("status") == "closed":
+        return [("tickets", key, None), (OUTBOX, key, doc)]
+    return [("tickets", key, doc)]
 
 
 def _work_events(store: Any, offset: int, aliases: dict[str, str]) -> tuple[list[dict], int]:
@@ -144,14 +169,35 @@ def outgoing(store: Any) -> Outgoing:
     return Outgoing(pending_ops(store), events, end, state.get("cursor"))
 
 
-def _taken(sent: dict[str, Any], now: dict[str, Any]) -> Op:
-    """A pushed operation the team took: gone, unless a local change folded into it since
-    (then it stays, based on the value the team now has)."""
+def _taken(sent: dict[str, Any], now: dict[str, Any]) -> dict[str, Any] | None:
+    """What is left of a pushed operation the team took: nothing, unless a local change folded
+    into it since; that change is then an operation of its own (a new id: the team's store has
+    marked the old one applied), based on the value the team now has."""
     if now == sent:
-        return (OPS, sent["id"], None)
+        return None
     seen = {e.get("id") for e in sent.get("events", [])}
-    return (OPS, sent["id"], {**now, "base": sent.get("value"),
-                              "events": [e for e in now.get("events", []) if e.get("id") not in seen]})
+    return {**now, "id": new_ulid(), "base": sent.get("value"),
+            "events": [e for e in now.get("events", []) if e.get("id") not in seen]}
+
+
+RECORD_ID = re.compile(r"^[TC]-\d+$")
+
+
+def check_pulled(remote: str, reply: dict[str, Any]) -> None:
+    """Refuse (SyncError, nothing changed) a team answer holding a record this desk could
+    not open: it is never written into the replica."""
+    try:
+        for model, name in ((Ticket, "tickets"), (Customer, "customers")):
+            for doc in reply.get(name, []):
+                record = doc.get("id", "?") if isinstance(doc, dict) else "?"
+                validate(model, doc, file=f"{remote} ({name} pulled)", record=str(record))
+    except RecordError as exc:
+        raise SyncError(f"{exc}; nothing was changed") from None
+    for local, team in reply.get("new_ids", {}).items():
+        if not (RECORD_ID.match(str(local)) and RECORD_ID.match(str(team))
+                and str(local)[0] == str(team)[0]):
+            raise SyncError(f"{remote}: answered with a new id {team!r} for {local!r}, which is "
+                            "not a record id; nothing was changed")
 
 
 def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
@@ -160,6 +206,7 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
     cursor; all in one journal line."""
     result = SyncResult(events=int(reply.get("events", 0)), new_ids=dict(reply.get("new_ids", {})))
     state = replica_state(store)
+    check_pulled(state["remote"], reply)
     sent_by_id = {op["id"]: op for op in sent.ops}
     outcomes: dict[str, dict[str, Any]] = reply.get("results", {})
 
@@ -173,12 +220,12 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
                 continue
             if outcome.get("outcome") == "applied":
                 result.pushed += 1
-                change = _taken(sent_by_id[op_id], now)
-                if change[2] is None:
-                    del ops[op_id]
-                else:
-                    ops[op_id] = change[2]
-                out.append(change)
+                left = _taken(sent_by_id[op_id], now)
+                del ops[op_id]
+                out.append((OPS, op_id, None))
+                if left is not None:
+                    ops[left["id"]] = left
+                    out.append((OPS, left["id"], left))
             else:
                 theirs = outcome.get("theirs")
                 ops[op_id] = {**now, "conflict": {"theirs": theirs, "rev": outcome.get("rev"),
@@ -187,7 +234,20 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
                 if now["kind"] != "set_field":  # refused outright: nothing to pick between
                     ops[op_id]["conflict"].update(theirs=None)
                 out.append((OPS, op_id, ops[op_id]))
+        made_customers = {k: v for k, v in result.new_ids.items() if k.startswith("C-")}
+        for local, team in made_customers.items():
+            out.append(("customers", doc_key(local), None))
+            for key, doc in tickets.items():
+                if doc.get("customer") == local:
+                    out.append(("tickets", key, {**doc, "customer": team}))
+        for op_id, op in list(ops.items()):
+            renamed = with_customers(op, made_customers)
+            if renamed is not op:
+                ops[op_id] = renamed
+                out.append((OPS, op_id, renamed))
         for local, team in result.new_ids.items():
+            if local in made_customers:
+                continue
             out.append((ALIAS, doc_key(local), {"id": team}))
             out.append(("tickets", doc_key(local), None))
             for op in ops.values():
@@ -197,14 +257,16 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
         customers = {c["id"]: c for c in reply.get("customers", [])}
         for cid, customer in customers.items():
             out.append(("customers", doc_key(cid), customer))
-        known = {c: tables.get("customers", {}).get(doc_key(c), {})
-                 for c in {d.get("customer") for d in reply.get("tickets", [])}}
+        known = {c.get("id"): c for c in tables.get("customers", {}).values()}
         keep = keeper(state.get("only", ""), {**known, **customers}, {})
         mine = sorted(ops.values(), key=lambda op: op.get("seq", 0))
+        held_customers = {c.get("id") for c in tables.get("customers", {}).values()} | set(customers)
         for doc in reply.get("tickets", []):
             key = doc_key(doc["id"])
             held = tickets.get(key)
-            if held is None and doc["id"] not in result.new_ids.values() and not keep(doc):
+            history = doc.get("status") == "closed" and doc.get("customer") in held_customers
+            if held is None and doc["id"] not in result.new_ids.values() and not keep(doc) \
+                    and not history:  # a closed ticket of a customer held: their history
                 continue
             doc = dict(doc)
             for op in mine:
@@ -213,15 +275,15 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
             if held == doc:
                 continue
             result.pulled += 1
-            if doc.get("status") == "closed":
-                out += [("tickets", key, None), (OUTBOX, key, doc)]
-            else:
-                out.append(("tickets", key, doc))
+            out += _placed(key, doc)
         result.conflicts = sum(1 for op in ops.values() if op.get("conflict"))
         out.append((SYNC, "1", {**state, "cursor": reply.get("cursor", state.get("cursor")),
                                 "events_offset": sent.events_to,
+                                "host_log_at": int(reply.get("log_at", 0)),
                                 "last_sync": datetime.now(timezone.utc).isoformat()}))
         return out, []
 
     store.write_batch(plan)
+    # Closed offline: the copy under the team id is the one now.
+    store.drop_archived([t for t in result.new_ids if t.startswith("T-")])
     return result

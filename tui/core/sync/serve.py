@@ -12,10 +12,10 @@ from typing import Any, BinaryIO, Iterator
 from ..eventlog import new_ulid
 from ..models import SCHEMA_VERSION
 from ..store import StoreError, TinyDBStore
-from .host import apply_push
+from .host import apply_push, log_size
 from .ops import HOST
 from .scope import keeper
-from .wire import WIRE_VERSION, WireError, encode, read_frame, write_frame
+from .wire import WIRE_VERSION, WireError, read_frame, write_frame
 
 CHUNK = 2000  # tickets a frame, at clone
 MARGIN = timedelta(seconds=5)  # a pull looks this far before the cursor: writes in flight
@@ -86,7 +86,8 @@ class Host:
     def sync(self, request: dict[str, Any]) -> dict[str, Any]:
         store = self.store
         results, new_ids, merged = apply_push(store, request.get("ops", []),
-                                              request.get("events", []))
+                                              request.get("events", []),
+                                              int(request.get("log_from") or 0))
         scanned = datetime.now(timezone.utc)
         since = request.get("cursor") or "0000"
         try:
@@ -94,11 +95,17 @@ class Host:
         except ValueError:
             since = "0000"
         tickets = store.changed_since(since)
-        wanted = {d["customer"] for d in tickets}
-        customers = [c.model_dump(mode="json", by_alias=True, exclude_none=True)
-                     for c in store.customers() if c.id in wanted]
+        wanted = {d["customer"] for d in tickets} | {
+            team for local, team in new_ids.items() if local.startswith("C-")}
+        customers = []
+        for cid in sorted(wanted):  # one by one: validating all of them costs seconds at 100k
+            try:
+                customers.append(store.get_customer(cid).model_dump(
+                    mode="json", by_alias=True, exclude_none=True))
+            except StoreError:
+                pass  # a ticket naming no known customer: it is pulled as it is
         return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,
-                "customers": customers, "cursor": iso(scanned)}
+                "customers": customers, "cursor": iso(scanned), "log_at": log_size(store)}
 
     def answer(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The frames answering one request."""
@@ -141,4 +148,4 @@ def main(directory: str) -> int:
     return serve(Path(directory), sys.stdin.buffer, sys.stdout.buffer)
 
 
-__all__ = ["Host", "serve", "encode", "iso"]
+__all__ = ["Host", "iso", "main", "serve"]

@@ -31,7 +31,7 @@ from ...models import (
     validate,
 )
 from ...quickcheck import quick_check
-from ...sync.ops import SYNC, ops_for_change, ops_for_insert
+from ...sync.ops import ops_for_insert
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
 from ..ticket_writes import TicketWrites, new_ticket, revise
 from . import queue_summary
@@ -45,6 +45,7 @@ from .lock import StoreLock
 from .event_replay import last_events, log_is_writable, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
 from .reads import StoreReads
+from .replica_hooks import ReplicaHooks
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
 
@@ -85,11 +86,7 @@ class BatchIds:
         return {**self._meta, "next": self.counters}
 
 
-class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
-
-    # Set by tui/core/sync/host.py while it applies a replica's pushed operations: the marks
-    # (journal ops) that ride in the change's line, so an operation is applied only once.
-    sync_marks: Callable[[str, dict, dict], list] | None = None
+class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
 
     def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
                  defer_load: bool = False):
@@ -241,7 +238,8 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
                 "language": language or "en", "customer_since": now_utc(), **fields},
                 file=self._records_file(), record=f"C-{number}")
             doc = customer.model_dump(mode="json", by_alias=True, exclude_none=True)
-            self._active.commit([("customers", str(number), doc), (META, "1", meta)])
+            recorded = ops_for_insert(self._active.tables, doc, (), "new_customer") if self.is_replica else []
+            self._active.commit([("customers", str(number), doc), (META, "1", meta), *recorded])
         return customer  # type: ignore[return-value]
 
     def write_batch(self, plan: Callable[["BatchIds", dict[str, Any]], tuple[list, list]]) -> None:
@@ -314,32 +312,6 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
 
     def _stored(self, doc: dict[str, Any]) -> Ticket:
         return self._ticket(doc, doc["status"] == "closed")
-
-    # -- offline replicas (tui/core/sync) ---------------------------------------
-    @property
-    def is_replica(self) -> bool:
-        """True for a store made by `desk clone`: its changes are recorded as operations."""
-        return bool(self._active.tables.get(SYNC))
-
-    def sync_table(self, name: str) -> dict[str, Any]:
-        """One of the sync's tables (read-only), after picking up other processes' writes."""
-        self.refresh()
-        return self._active.tables.get(name, {})
-
-    def _sync_ops(self, ticket_id: str, before: dict, after: dict, logged: list) -> list:
-        """Journal ops that ride in a ticket change's line: a replica's operation records, or
-        the team store's marks of a pushed operation applied."""
-        if self.sync_marks is not None:
-            return self.sync_marks(ticket_id, before, after)
-        if self.is_replica:
-            return ops_for_change(self._active.tables, ticket_id, before, after, logged)
-        return []
-
-    def changed_since(self, since: str) -> list[dict[str, Any]]:
-        """Tickets whose `updated` is at or after `since` (sync_feed.py)."""
-        from .sync_feed import changed_since
-
-        return changed_since(self, since)
 
     def _records_file(self) -> str:
         return str(self._active.snapshot)
