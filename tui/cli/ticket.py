@@ -16,6 +16,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("ticket", help="list, show, create and change tickets from scripts",
                                    description="Tickets for scripts, with the app's rules.")
     parser.add_argument("--data-dir", dest="sub_data_dir", metavar="DIR", help="the store")
+    parser.add_argument("--store", dest="sub_store", metavar="URL",
+                        help="a PostgreSQL store (as `desk --store`)")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=type(parser))
     report_errors_in_one_line(parser)
     from . import ticket_verbs

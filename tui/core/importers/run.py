@@ -51,7 +51,7 @@ def check_file(source, progress: Progress | None = None) -> FileResult:
     for item in scan(source, progress):
         if isinstance(item, Problem):
             result.problems.append(item)
-        else:
+        elif isinstance(item, InTicket):
             result.tickets += 1
     return result
 
@@ -64,7 +64,7 @@ def import_file(store, make_source: Callable[[], object], *, skip_bad: bool,
     if result.bad and not skip_bad:
         return result, landing.counts
     source = make_source()
-    landing.land(t for t in scan(source, progress) if isinstance(t, InTicket))
+    landing.land(t for t in scan(source, progress) if not isinstance(t, Problem))
     landing.finish()
     result.written = True
     return result, landing.counts

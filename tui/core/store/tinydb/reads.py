@@ -197,7 +197,7 @@ class StoreReads:
                             record=d.get("id", "?"))
                    for d, archived in ticket_docs if d.get("customer") == customer_id]
         purchases.sort(key=lambda p: p.date, reverse=True)
-        tickets.sort(key=lambda t: t.created, reverse=True)
+        tickets.sort(key=lambda t: (t.created, t.number), reverse=True)
         return CustomerHistory(customer, purchases, tickets)  # type: ignore[arg-type]
 
     def agents(self) -> list[str]:
