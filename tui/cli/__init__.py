@@ -11,7 +11,9 @@ from .common import EXIT_IO, EXIT_USAGE, Parser, chosen_dir, refuse_postgres
 # Each module has `add_parser(subparsers)` and `run(args) -> exit status`.
 COMMANDS = {"demo": "demo", "check": "check", "init": "init", "metrics": "metrics",
             "report": "report", "ticket": "ticket", "import": "import_tickets",
-            "serve": "serve", "export": "export", "migrate": "migrate"}
+            "serve": "serve", "export": "export", "migrate": "migrate", "clone": "clone",
+            "sync": "sync", "sync-serve": "sync_serve", "conflicts": "conflicts",
+            "resolve": "resolve"}
 
 
 def _named_command(argv: Sequence[str]) -> str | None:
