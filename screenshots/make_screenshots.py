@@ -107,6 +107,34 @@ async def search_everywhere(pilot: Pilot) -> None:
     await pilot.pause(1.5)
 
 
+async def sync_conflicts(pilot: Pilot) -> None:
+    await pilot.press("C")
+    await pilot.pause(0.5)
+
+
+def replica_with_conflicts(data: Path) -> Path:
+    """A laptop replica of the demo store where two fields changed on both sides since."""
+    from tui.core.sync import clone, sync
+
+    team = data.with_name(f"{data.name}-team")
+    data.rename(team)
+    clone(str(team), data)
+    changes = [(0, {"priority": "urgent"}, {"priority": "low"}),
+               (1, {"status": "pending"}, {"status": "on_hold"})]
+    laptop, host = TinyDBStore(data, agent=AGENT), TinyDBStore(team, agent="ola")
+    try:
+        docs = laptop.ticket_docs()
+        for index, mine, theirs in changes:
+            ticket_id = docs[index]["id"]
+            laptop.update_ticket(ticket_id, mine, laptop.get_ticket(ticket_id).rev)
+            host.update_ticket(ticket_id, theirs, host.get_ticket(ticket_id).rev)
+        sync(laptop)
+    finally:
+        laptop.close()
+        host.close()
+    return data
+
+
 SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("main-120x40", (120, 40), main_screen),
     ("main-80x24", (80, 24), main_screen),
@@ -119,12 +147,16 @@ SHOTS: list[tuple[str, tuple[int, int], Steps]] = [
     ("bulk", (120, 40), bulk),
     ("merge", (120, 40), merge),
     ("search", (120, 40), search_everywhere),
+    ("sync-conflicts", (120, 40), sync_conflicts),
 ]
+PREPARE: dict[str, Callable[[Path], Path]] = {"sync-conflicts": replica_with_conflicts}
 
 
 async def shoot(name: str, size: tuple[int, int], steps: Steps, workdir: Path) -> Path:
     data = workdir / name
     copy_demo(demo_store(), data, datetime.now(timezone.utc))
+    if name in PREPARE:
+        data = PREPARE[name](data)
     config = workdir / f"{name}-config" / "config.toml"
     config.parent.mkdir()
     config.write_text('theme = "textual-dark"\n')

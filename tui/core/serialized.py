@@ -52,6 +52,30 @@ class SerializedRepository(Repository):
         with self._serial(REFRESHING):
             return self.inner.refresh()
 
+    # -- an offline replica (tui.core.sync): where it stands, and its conflicts ----------
+    @property
+    def is_replica(self) -> bool:
+        with self._lock:
+            return bool(getattr(self.inner, "is_replica", False))
+
+    def sync_status(self) -> Any:
+        from .sync import status
+
+        with self._serial():
+            return status(self.inner)
+
+    def sync_conflicts(self) -> list[Any]:
+        from .sync import conflicts
+
+        with self._serial():
+            return conflicts(self.inner)
+
+    def sync_resolve(self, ticket_id: str, field: str, keep: str) -> None:
+        from .sync import resolve
+
+        with self._serial(SAVING):
+            resolve(self.inner, ticket_id, field, keep)  # type: ignore[arg-type]
+
     @property
     def generation(self) -> int:
         with self._lock:

@@ -36,6 +36,7 @@ from ..ui.textual_private import paint_now, vertical_scrollbar
 from ..widgets import CustomerPane, QueuePanel, StatusBar, TicketDetail
 from .bulk_actions import BulkActions
 from .relations import RelationActions
+from .sync_actions import SyncActions
 from .palette import PROVIDERS
 from .search import SearchScreen
 
@@ -46,7 +47,7 @@ TOO_SMALL = Content.assemble(
     "\n\ndesk needs at least 60 × 20 characters.\nMake the window larger, or press ctrl+q to quit.")
 
 
-class MainScreen(RelationActions, BulkActions, Screen):
+class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-tiny"), (60, "-narrow"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     BINDINGS = [*bindings("Workspace"), *bindings("Ticket")]
@@ -83,6 +84,8 @@ class MainScreen(RelationActions, BulkActions, Screen):
         # (the queue came from its summary), and that frame must not wait for it.
         self.call_after_refresh(self._poll, self.app.store.generation)
         self.app.presence.start(self)
+        if self.app.store.loaded:
+            self.refresh_sync_status()
 
     @property
     def queue_panel(self) -> QueuePanel:
@@ -152,6 +155,7 @@ class MainScreen(RelationActions, BulkActions, Screen):
         self.queue_panel.reload()
         if self.wanted is not None:
             self.load_ticket(self.wanted)
+        self.refresh_sync_status()
 
     # -- the current ticket ------------------------------------------------------
     @on(TicketHighlighted)

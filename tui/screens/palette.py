@@ -139,7 +139,9 @@ ACTIONS = [("New ticket (a call, an email)", "new_ticket", "pick or add the cust
            ("Merge this ticket into another", "merge", "the customer's open tickets"),
            ("Link this ticket to an earlier one", "link", "as a repeat or a follow-up"),
            ("Flag this ticket: spam, test, not L1 resolvable", "flag", "again to clear a flag"),
-           ("Take the next ticket", "take_next", "the most urgent unassigned or yours")]
+           ("Take the next ticket", "take_next", "the most urgent unassigned or yours"),
+           ("Sync with the team store", "sync", "an offline replica: send yours, get the team's"),
+           ("Sync conflicts: keep mine or theirs", "sync_conflicts", "what changed on both sides")]
 
 
 class ActionCommands(_WorkspaceProvider):

@@ -51,6 +51,8 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("session.report", "d", "app.session_report", "Session report (FCR, AHT)"),
         Key("session.break", "b", "app.session_break", "Break start/end"),
         Key("session.pause", "P", "app.session_pause", "Pause/resume the handling timer"),
+        Key("sync.now", "Y", "sync", "Sync with the team store (an offline replica)"),
+        Key("sync.conflicts", "C", "sync_conflicts", "Sync conflicts: keep mine or theirs"),
     ),
     "Ticket": (
         Key("ticket.reply", "r", "reply", "Reply", show=True),
@@ -113,6 +115,11 @@ SCOPES: dict[str, tuple[Key, ...]] = {
     "Conflict": (
         Key("conflict.reapply", "r", "choose('reapply')", "Re-apply mine", show=True),
         Key("conflict.discard", "d", "choose('discard')", "Discard mine", show=True),
+    ),
+    "Sync conflicts": (
+        Key("sync.mine", "m", "keep('mine')", "Keep mine", show=True),
+        Key("sync.theirs", "t", "keep('theirs')", "Keep theirs", show=True),
+        Key("sync.go", "y", "sync_now", "Sync now", show=True),
     ),
     "Report": (
         Key("report.slice", "s", "slice", "Slice by the next segment", show=True),

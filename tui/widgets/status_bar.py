@@ -5,6 +5,7 @@ without the session FCR). When the bar is too narrow, the least useful parts go 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from textual.content import Content
 from textual.message import Message
@@ -42,6 +43,7 @@ class StatusBar(Widget):
         self.started = time.monotonic()
         self.text = Content("")
         self.slow: dict[int, SlowCall] = {}  # store calls still running after a while
+        self.sync: Any = None  # an offline replica's SyncStatus (tui.core.sync), else None
 
     def on_mount(self) -> None:
         self.tick()
@@ -71,6 +73,28 @@ class StatusBar(Widget):
         else:
             self.slow.pop(event.call.key, None)
         self.tick()
+
+    def show_sync(self, status: Any) -> None:
+        """`offline · 12 changes not synced · last sync 09:14` on a replica."""
+        self.sync = status
+        self.tick()
+
+    def _sync_part(self, short: bool) -> Content:
+        status, muted = self.sync, "$text-muted"
+        last = status.last_sync.astimezone().strftime("%H:%M") if status.last_sync else "never"
+        if short:
+            text = Content.assemble(("⇅ ", "bold $text-accent"), f"{status.pending} ",
+                                    (last, muted))
+        else:
+            text = Content.assemble(("offline", "bold $text-accent"),
+                                    (" · ", muted), f"{status.pending} change"
+                                    f"{'s' if status.pending != 1 else ''} not synced",
+                                    (" · last sync ", muted), last)
+        if status.conflicts:
+            word = f" {status.conflicts}!" if short else \
+                f" · {status.conflicts} conflict{'s' if status.conflicts != 1 else ''}"
+            text = Content.assemble(text, (word, "bold $text-warning"))
+        return text
 
     def render_parts(self, width: int) -> Content:
         """Long labels if they fit, without the agent and session clock if need be; else short
@@ -112,6 +136,8 @@ class StatusBar(Widget):
             state = self._state(work, current)
             if state:
                 parts.append((9, state))
+        if self.sync is not None:
+            parts.append((6, self._sync_part(short)))
         if self.slow:
             oldest = min(self.slow.values(), key=lambda call: call.started)
             waited = humanize.clock(time.monotonic() - oldest.started)
