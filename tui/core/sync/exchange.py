@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +67,9 @@ def clone(remote: str, directory: Path | str, only: str = "", *,
             raise SyncError(f"{remote_text}: the clone was cut short; nothing was changed")
         tables["_meta"] = {"1": {"schema": SCHEMA_VERSION,
                                  "next": {"tickets": LOCAL_IDS_FROM, "customers": LOCAL_IDS_FROM}}}
+        cloned_at = datetime.now(timezone.utc).isoformat()  # a clone is the first agreement
         tables[SYNC] = {"1": {"remote": remote_text, "store_id": done["store_id"],
-                              "cursor": done["cursor"], "last_sync": None, "events_offset": 0,
+                              "cursor": done["cursor"], "last_sync": cloned_at, "events_offset": 0,
                               "only": only}}
         staging.mkdir(mode=0o700)
         atomic_write(staging / "store.json", snapshot.encode(tables))
