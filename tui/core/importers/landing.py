@@ -23,6 +23,7 @@ from ..store.tinydb.names import OUTBOX
 from .records import InTicket, Problem
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits -> two characters
 RESOLVED = ("solved", "closed")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -31,7 +32,7 @@ def stable_ulid(when: datetime, key: str) -> str:
     """A ULID whose time is `when` and whose 80 random bits are a hash of `key`."""
     ms = max(0, int(when.timestamp() * 1000))
     value = (ms << 80) | int.from_bytes(hashlib.blake2b(key.encode(), digest_size=10).digest(), "big")
-    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in range(25, -1, -1))
+    return "".join([_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
 @dataclass
@@ -94,12 +95,28 @@ def issue_key(t: InTicket) -> str | None:
 
 def check_ticket(t: InTicket) -> list[Problem]:
     """Problems the desk models find in an imported ticket (the dry run's second look)."""
+    checked = checked_doc(t, now_utc())
+    return checked if isinstance(checked, list) else []
+
+
+def checked_doc(t: InTicket, now: datetime) -> dict[str, Any] | list[Problem]:
+    """The ticket validated once, with its source hash, and placeholder desk ids that
+    `placed` replaces (the models only check their form); or the problems the models find."""
     try:
-        ticket_doc(t, 1, "C-1", "P-1", now_utc(), hashed=False)
+        return ticket_doc(t, 0, "C-0", "P-0", now)
     except ValidationError as exc:
         file, line = t.where
         return [Problem(file, line, e.field, e.reason) for e in record_errors(exc, file, t.source_id)]
-    return []
+
+
+def placed(checked: dict[str, Any], number: int, customer: str, product: str | None) -> dict[str, Any]:
+    """A `checked_doc` with its desk ids: what `ticket_doc` gives, without validating again."""
+    doc = dict(checked, id=f"T-{number}", customer=customer)
+    if product is None:
+        doc.pop("product", None)
+    else:
+        doc["product"] = product
+    return doc
 
 
 class Landing:
@@ -122,8 +139,9 @@ class Landing:
         self._purchases = {(p.customer, p.product, format_ts(p.date)) for p in store.purchases()}
         self._seq: int | None = None
 
-    def land(self, tickets: Iterable[InTicket]) -> None:
-        batch: list[InTicket] = []
+    def land(self, tickets: Iterable[tuple[InTicket, dict[str, Any]]]) -> None:
+        """Write (ticket, its `checked_doc`) pairs."""
+        batch: list[tuple[InTicket, dict[str, Any]]] = []
         for ticket in tickets:
             batch.append(ticket)
             if len(batch) >= self.batch_size:
@@ -137,28 +155,26 @@ class Landing:
         self.store.compact()
 
     # -- one batch --------------------------------------------------------------
-    def _write(self, batch: list[InTicket]) -> None:
+    def _write(self, batch: list[tuple[InTicket, dict[str, Any]]]) -> None:
         self.store.write_batch(lambda ids, tables: self._plan(batch, ids, tables))
 
-    def _plan(self, batch: list[InTicket], ids, tables) -> tuple[list, list]:
-        now = now_utc()
+    def _plan(self, batch: list[tuple[InTicket, dict[str, Any]]], ids, tables) -> tuple[list, list]:
         ops: list = []
         events: list[dict[str, Any]] = []
         if self._seq is None:
             self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
         customers = tables.get("customers", {})
-        for t in batch:
+        for t, checked in batch:
             self.counts.read += 1
             customer = self._customer(t, ids, ops, customers)
             product = self._product(t, ids, ops, customer)
             known = self._by_source.get(t.source_id)
             if known is None:
-                number = ids.take("tickets")
-                doc = ticket_doc(t, number, customer, product, now)
+                doc = placed(checked, ids.take("tickets"), customer, product)
                 old = None
             else:
                 old = self._current(known[0], tables)
-                doc = ticket_doc(t, int(known[0][2:]), customer, product, now)
+                doc = placed(checked, int(known[0][2:]), customer, product)
                 if old is not None and old.get("source_hash") == doc["source_hash"]:
                     self.counts.unchanged += 1
                     continue

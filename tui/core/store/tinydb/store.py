@@ -14,6 +14,7 @@ Files in the data directory:
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -46,6 +47,15 @@ from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
 from .reads import StoreReads
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
+
+
+def _journal_id(path: Path) -> tuple[int, int, int] | None:
+    """Inode, size and mtime: a journal that still has them has not been written since."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class _TablesStorage(Storage):
@@ -105,6 +115,8 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
                                    self.data_dir / INDEX_FILE, self._lock)
         self._mutex = threading.RLock()  # taken before self._lock, never after: one order
         self._search_cache: dict[str, tuple[int, str]] = {}
+        # journal -> its _journal_id when its last events were last seen in the log
+        self._logged: dict[Path, tuple[int, int, int] | None] = {}
         self._everywhere: Any = None  # the SearchIndex, made at the first search_everywhere
         # Both follow `generation`: a cached answer is dropped as soon as the data moves.
         self._query_cache: dict[tuple[str, Any], tuple[int, list[dict[str, Any]]]] = {}
@@ -243,10 +255,10 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
         `plan(ids, tables)` sees the current tables, takes new record numbers from `ids` and
         returns (ops, events); the ops (with the id counters) are one all-or-nothing journal
         line that carries the events, which are then appended to the log. Closed tickets go
-        through the outbox to the archive, as a close does. No compaction here: an import
-        calls `compact()` once at its end."""
+        to the outbox, as a close does; they are copied to the archive once, by the
+        `compact()` an import calls at its end (a crash before that leaves them in the
+        outbox, which the next open moves)."""
         self._active.refresh()
-        self._prepare_move()
         with self._mutex, self._lock.exclusive():
             self._catch_up_events()
             self._active.refresh()
@@ -259,8 +271,8 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             try:
                 self.events.write_many(events)
             except OSError:
-                pass  # the journal line carries them: the next change or open writes them
-            self._flush_moves()
+                return  # the journal line carries them: the next change or open writes them
+            self._logged[self._active.journal] = _journal_id(self._active.journal)
 
     def _customer_field(self, customer_id: str, name: str) -> Any:
         try:
@@ -314,21 +326,26 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
     def _catch_up_events(self, *, strict: bool = True) -> None:
         """Under the exclusive lock: write the events a crash or a full disk kept out of the
         log (event_replay.py). Strict (before a change): if that fails, refuse the change,
-        as when the log is not a file desk may write (a link: UnsafeFile names it)."""
+        as when the log is not a file desk may write (a link: UnsafeFile names it).
+        A journal that has not moved since this desk saw its last events in the log is not
+        read again (an import's batch line is megabytes)."""
         if strict:
             log_is_writable(self.events.path)
         for journal in (self._active.journal, self._archive.journal):
-            found = last_events(journal)
-            if found is None:
+            seen = _journal_id(journal)
+            if seen is not None and self._logged.get(journal) == seen:
                 continue
+            found = last_events(journal)
             try:
-                for event in missing_from_log(self.events.path, *found):
+                for event in missing_from_log(self.events.path, *found) if found else ():
                     self.events.write(event, fsync=True)
             except OSError as exc:
                 if strict:
                     raise StoreWriteError(
                         f"{self.events.path}: could not write the event log ({exc.strerror or exc})."
                         " Nothing was changed; free some space and try again.") from None
+                continue
+            self._logged[journal] = seen
 
     def _maybe_compact(self) -> None:
         """Housekeeping after an acknowledged write: a failure must not fail the write."""
@@ -345,7 +362,11 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
                             self._active.stamp)
 
     def compact(self) -> None:
-        """Fold both journals into new snapshots; the archive's index follows its snapshot."""
+        """Fold both journals into new snapshots; the archive's index follows its snapshot.
+        Moves still in the outbox (an import's closed tickets) are copied to the archive first."""
+        if self._active.tables.get(OUTBOX):
+            self._prepare_move()
+            self._flush_moves()
         with self._mutex, self._lock.exclusive():
             self._compact_active()
             self._heads.current()
