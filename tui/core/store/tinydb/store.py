@@ -14,7 +14,6 @@ Files in the data directory:
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -40,22 +39,13 @@ from .archive_index import (
     INDEX_FILE,
     ArchiveHeads,
 )
-from .journal import JournaledCollection
+from .journal import JournaledCollection, journal_id
 from .lock import StoreLock
 from .event_replay import last_events, log_is_writable, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
 from .reads import StoreReads
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
-
-
-def _journal_id(path: Path) -> tuple[int, int, int] | None:
-    """Inode, size and mtime: a journal that still has them has not been written since."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class _TablesStorage(Storage):
@@ -115,7 +105,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
                                    self.data_dir / INDEX_FILE, self._lock)
         self._mutex = threading.RLock()  # taken before self._lock, never after: one order
         self._search_cache: dict[str, tuple[int, str]] = {}
-        # journal -> its _journal_id when its last events were last seen in the log
+        # journal -> its journal_id when its last events were last seen in the log
         self._logged: dict[Path, tuple[int, int, int] | None] = {}
         self._everywhere: Any = None  # the SearchIndex, made at the first search_everywhere
         # Both follow `generation`: a cached answer is dropped as soon as the data moves.
@@ -255,10 +245,10 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
         `plan(ids, tables)` sees the current tables, takes new record numbers from `ids` and
         returns (ops, events); the ops (with the id counters) are one all-or-nothing journal
         line that carries the events, which are then appended to the log. Closed tickets go
-        to the outbox, as a close does; they are copied to the archive once, by the
-        `compact()` an import calls at its end (a crash before that leaves them in the
-        outbox, which the next open moves)."""
+        through the outbox to the archive, as a close does. No compaction here: an import
+        calls `compact()` once at its end."""
         self._active.refresh()
+        self._prepare_move()
         with self._mutex, self._lock.exclusive():
             self._catch_up_events()
             self._active.refresh()
@@ -270,9 +260,10 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             self._active.commit(ops, events, log_size(self.events.path))
             try:
                 self.events.write_many(events)
+                self._logged[self._active.journal] = journal_id(self._active.journal)
             except OSError:
-                return  # the journal line carries them: the next change or open writes them
-            self._logged[self._active.journal] = _journal_id(self._active.journal)
+                pass  # the journal line carries them: the next change or open writes them
+            self._flush_moves()
 
     def _customer_field(self, customer_id: str, name: str) -> Any:
         try:
@@ -332,7 +323,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
         if strict:
             log_is_writable(self.events.path)
         for journal in (self._active.journal, self._archive.journal):
-            seen = _journal_id(journal)
+            seen = journal_id(journal)
             if seen is not None and self._logged.get(journal) == seen:
                 continue
             found = last_events(journal)
@@ -363,7 +354,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
 
     def compact(self) -> None:
         """Fold both journals into new snapshots; the archive's index follows its snapshot.
-        Moves still in the outbox (an import's closed tickets) are copied to the archive first."""
+        Moves still in the outbox are copied to the archive first."""
         if self._active.tables.get(OUTBOX):
             self._prepare_move()
             self._flush_moves()
