@@ -98,3 +98,13 @@ def test_closed_tickets_of_many_batches_all_reach_the_archive_and_reimport_chang
     assert {e["src"] for e in logged} == {"import"}
     assert len({e["id"] for e in logged}) == len(logged) == counts.events
     assert sorted(p.name for p in data.iterdir() if "spill" in p.name) == []
+
+
+def test_a_zendesk_page_or_lines_file_over_a_megabyte_on_one_line_is_told_apart(tmp_path: Path):
+    from tui.core.importers.zendesk import _is_lines
+
+    page, lines = tmp_path / "page.json", tmp_path / "lines.jsonl"
+    page.write_text('{"next_page": null, "tickets": [{"id": 1, "subject": "' + "x" * (2 << 20) + '"}]}')
+    lines.write_text('{"id": 1, "subject": "' + "x" * (2 << 20) + '"}\n{"id": 2, "subject": "y"}\n')
+    assert _is_lines(page) is False
+    assert _is_lines(lines) is True
