@@ -3,6 +3,7 @@
     theme = "ansi-dark"
     poll_seconds = 1.0
     bell_on_new_ticket = true   # also ring the terminal bell when a ticket arrives in the view
+    store = "postgresql:///desk?host=/run/postgresql"   # else the data directory
 
     [keymap]
     "ticket.reply" = "R"
@@ -36,6 +37,7 @@ class Config(BaseModel):
     keymap: dict[str, str] = Field(default_factory=dict)
     editor: str | None = None  # else $VISUAL, then $EDITOR
     bell_on_new_ticket: bool = False  # the toast for a new ticket in the view also rings
+    store: str | None = None  # a `postgresql://` URL or a data directory (see `desk --store`)
 
 
 def load_config(path: Path) -> tuple[Config, list[str]]:

@@ -211,3 +211,13 @@ def test_after_a_merge_the_metrics_count_on_the_target(capsys, store_dir):
     after = tickets()
     assert (after[a]["root"], after[a]["merged_into"], after[a]["excluded"]) == (b, b, "merged")
     assert after[b]["contacts"] == before[b]["contacts"] + before[a]["contacts"]
+
+
+def test_the_store_may_be_named_after_the_verb_too(capsys, store_dir, tmp_path):
+    """`desk ticket list --data-dir D` was refused as an unknown argument (found by hand)."""
+    code = main(["ticket", "list", "--format", "json", "--data-dir", str(store_dir)])
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "") and json.loads(out)
+    code = main(["ticket", "--data-dir", str(store_dir), "show", "T-1", "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["id"] == "T-1"

@@ -15,11 +15,20 @@ from typing import Callable
 import orjson
 import pytest
 
+from tests.core.postgres_server import connect, postgres_schema  # noqa: F401
 from tui.core.eventlog import read_events
 from tui.core.models import SCHEMA_VERSION
-from tui.core.store import ConflictError, NotFound, Repository, StoreError, TinyDBStore
+from tui.core.store import (
+    ConflictError,
+    NotFound,
+    PostgresStore,
+    Repository,
+    StoreError,
+    TinyDBStore,
+)
+from tui.core.store.postgres.events import read_events as read_table
 
-BACKENDS = ["tinydb"]
+BACKENDS = ["tinydb", "postgres"]
 TS = "2025-06-01T09:00:00.000Z"
 CUSTOMERS = {"1": {"id": "C-1", "name": "Håkon Bråten", "language": "nb-NO", "region": "Nordics",
                    "customer_since": "2020-01-01T00:00:00.000Z"},
@@ -45,10 +54,26 @@ def tinydb_backend(tmp_path: Path) -> Backend:
                    events=lambda: read_events([events]) if events.exists() else [])
 
 
+def postgres_backend(url: str) -> Backend:
+    seed = PostgresStore(url)
+    seed.load_records("customers", CUSTOMERS.values())
+    seed.load_records("products", [{"id": "P-1", "name": "Router X", "category": "networking"}])
+    seed.close()
+
+    def events() -> list[dict]:
+        with connect(url) as conn:
+            return read_table(conn, stream="ticket")
+
+    return Backend(open=lambda agent: PostgresStore(url, agent=agent), events=events)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request, tmp_path):
     handles: list[Repository] = []
-    made = {"tinydb": tinydb_backend}[request.param](tmp_path)
+    if request.param == "postgres":
+        made = postgres_backend(request.getfixturevalue("postgres_schema"))
+    else:
+        made = tinydb_backend(tmp_path)
     opener = made.open
 
     def open_handle(agent: str) -> Repository:
@@ -202,3 +227,44 @@ def test_a_link_points_the_newer_ticket_to_the_older_one_once(backend):
     third = new(ana)
     with pytest.raises(StoreError, match="already linked"):
         ana.link(newer.id, third.id, "repeat")
+
+
+def test_a_merge_moves_the_thread_once_and_marks_the_secondary_with_its_event(backend):
+    from tui.core.merge import merge_tickets
+
+    ana, ola = backend.open("ana"), backend.open("ola")
+    target, source = new(ana), new(ana, subject="Same router, again", body="still dropping")
+    ola.append_message(source.id, kind="internal_note", body="same as the other one")
+    merged = merge_tickets(ana, source.id, target.id)
+    assert (merged.source.merged_into, merged.source.status) == (target.id, "solved")
+    assert [m.body for m in ola.get_ticket(target.id).messages] == [
+        "Since the update the router reboots every hour.", "still dropping",
+        "same as the other one"]
+    again = merge_tickets(ola, source.id, target.id)  # finishing a cut merge adds nothing
+    assert len(again.target.messages) == 3
+    (event,) = [e for e in backend.events() if e["type"] == "merge"]
+    assert (event["ticket"], event["data"]) == (source.id, {"into": target.id})
+    with pytest.raises(ConflictError):  # the absorb moved the target past what ana saw
+        ana.mark_merged(target.id, source.id, target.rev)
+
+
+def test_a_query_sees_the_active_set_as_it_is_now(backend):
+    from tinydb import Query
+
+    ana, ola = backend.open("ana"), backend.open("ola")
+    urgent = new(ana, priority="urgent")
+    new(ana)
+    ticket = Query()
+    assert [d["id"] for d in ola.query("tickets", ticket.priority == "urgent")] == [urgent.id]
+    ana.update_ticket(urgent.id, {"status": "solved"}, urgent.rev)
+    solved = ana.get_ticket(urgent.id)
+    ana.update_ticket(urgent.id, {"status": "closed"}, solved.rev)
+    ola.refresh()
+    assert ola.query("tickets", ticket.priority == "urgent") == []  # closed: archived
+    assert [d["id"] for d in ola.query("customers", Query().region == "Nordics")] == ["C-1"]
+
+
+def test_a_customers_tickets_of_the_same_millisecond_are_newest_number_first(backend):
+    store = backend.open("ana")
+    first, second = new(store, created=TS), new(store, created=TS)
+    assert [t.id for t in store.customer_history("C-1").tickets] == [second.id, first.id]

@@ -6,12 +6,14 @@ import importlib
 import sys
 from typing import Sequence
 
-from .common import EXIT_IO, Parser, chosen_dir
+from .common import EXIT_IO, EXIT_USAGE, Parser, chosen_dir, refuse_postgres
 
 # Each module has `add_parser(subparsers)` and `run(args) -> exit status`.
 COMMANDS = {"demo": "demo", "check": "check", "init": "init", "metrics": "metrics",
             "report": "report", "ticket": "ticket", "import": "import_tickets",
-            "serve": "serve"}
+            "serve": "serve", "export": "export", "migrate": "migrate", "clone": "clone",
+            "sync": "sync", "sync-serve": "sync_serve", "conflicts": "conflicts",
+            "resolve": "resolve"}
 
 
 def _named_command(argv: Sequence[str]) -> str | None:
@@ -22,7 +24,7 @@ def _named_command(argv: Sequence[str]) -> str | None:
         token = tokens[i]
         if token in ("-h", "--help"):
             return "*"
-        if token == "--data-dir":
+        if token in ("--data-dir", "--store"):
             i += 2
             continue
         if not token.startswith("-"):
@@ -41,6 +43,8 @@ def build_parser(argv: Sequence[str] | None = None) -> Parser:
     parser = Parser(prog="desk", description="A terminal service desk for support agents.")
     parser.add_argument("--data-dir", help="the store to open (default: $DESK_DATA_DIR, "
                         "else the user data directory)")
+    parser.add_argument("--store", help="a postgresql:// URL or a data directory (default: "
+                        "$DESK_STORE, else store = in config.toml, else the data directory)")
     parser.add_argument("--demo", action="store_true",
                         help="open a private copy of the shipped demo store")
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
@@ -65,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args) -> int:
+    refused = None if args.demo else refuse_postgres(args, args.command or "app")
+    if refused:
+        sys.stderr.write(f"desk: {refused}\n")
+        return EXIT_USAGE
     if args.command:
         return _module(args.command).run(args)
     from .open_app import open_app, open_demo

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from .common import chosen_dir
+from .common import chosen_dir, chosen_store
 from .output import error_text, printable
 
 
@@ -21,6 +21,9 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.check import check_store
 
+    location = chosen_store(args)
+    if isinstance(location, str):
+        return _check_postgres(args, location)
     data_dir = chosen_dir(args)
     if args.repair:
         from ..core.repair import repair_journals
@@ -40,4 +43,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(fatal)} problem(s) in {printable(data_dir)}.{changed}", file=sys.stderr)
         return 1
     print(f"{printable(data_dir)}: OK")
+    return 0
+
+
+def _check_postgres(args: argparse.Namespace, url: str) -> int:
+    from ..core.store.postgres.check import check_postgres
+    from ..core.store.postgres.connection import describe
+
+    if args.repair:
+        print("desk check: --repair is for a data directory's journals; a PostgreSQL store has "
+              "none", file=sys.stderr)
+        return 2
+    problems = check_postgres(url)
+    for problem in problems:
+        print(("" if problem.fatal else "warning: ") + str(problem))
+    if any(p.fatal for p in problems):
+        print(f"{sum(p.fatal for p in problems)} problem(s) in {describe(url)}. Nothing was "
+              "changed.", file=sys.stderr)
+        return 1
+    print(f"{describe(url)}: OK")
     return 0

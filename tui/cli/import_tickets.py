@@ -13,7 +13,7 @@ from typing import Any
 from .common import EXIT_USAGE, chosen_dir
 from .output import error_text, printable
 
-FORMATS = ("csv", "zendesk")
+FORMATS = ("csv", "freshdesk", "zendesk", "desk")
 
 
 def add_parser(sub: Any) -> None:
@@ -22,7 +22,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("format", choices=FORMATS)
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--mapping", help="csv: a mapping file, or a preset name "
-                        "(support-dataset, generic, conversation)")
+                        "(support-dataset, generic, conversation, freshdesk); freshdesk: for its "
+                        ".csv files (default: the freshdesk preset)")
     parser.add_argument("--dry-run", action="store_true", help="read everything, print counts and "
                         "problems, write nothing")
     parser.add_argument("--skip-bad", action="store_true", help="skip rows desk cannot use "
@@ -42,11 +43,19 @@ def _sources(args) -> list:
             raise ValueError("csv needs --mapping FILE or a preset (support-dataset, generic, conversation)")
         mapping = load_mapping(args.mapping)
         return [lambda p=Path(p): CsvSource(p, mapping, tz) for p in args.paths]
+    if args.format == "freshdesk":
+        from ..core.importers.freshdesk import freshdesk_sources
+
+        return freshdesk_sources([Path(p) for p in args.paths], tz, args.mapping)
     if args.format == "zendesk":
         from ..core.importers.zendesk import ZendeskSource
 
         every = [Path(p) for p in args.paths]
         return [lambda p=p: ZendeskSource(p, tz, every) for p in every]
+    if args.format == "desk":
+        from ..core.importers.desk_format import DeskSource
+
+        return [lambda p=Path(p): DeskSource(p) for p in args.paths]
     raise ValueError(f"unknown format {args.format}")
 
 
@@ -56,7 +65,7 @@ class _Shown:
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self._bar = None
-        self._last = 0.0
+        self._last = time.monotonic()  # a plain line after 2 s of work, not at once
         self._task = None
 
     def __call__(self, path: str, done: int, total: int, tickets: int) -> None:

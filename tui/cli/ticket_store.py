@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterator
 
 from ..core.models import Priority, TicketChannel, TicketStatus
-from .common import EXIT_USAGE, chosen_dir
+from .common import EXIT_USAGE, chosen_store
 from .output import error_text, printable
 
 EXIT_FAILED = 1  # the store refused it (not found, a closed ticket, a bad value)
@@ -31,18 +31,18 @@ def opened(args: argparse.Namespace, *, writing: bool) -> Iterator[Any]:
     so that its events are valid app events (§B.3.2), written as the app writes them."""
     from ..core.identity import AgentNameError, current_agent
     from ..core.session.writer import ObservedWriter
-    from ..core.store import StoreError, TinyDBStore
+    from ..core.store import StoreError, open_store
 
-    directory = chosen_dir(args)
-    if not (directory / "store.json").exists():
-        raise Refused(f"there is no store in {printable(directory)} (create one with `desk init`)",
+    location = chosen_store(args)  # a PostgreSQL URL, or a data directory
+    if not isinstance(location, str) and not (location / "store.json").exists():
+        raise Refused(f"there is no store in {printable(location)} (create one with `desk init`)",
                       EXIT_USAGE)
     try:
         agent = current_agent()  # the uid's login, never $LOGNAME or $USER
     except AgentNameError as exc:
         raise Refused(str(exc), EXIT_USAGE) from None
     try:
-        store = TinyDBStore(directory, agent=agent)
+        store = open_store(location, agent=agent)
     except (StoreError, OSError) as exc:
         raise Refused(error_text(exc)) from None
     try:

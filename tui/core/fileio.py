@@ -186,3 +186,53 @@ def parse_crc_line(line: bytes, *, require_crc: bool = False) -> object:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
         raise BadLine(f"invalid JSON: {exc}") from exc
+
+
+class AtomicStream:
+    """A file written in pieces that appears whole or not at all: `write()` goes to a temp
+    file beside `path` (made anew, never through a link); `commit()` fsyncs it, renames it over
+    `path` and fsyncs the directory; leaving the `with` block without `commit()` (an error, a
+    kill) removes the temp file and leaves `path` as it was."""
+
+    def __init__(self, path: Path, mode: int = 0o600):
+        self.path = Path(path)
+        self._dir_fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        self._tmp = f".{self.path.name}.{os.getpid()}{TEMP_SUFFIX}"
+        try:
+            try:
+                os.unlink(self._tmp, dir_fd=self._dir_fd)
+            except FileNotFoundError:
+                pass
+            self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                               | os.O_CLOEXEC, mode & 0o700, dir_fd=self._dir_fd)
+            os.fchmod(self._fd, mode)
+        except BaseException:
+            os.close(self._dir_fd)
+            raise
+        self._done = False
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view):]
+
+    def commit(self) -> None:
+        os.fsync(self._fd)
+        os.close(self._fd)
+        self._fd = -1
+        os.replace(self._tmp, self.path.name, src_dir_fd=self._dir_fd, dst_dir_fd=self._dir_fd)
+        os.fsync(self._dir_fd)
+        self._done = True
+
+    def __enter__(self) -> "AtomicStream":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        if not self._done:
+            try:
+                os.unlink(self._tmp, dir_fd=self._dir_fd)
+            except OSError:
+                pass
+        os.close(self._dir_fd)

@@ -37,9 +37,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def spreadsheet_cell(value: object) -> object:
     """A CSV cell: a string on one line with every control shown (`one_line`, in a file or a
-    pipe too) and, if a spreadsheet would run it as a formula, a leading `'`. Anything but a
-    string (a number, even a negative one) is returned as it is."""
+    pipe too) and, if a spreadsheet would run it as a formula (also after leading blanks,
+    which some spreadsheets strip), a leading `'`. Anything but a string (a number, even a
+    negative one) is returned as it is."""
     if not isinstance(value, str):
         return value
     shown = one_line(value)
-    return f"'{shown}" if value.startswith(FORMULA_START) or shown.startswith(FORMULA_START) else shown
+    formula = value.startswith(FORMULA_START) or shown.lstrip().startswith(FORMULA_START) \
+        or value.lstrip().startswith(FORMULA_START)
+    return f"'{shown}" if formula else shown

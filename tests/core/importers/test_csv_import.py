@@ -245,3 +245,11 @@ def test_a_bad_mapping_file_is_one_line(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1
     done = desk("import", "csv", str(tmp_path / "x.csv"), "--mapping", "generic", "--data-dir", str(tmp_path / "s"))
     assert done.returncode == 1 and "x.csv:1: (header): no column 'id'" in done.stdout
+
+
+def test_a_quick_import_into_a_pipe_prints_its_result_and_no_progress_line(tmp_path):
+    """Progress lines are for long imports: a second-long one printed `100% read, 1 tickets`
+    after its result (the first call always printed)."""
+    done = imported(tmp_path, "t.csv", dataset().encode(), "--mapping", "support-dataset")
+    assert done.returncode == 0, done.stderr
+    assert "4 new" in done.stdout and "% read" not in done.stderr

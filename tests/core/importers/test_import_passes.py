@@ -11,7 +11,8 @@ from pathlib import Path
 from tui.core.eventlog import EVENTS_FILE, ReadStats, iter_lines
 from tui.core.fileio import read_file
 from tui.core.importers.landing import Landing, checked_doc, stable_ulid
-from tui.core.importers.records import InCustomer, InMessage, InStatus, InTicket
+from tui.core.importers.records import (InCustomer, InCustomerRecord, InDeskTicket, InMessage,
+                                        InProduct, InPurchase, InStatus, InTicket)
 from tui.core.importers.run import import_file
 from tui.core.importers.spill import Spill
 from tui.core.models import format_ts
@@ -45,6 +46,25 @@ def test_a_spilled_ticket_reads_back_with_the_same_facts(tmp_path: Path):
     assert back.facts() == ticket.facts()
     assert doc == checked
     assert list(tmp_path.iterdir()) == []  # an unnamed file: nothing to clean up
+
+
+def test_desk_export_tickets_and_whole_records_read_back_as_their_own_types(tmp_path: Path):
+    base = _ticket(8)
+    desk = InDeskTicket(**{f: getattr(base, f) for f in base.__dataclass_fields__},
+                        kept={"messages": [{"id": "01HQWQ9N80A1G6NQRG29D9ZBFW"}], "flags": ["vip"]},
+                        link=("repeat", "desk:T-3"), merged_into="desk:T-4")
+    records = [InCustomerRecord("desk:C-1", {"name": "Zoë", "customer_since": "2024-01-01T00:00:00.000Z"}),
+               InProduct("Dell XPS", "Laptops"),
+               InPurchase("desk:C-1", "Dell XPS", {"date": "2024-01-02T00:00:00.000Z", "amount": 9.5})]
+    checked = {"id": "T-0", "flags": ["vip"], "source_hash": "ab"}  # the spill carries it as it is
+    with Spill(tmp_path) as spill:
+        spill.add(desk, checked)
+        for record in records:
+            spill.add(record, None)
+        back = list(spill.read())
+    assert back == [(desk, checked)] + [(r, None) for r in records]
+    assert [type(item) for item, _ in back] == [InDeskTicket, InCustomerRecord, InProduct, InPurchase]
+    assert back[0][0].facts() == desk.facts()
 
 
 def test_ids_derived_from_the_source_are_those_earlier_desks_wrote():

@@ -36,6 +36,7 @@ def zone(name: str | None) -> tzinfo:
 
 
 _EPOCH = re.compile(r"^\d{9,13}(\.\d+)?$")
+_DOTTED_DATE = re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}\b")  # 03.11.2026: day first wherever used
 
 
 def parse_time(value: object, column: str, tz: tzinfo, *, dayfirst: bool = False) -> datetime | None:
@@ -52,7 +53,8 @@ def parse_time(value: object, column: str, tz: tzinfo, *, dayfirst: bool = False
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
         except ValueError:
             try:
-                parsed = dateutil_parser.parse(text, dayfirst=dayfirst)
+                parsed = dateutil_parser.parse(
+                    text, dayfirst=dayfirst or bool(_DOTTED_DATE.match(text)))
             except (ValueError, OverflowError, TypeError):
                 raise BadValue(column, f"{text!r} is not a date or time") from None
     if parsed.tzinfo is None:
@@ -82,6 +84,7 @@ p pre s small span strong sub sup table tbody td th thead tr u ul html body head
 meta title center""".split())
 _BLOCK = frozenset("p div br li tr h1 h2 h3 h4 h5 h6 blockquote pre hr table ul ol".split())
 _SKIP = frozenset({"script", "style", "head", "title"})
+_VOID = frozenset({"br", "hr", "img", "meta"})
 _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)\b[^<>]*>")
 
 
@@ -94,8 +97,11 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skipping = 0
+        self._pre = 0  # inside <pre>, line ends in the source are line ends in the text
 
     def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "pre":
+            self._pre += 1
         if tag in _SKIP:
             self._skipping += 1
         elif tag in _BLOCK:
@@ -104,16 +110,22 @@ class _Text(HTMLParser):
             self.parts.append(self.get_starttag_text() or "")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "pre":
+            self._pre = max(0, self._pre - 1)
         if tag in _SKIP:
             self._skipping = max(0, self._skipping - 1)
+        elif tag in _VOID:  # `<br/>` ends itself: one line break, not two
+            return
         elif tag in _BLOCK:
             self.parts.append("\n")
         elif tag not in _HTML_TAGS:
             self.parts.append(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:
+        # Outside <pre> a line end in HTML is a space, as a browser shows it: `<br>` then a
+        # line end is one line break, not a blank line.
         if not self._skipping:
-            self.parts.append(data)
+            self.parts.append(data if self._pre else re.sub(r"[\r\n]+", " ", data))
 
 
 def body_text(value: object) -> str:

@@ -6,6 +6,7 @@ threaded by a reply-to column."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import itertools
 import sqlite3
@@ -59,13 +60,13 @@ class CsvSource:
             except csv.Error as exc:
                 yield Problem(str(self.path), 1, "(header)", f"not CSV ({exc})")
                 return
-            missing = [c for c in self.mapping.columns.values() if c not in header]
+            index, names, missing = self.mapping.find_columns(header)
             if missing:
                 yield Problem(str(self.path), 1, "(header)",
                               f"no column {missing[0]!r} (the mapping {self.mapping.name} names it; "
                               f"the file has {', '.join(header)})")
                 return
-            index = {what: header.index(col) for what, col in self.mapping.columns.items()}
+            self.mapping = dataclasses.replace(self.mapping, columns=names)  # problems name what the file calls them
             rows = self._rows(reader, index)
             if self.mapping.rows == "tickets":
                 yield from self._tickets(rows)
@@ -168,7 +169,9 @@ class CsvSource:
         ticket.first_replied = first
         if ticket.status in ("solved", "closed"):
             ticket.solved = solved
-        score = parse_int(row.get("csat"), "csat", 1, 5)
+        rating = present(row.get("csat"))
+        score = self.mapping.csat.get(rating.lower()) if rating else None
+        score = score if score is not None else parse_int(rating, "csat", 1, 5)
         anchor = ticket.created or min(ticket.known_times() or [None], key=lambda t: t or datetime.max)
         body = body_text(row.get("body"))
         if body:

@@ -21,7 +21,8 @@ from ..models import Customer, Ticket, format_ts, now_utc, record_errors
 from ..store.ticket_events import events_for_change
 from ..store.ticket_writes import CONTACT_KIND
 from ..store.tinydb.names import OUTBOX
-from .records import InTicket, Problem
+from .records import InDeskTicket, InTicket, Problem, Record
+from .whole_records import WholeRecords
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits -> two characters
@@ -54,9 +55,9 @@ def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now
     """The desk ticket of an imported one, validated (ValidationError if desk cannot hold it)."""
     tid = f"T-{number}"
     created = t.created or min(t.known_times(), default=now)
-    messages = [{"id": message_id(t, m), "author_kind": m.author_kind, "author": m.author,
-                 "kind": m.kind, "body": m.body, "created": m.created or created}
-                for m in t.messages]
+    messages = [] if isinstance(t, InDeskTicket) else [  # a desk export's thread is kept whole
+        {"id": message_id(t, m), "author_kind": m.author_kind, "author": m.author,
+         "kind": m.kind, "body": m.body, "created": m.created or created} for m in t.messages]
     doc: dict[str, Any] = {
         "id": tid, "customer": customer, "product": product, "subject": t.subject,
         "status": t.status, "priority": t.priority, "channel": t.channel, "tags": t.tags,
@@ -65,6 +66,8 @@ def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now
         "solved": t.solved if t.status in RESOLVED else None,
         "issue_key": issue_key(t), "source_id": t.source_id, "messages": messages, "_rev": 1,
     }
+    if isinstance(t, InDeskTicket):  # desk's own export: its stored fields, as they were
+        doc.update(t.kept)
     if t.csat:
         score, comment, when = t.csat
         doc["satisfaction"] = {"score": score, "comment": comment, "date": when or doc["updated"]}
@@ -120,8 +123,12 @@ def placed(checked: dict[str, Any], number: int, customer: str, product: str | N
     return doc
 
 
-class Landing:
-    """Writes imported tickets into one store in batches."""
+# What the landing takes: a ticket with its `checked_doc`, or a whole record with None.
+Landed = tuple[InTicket | Record, dict[str, Any] | None]
+
+
+class Landing(WholeRecords):
+    """Writes imported tickets (and whole records: WholeRecords) into one store in batches."""
 
     def __init__(self, store, batch_size: int = 2000):
         self.store = store
@@ -139,12 +146,15 @@ class Landing:
         self._products = {p.name.lower(): p.id for p in store.products()}
         self._purchases = {(p.customer, p.product, format_ts(p.date)) for p in store.purchases()}
         self._seq: int | None = None
+        self._pending: list[tuple[str, str, Any]] = []  # links to tickets not landed yet
+        self.import_event = import_event
+        self._whole_records_start()
 
-    def land(self, tickets: Iterable[tuple[InTicket, dict[str, Any]]]) -> None:
-        """Write (ticket, its `checked_doc`) pairs."""
-        batch: list[tuple[InTicket, dict[str, Any]]] = []
-        for ticket in tickets:
-            batch.append(ticket)
+    def land(self, items: Iterable[Landed]) -> None:
+        """Write (ticket, its `checked_doc`) pairs and (whole record, None) pairs."""
+        batch: list[Landed] = []
+        for item in items:
+            batch.append(item)
             if len(batch) >= self.batch_size:
                 self._write(batch)
                 batch = []
@@ -152,34 +162,45 @@ class Landing:
             self._write(batch)
 
     def finish(self) -> None:
-        """Fold the journal into snapshots once, at the end (not after every batch)."""
+        """Links to tickets later in the file, then fold the journal into snapshots once, at
+        the end (not after every batch)."""
+        if self._pending:
+            self.store.write_batch(self._late_links)
         self.store.compact()
 
     # -- one batch --------------------------------------------------------------
-    def _write(self, batch: list[tuple[InTicket, dict[str, Any]]]) -> None:
+    def _write(self, batch: list[Landed]) -> None:
         self.store.write_batch(lambda ids, tables: self._plan(batch, ids, tables))
         # The batch's documents now live in the store's tables for good (plain JSON, no
         # cycles): out of the cyclic GC's reach, or every full collection walks the whole
         # growing store (a fifth of an import's time at 20k tickets).
         gc.freeze()
 
-    def _plan(self, batch: list[tuple[InTicket, dict[str, Any]]], ids, tables) -> tuple[list, list]:
+    def _plan(self, batch: list[Landed], ids, tables) -> tuple[list, list]:
         ops: list = []
         events: list[dict[str, Any]] = []
         if self._seq is None:
             self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
         customers = tables.get("customers", {})
         for t, checked in batch:
+            if not isinstance(t, InTicket):
+                self._whole_record(t, ids, ops)
+                continue
             self.counts.read += 1
+            if self._own_ticket(t, tables):  # a desk export of this very store
+                self.counts.unchanged += 1
+                continue
             customer = self._customer(t, ids, ops, customers)
             product = self._product(t, ids, ops, customer)
             known = self._by_source.get(t.source_id)
             if known is None:
                 doc = placed(checked, ids.take("tickets"), customer, product)
                 old = None
+                self._links(t, doc)
             else:
                 old = self._current(known[0], tables)
                 doc = placed(checked, int(known[0][2:]), customer, product)
+                self._links(t, doc)
                 if old is not None and old.get("source_hash") == doc["source_hash"]:
                     self.counts.unchanged += 1
                     continue
@@ -195,12 +216,16 @@ class Landing:
                 self.counts.created += 1
             else:
                 self.counts.updated += 1
+        self._number(events, ids)
+        return ops, events
+
+    def _number(self, events: list[dict[str, Any]], ids) -> None:
+        """Import events count on in their own sequence (§B.3.2 `seq`)."""
         for e in events:
             e["seq"] = self._seq
             self._seq += 1
         ids.counters["import_seq"] = self._seq
         self.counts.events += len(events)
-        return ops, events
 
     def _current(self, tid: str, tables) -> dict[str, Any] | None:
         key = tid[2:]
@@ -259,10 +284,7 @@ class Landing:
         out: list[dict[str, Any]] = []
 
         def event(when: datetime | str, type_: str, data: dict[str, Any], key: str) -> None:
-            when = parse_event_ts(when) if isinstance(when, str) else when
-            out.append({"v": 1, "id": stable_ulid(when, f"{sid}/e/{key}"), "stream": "ticket", "seq": 0,
-                        "ts": format_ts(when), "agent": None, "session": None, "run": None,
-                        "type": type_, "src": "import", "data": data, "ticket": tid})
+            out.append(import_event(tid, sid, when, type_, data, key))
 
         if old is None and t.created:
             event(doc["created"], "ticket_created", {
@@ -302,11 +324,22 @@ class Landing:
             rating = doc["satisfaction"]
             event(rating["date"], "csat_response", {"survey": f"S-{tid}", "score": rating["score"]},
                   f"csat/{rating['date']}")
+        if old is None:
+            out += self._marks(t, doc)
         if old is not None:
             for type_, data in events_for_change(old, doc):
                 if type_ in ("field_change",):
                     event(doc["updated"], type_, data, f"{type_}/{data}/{doc['updated']}")
         return out
+
+
+def import_event(tid: str, sid: str, when: datetime | str, type_: str, data: dict[str, Any],
+                 key: str) -> dict[str, Any]:
+    """A ticket-stream event of an import; its id comes from the source id and `key`."""
+    when = parse_event_ts(when) if isinstance(when, str) else when
+    return {"v": 1, "id": stable_ulid(when, f"{sid}/e/{key}"), "stream": "ticket", "seq": 0,
+            "ts": format_ts(when), "agent": None, "session": None, "run": None,
+            "type": type_, "src": "import", "data": data, "ticket": tid}
 
 
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,12 @@ Presets ship in `presets/` and are named by file stem (`desk import csv --mappin
     "Pending Customer Response" = "pending"
     [priority]                  # -> low|normal|high|urgent;  [channel] -> email|phone|chat|web|social|in_person
     [kind]                      # message rows: -> customer_message|public_reply|internal_note|call_log|status
+    [csat]                      # a rating's words -> 1-5 ("Extremely happy" = 5); numbers are read as they are
+
+A column may be a list of header names, the first the file has is used (`created = ["Created
+time", "Created at"]`); headers match in any case. Every column named must be in the file,
+unless `required = ["id", ...]` says which must (the id always must): then the others are
+used where present.
 """
 
 from __future__ import annotations
@@ -65,6 +71,27 @@ class Mapping:
     priority: dict[str, str] = field(default_factory=lambda: dict(PRIORITY))
     channel: dict[str, str] = field(default_factory=lambda: dict(CHANNEL))
     kind: dict[str, str] = field(default_factory=lambda: dict(KIND))
+    csat: dict[str, int] = field(default_factory=dict)
+    alternatives: dict[str, list[str]] = field(default_factory=dict)  # what -> header names
+    required: frozenset[str] | None = None  # None: every column named
+
+    def find_columns(self, header: list[str]) -> tuple[dict[str, int], dict[str, str], list[str]]:
+        """Where each column is in a file's header (any case): (what -> index, what -> the
+        header found, the required ones missing, by their first name)."""
+        place = {" ".join(h.split()).casefold(): i for i, h in reversed(list(enumerate(header)))}
+        index: dict[str, int] = {}
+        names: dict[str, str] = {}
+        missing: list[str] = []
+        for what, first in self.columns.items():
+            for name in self.alternatives.get(what, [first]):
+                i = place.get(" ".join(name.split()).casefold())
+                if i is not None:
+                    index[what], names[what] = i, header[i]
+                    break
+            else:
+                if self.required is None or what in self.required or what == "id":
+                    missing.append(first)
+        return index, names, missing
 
 
 def presets() -> list[str]:
@@ -101,7 +128,9 @@ def parse_mapping(data: dict, shown: str) -> Mapping:
             setattr(mapping, key, value)
         elif key == "dayfirst" and isinstance(value, bool):
             mapping.dayfirst = value
-        elif key in ("columns", "status", "priority", "channel", "kind") and isinstance(value, dict):
+        elif key == "required" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            mapping.required = frozenset(value)
+        elif key in ("columns", "status", "priority", "channel", "kind", "csat") and isinstance(value, dict):
             continue
         elif key != "name":
             raise MappingError(f"{shown}: key {key}: not a mapping setting, or of the wrong type")
@@ -112,13 +141,22 @@ def parse_mapping(data: dict, shown: str) -> Mapping:
         if what not in allowed:
             raise MappingError(f"{shown}: key columns.{what}: not a column desk knows "
                                f"(one of {', '.join(sorted(allowed))})")
-        if not isinstance(column, str) or not column:
-            raise MappingError(f"{shown}: key columns.{what}: must be a column name")
-        mapping.columns[what] = column
+        names = [column] if isinstance(column, str) else column
+        if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+            raise MappingError(f"{shown}: key columns.{what}: must be a column name or a list of them")
+        mapping.columns[what] = names[0]
+        mapping.alternatives[what] = names
     if "id" not in mapping.columns:
         raise MappingError(f"{shown}: key columns.id: a mapping needs the ticket id column")
     if mapping.rows == "messages" and "time" not in mapping.columns:
         raise MappingError(f"{shown}: key columns.time: message rows need a time column")
+    for what in sorted(mapping.required or ()):
+        if what not in mapping.columns:
+            raise MappingError(f"{shown}: key required: {what!r} is not one of the mapping's columns")
+    for value, score in data.get("csat", {}).items():
+        if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+            raise MappingError(f"{shown}: key csat.{value}: {score!r} is not a score from 1 to 5")
+        mapping.csat[value.strip().lower()] = score
     targets = {"status": STATUS, "priority": PRIORITY, "channel": CHANNEL, "kind": KIND}
     for table, known in targets.items():
         allowed_values = set(known.values())

@@ -94,3 +94,43 @@ class InTicket:
         if self.csat and self.csat[2]:
             times.append(self.csat[2])
         return times
+
+
+# -- whole records, from desk's own export (desk_format.py) ------------------------------
+# The other formats give a ticket and what can be read off it; desk's export gives every
+# record whole, ids included. These carry it to the landing, which keeps what they say.
+
+@dataclass
+class InCustomerRecord:
+    """A customer as desk exported it: `key` is its source id, `fields` every model field
+    but the id (name, email, language, tier, customer_since, …), as JSON values."""
+
+    key: str
+    fields: dict
+
+
+@dataclass
+class InProduct:
+    name: str
+    category: str
+
+
+@dataclass
+class InPurchase:
+    customer: str  # the customer's source id (InCustomerRecord.key)
+    product: str  # the product's name
+    fields: dict  # date, amount, currency, channel, as JSON values
+
+
+@dataclass
+class InDeskTicket(InTicket):
+    """A ticket as desk exported it. `kept` holds the stored fields that the landing writes
+    as they are (messages with their ids, due times, flags, updated, …); links to other
+    tickets are by their source ids, which the landing turns into this store's ids."""
+
+    kept: dict = field(default_factory=dict)
+    link: tuple[str, str] | None = None  # (kind, the original's source id)
+    merged_into: str | None = None  # the target's source id
+
+
+Record = InCustomerRecord | InProduct | InPurchase

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..models import now_utc
-from .landing import Counts, Landing, checked_doc
-from .records import InTicket, Problem
+from .landing import Counts, Landed, Landing, checked_doc
+from .records import InTicket, Problem, Record
 from .spill import Spill
 
 Progress = Callable[[str, int, int, int], None]  # file, bytes done, bytes total, tickets
@@ -32,9 +32,9 @@ class FileResult:
 
 
 def scan(source, progress: Progress | None = None
-         ) -> Iterator[tuple[InTicket, dict[str, Any]] | Problem]:
-    """Every ticket (with its `checked_doc`) and problem of one source, the models' checks
-    included."""
+         ) -> Iterator[tuple[InTicket, dict[str, Any]] | Record | Problem]:
+    """Every ticket (with its `checked_doc`), whole record (desk's export) and problem of one
+    source, the models' checks included."""
     last = 0.0
     tickets = 0
     started = now_utc()  # a ticket without any known time was created when it was imported
@@ -55,15 +55,18 @@ def scan(source, progress: Progress | None = None
 
 
 def check_file(source, progress: Progress | None = None, spill: Spill | None = None) -> FileResult:
-    """The first pass; with `spill`, the good tickets are kept there for the second."""
+    """The first pass; with `spill`, the good tickets (and the whole records) are kept there
+    for the second."""
     result = FileResult(source.path)
     for item in scan(source, progress):
         if isinstance(item, Problem):
             result.problems.append(item)
-        else:
+        elif isinstance(item, tuple):  # a ticket and its checked doc
             result.tickets += 1
             if spill is not None:
                 spill.add(*item)
+        elif spill is not None:  # a whole record (desk's export): landed as it is
+            spill.add(item, None)
     return result
 
 
@@ -81,12 +84,15 @@ def import_file(store, make_source: Callable[[], object], *, skip_bad: bool,
     return result, landing.counts
 
 
-def _reported(spill: Spill, path: str, progress: Progress | None) -> Iterator[tuple[InTicket, dict]]:
-    """The spilled tickets, with progress (bytes of the spill read back) as they are written."""
+def _reported(spill: Spill, path: str, progress: Progress | None) -> Iterator[Landed]:
+    """The spilled tickets and records, with progress (bytes of the spill read back, tickets)
+    as they are written."""
     last = 0.0
-    for number, item in enumerate(spill.read(), 1):
+    tickets = 0
+    for item in spill.read():
+        tickets += item[1] is not None
         yield item
         now = time.monotonic()
         if progress and now - last >= 0.2:
             last = now
-            progress(path, spill.done, spill.size, number)
+            progress(path, spill.done, spill.size, tickets)

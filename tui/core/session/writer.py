@@ -30,7 +30,8 @@ class ObservedWriter(EventWriter):
 
     @classmethod
     def adopt(cls, store: Any) -> "ObservedWriter | None":
-        """The store's writer, observed; replaces `store.events` if it was a plain one.
+        """The store's writer, observed; replaces `store.events` if it was a plain one
+        (None for a store whose log is a database table: its run is still started).
 
         A store opened without a run (tests, tools) gets a fresh session and run, so that its
         app events are valid (§B.3.2: app events name agent, session and run).
@@ -42,6 +43,8 @@ class ObservedWriter(EventWriter):
         with context._mutex:
             if context.src == "app" and context.run is None:
                 context.session, context.run, context._seq = new_ulid(), new_ulid(), 0
+        if writer.path is None:  # the log is a database table (the PostgreSQL store)
+            return None
         observed = cls(writer.path, context, writer.fsync_every_s)
         writer.close()
         store.events = observed

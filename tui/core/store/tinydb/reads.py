@@ -15,6 +15,7 @@ from ...models import (
 from ...textfold import fold
 from ..base import CustomerHistory, TicketHead
 from ..errors import NotFound
+from ...sync.ops import ALIAS
 from .names import OUTBOX, doc_key
 
 
@@ -51,6 +52,9 @@ class StoreReads:
         doc = self._tickets(False).get(doc_id)
         if doc is not None:
             return doc, False
+        alias = self._active.tables.get(ALIAS, {}).get(doc_id)
+        if alias is not None:  # a replica's ticket made offline, known by its team id since
+            return self._find_doc(alias["id"])
         self._load_archive()
         doc = self._tickets(True).get(doc_id)
         if doc is None:
@@ -193,7 +197,7 @@ class StoreReads:
                             record=d.get("id", "?"))
                    for d, archived in ticket_docs if d.get("customer") == customer_id]
         purchases.sort(key=lambda p: p.date, reverse=True)
-        tickets.sort(key=lambda t: t.created, reverse=True)
+        tickets.sort(key=lambda t: (t.created, t.number), reverse=True)
         return CustomerHistory(customer, purchases, tickets)  # type: ignore[arg-type]
 
     def agents(self) -> list[str]:

@@ -31,6 +31,7 @@ from ...models import (
     validate,
 )
 from ...quickcheck import quick_check
+from ...sync.ops import ops_for_insert
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
 from ..ticket_writes import TicketWrites, new_ticket, revise
 from . import queue_summary
@@ -44,6 +45,7 @@ from .lock import StoreLock
 from .event_replay import last_events, log_is_writable, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
 from .reads import StoreReads
+from .replica_hooks import ReplicaHooks
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
 
@@ -84,7 +86,7 @@ class BatchIds:
         return {**self._meta, "next": self.counters}
 
 
-class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
+class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
 
     def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
                  defer_load: bool = False):
@@ -217,8 +219,9 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             # Closed from the start (e.g. logged after a call): straight to the archive,
             # through the outbox like any close.
             events = self._new_ticket_events(doc, source, self._customer_field(customer, "region"))
+            recorded = ops_for_insert(self._active.tables, doc, events) if self.is_replica else []
             self._active.commit([(OUTBOX if closed else "tickets", str(number), doc),
-                                 (META, "1", meta)], events, log_size(self.events.path))
+                                 (META, "1", meta), *recorded], events, log_size(self.events.path))
             self._write_events(events)
             if closed:
                 self._flush_moves()
@@ -237,7 +240,8 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
                 "language": language or "en", "customer_since": now_utc(), **fields},
                 file=self._records_file(), record=f"C-{number}")
             doc = customer.model_dump(mode="json", by_alias=True, exclude_none=True)
-            self._active.commit([("customers", str(number), doc), (META, "1", meta)])
+            recorded = ops_for_insert(self._active.tables, doc, (), "new_customer") if self.is_replica else []
+            self._active.commit([("customers", str(number), doc), (META, "1", meta), *recorded])
         return customer  # type: ignore[return-value]
 
     def write_batch(self, plan: Callable[["BatchIds", dict[str, Any]], tuple[list, list]]) -> None:
@@ -291,13 +295,17 @@ class TinyDBStore(ArchiveMoves, StoreReads, TicketWrites):
             doc_id = doc_key(ticket_id)
             logged = self._ticket_events(ticket_id, events(before, doc))
             log_at = log_size(self.events.path)
+            synced = self._sync_ops(ticket_id, before, doc, logged)
             if archived:
+                if synced:  # first: an operation without its change is pushed, then pulled
+                    self._active.commit(synced)
                 self._archive.commit([("tickets", doc_id, doc)], logged, log_at)
             elif doc["status"] == "closed":
                 # The outbox line is the acknowledged write; the archive copy follows.
-                self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc)], logged, log_at)
+                self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc), *synced],
+                                    logged, log_at)
             else:
-                self._active.commit([("tickets", doc_id, doc)], logged, log_at)
+                self._active.commit([("tickets", doc_id, doc), *synced], logged, log_at)
             self._write_events(logged)
             if doc["status"] == "closed" and not archived:
                 self._flush_moves()

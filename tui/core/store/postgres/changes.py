@@ -1,0 +1,85 @@
+"""Other desks' changes without polling the tables: a trigger on every table of records
+notifies the schema's channel (NOTIFY is delivered at commit, so only committed changes are
+heard), and each store listens on a connection of its own. `poll()` only reads what the
+socket already holds: no query, nothing sent, so an idle desk costs the server nothing.
+NOTIFY reaches the listeners shortly after the commit, not at once: a desk hears another's
+change at its next poll after that, or at once while it waits (`poll(timeout)`)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .connection import APPLICATION, CONNECT_TIMEOUT_S
+
+
+def channel_of(schema: str) -> str:
+    """The notification channel of a schema (channels are per database, tables per schema)."""
+    return f"desk:{schema}"
+
+
+class ChangeListener:
+    def __init__(self, url: str, channel: str):
+        self._url, self._channel = url, channel
+        self._mutex = threading.Lock()
+        self._conn: Any = None
+        self._lost = False
+        self.changed: set[str] = set()  # the records heard of since the last `take_changed`
+        self._listen()
+
+    def _listen(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        self._conn = psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                                     application_name=f"{APPLICATION} listener")
+        self._lost = False
+        # A server ending the session sends FATAL outside any query: libpq hands it to the
+        # notice handler, and the read that consumed it reports no error.
+        self._conn.add_notice_handler(self._on_notice)
+        self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+
+    def _on_notice(self, diagnostic: Any) -> None:
+        if diagnostic.severity in ("FATAL", "PANIC"):
+            self._lost = True
+
+    def poll(self, timeout: float = 0.0) -> bool:
+        """True if a change was committed since the last poll (waiting up to `timeout`
+        seconds for one, without using any CPU meanwhile). If the connection was lost
+        (a restart, a failover), it listens again and says True, as a change may have been
+        missed meanwhile; if it cannot, True too, and it tries again at the next poll."""
+        import psycopg
+
+        with self._mutex:
+            try:
+                if self._conn is None or self._conn.closed:
+                    self._listen()
+                    return True
+                heard = [n.payload for n in self._conn.notifies(timeout=timeout, stop_after=1)]
+                self.changed.update(heard)
+                if self._lost:
+                    raise psycopg.OperationalError("the server ended the listening session")
+            except psycopg.Error:
+                self._close()
+                try:
+                    self._listen()
+                except psycopg.Error:
+                    pass  # still down: the next poll tries again
+                return True
+            return bool(heard)
+
+    def take(self) -> set[str]:
+        with self._mutex:
+            taken, self.changed = self.changed, set()
+            return taken
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def close(self) -> None:
+        with self._mutex:
+            self._close()

@@ -1,0 +1,82 @@
+"""`desk check` on a PostgreSQL store: every record validated with the models, the columns
+the store filters on agreeing with the document they come from, and every event an object
+with its envelope. Reads only; one Problem per finding, as for a data directory."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+from pydantic import ValidationError
+
+from ...models import MODELS_BY_TABLE, record_errors
+from ...quickcheck import Problem
+from ..errors import StoreError
+from .store import PostgresStore, folded_text
+
+PREFIXES = {"tickets": "T", "customers": "C", "products": "P", "purchases": "O"}
+ENVELOPE = ("v", "id", "stream", "seq", "ts", "type", "data")
+
+
+def check_postgres(url: str) -> list[Problem]:
+    try:
+        store = PostgresStore(url)
+    except StoreError as exc:
+        return [Problem(url.split("?", 1)[0], "-", "-", str(exc))]
+    try:
+        return list(_problems(store))
+    except StoreError as exc:
+        return [Problem(store.where, "-", "-", str(exc))]
+    finally:
+        store.close()
+
+
+def _problems(store: PostgresStore) -> Iterator[Problem]:
+    for table, model in MODELS_BY_TABLE.items():
+        file = store._file(table)
+        columns = ", rev, status, customer, folded" if table == "tickets" else ""
+        rows = store._read(lambda conn: conn.execute(
+            f"SELECT num, doc{columns} FROM {table} ORDER BY num").fetchall())
+        for num, doc, *stored in rows:
+            record = doc.get("id", f"{table}/{num}") if isinstance(doc, dict) else f"{table}/{num}"
+            if not isinstance(doc, dict):
+                yield Problem(file, str(record), "(record)", "is not an object")
+                continue
+            try:
+                model.model_validate(doc)
+            except ValidationError as exc:
+                for err in record_errors(exc, file, str(record)):
+                    yield Problem(file, str(record), err.field, err.reason)
+                continue
+            if record != f"{PREFIXES[table]}-{num}":
+                yield Problem(file, str(record), "id", f"stored under number {num}")
+            if stored:
+                yield from _ticket_columns(file, str(record), doc, *stored)
+    yield from _events(store)
+
+
+def _ticket_columns(file: str, record: str, doc: dict[str, Any], rev: int, status: str,
+                    customer: str, folded: str) -> Iterator[Problem]:
+    expected = {"rev": doc.get("_rev", 0), "status": doc.get("status", "new"),
+                "customer": doc.get("customer"), "folded": folded_text(doc)}
+    for name, value in (("rev", rev), ("status", status), ("customer", customer),
+                        ("folded", folded)):
+        if value != expected[name]:
+            yield Problem(file, record, name, "the column differs from the document; the "
+                          "store filters on the column, so this ticket is listed wrongly")
+
+
+def _events(store: PostgresStore) -> Iterator[Problem]:
+    file = store._file("events")
+    rows = store._read(lambda conn: conn.execute(
+        "SELECT pos, ticket, type, event FROM events ORDER BY pos").fetchall())
+    for pos, ticket, type_, event in rows:
+        where = f"event {pos}"
+        if not isinstance(event, dict):
+            yield Problem(file, where, "(event)", "is not an object")
+            continue
+        missing = [key for key in ENVELOPE if key not in event]
+        if missing:
+            yield Problem(file, where, missing[0], "missing from the event's envelope")
+        if event.get("type") != type_ or event.get("ticket") != ticket:
+            yield Problem(file, where, "type" if event.get("type") != type_ else "ticket",
+                          "the column differs from the event")

@@ -1,0 +1,114 @@
+"""Connecting to PostgreSQL: a small pool of psycopg connections, JSON through orjson, and
+database errors turned into the store's one-line errors (naming the server, never its
+password)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import orjson
+
+from ..errors import StoreError, StoreWriteError
+
+URL_PREFIXES = ("postgresql://", "postgres://")
+CONNECT_TIMEOUT_S = 5
+APPLICATION = "desk"  # pg_stat_activity.application_name of the store's connections
+
+
+def is_postgres_url(location: object) -> bool:
+    return isinstance(location, str) and location.startswith(URL_PREFIXES)
+
+
+def describe(url: str) -> str:
+    """`database desk on /run/postgresql` for messages: the URL without user or password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        parts = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - a malformed URL is named as such by the caller
+        return "PostgreSQL"
+    where = parts.get("host") or "the default socket"
+    if parts.get("port"):
+        where = f"{where}:{parts['port']}"
+    return f"PostgreSQL database {parts.get('dbname') or '(default)'} on {where}"
+
+
+def _configure(conn: Any) -> None:
+    from psycopg.types.json import set_json_loads
+
+    set_json_loads(orjson.loads, conn)
+
+
+def open_pool(url: str, *, max_size: int = 4) -> Any:
+    """An open pool with one connection made, or StoreError saying why there is none."""
+    try:
+        from psycopg_pool import ConnectionPool, PoolTimeout
+        import psycopg
+    except ImportError as exc:  # e.g. a wheel without its libpq
+        raise StoreError(f"the PostgreSQL store needs psycopg, which does not load here ({exc})") from None
+    try:
+        psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise StoreError(f"the store URL is not one desk can read ({exc})") from None
+    try:  # one direct connection first: a refusal says why at once (the pool only retries)
+        psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
+    except psycopg.Error as exc:
+        raise StoreError(f"{describe(url)}: cannot connect ({_first_line(exc)}). Is the server "
+                         "running, and may this user log in?") from None
+    # `check`: each connection is tried (an empty query) before it is lent, so one the server
+    # dropped (a restart, a failover, an idle timeout) is replaced instead of failing a call.
+    pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure, open=False,
+                          kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
+                                  "application_name": APPLICATION},
+                          check=ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT_S * 2,
+                          name="desk")
+    try:
+        pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+    except PoolTimeout:
+        pool.close()
+        raise StoreError(f"{describe(url)}: cannot connect (no connection in "
+                         f"{CONNECT_TIMEOUT_S * 2} s)") from None
+    return pool
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@contextmanager
+def database_errors(url: str, *, writing: bool) -> Iterator[None]:
+    """psycopg's errors as the store's: a write that failed left the database as it was (its
+    transaction rolled back), which StoreWriteError says."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    try:
+        yield
+    except PoolTimeout:
+        raise (StoreWriteError if writing else StoreError)(
+            f"{describe(url)}: no connection (the server did not answer in time)"
+            + ("; nothing was changed" if writing else "")) from None
+    except psycopg.Error as exc:
+        if not writing:
+            raise StoreError(f"{describe(url)}: {_first_line(exc)}") from None
+        if connection_lost(exc):
+            raise StoreWriteError(
+                f"{describe(url)}: {_first_line(exc)}; the connection was lost during the "
+                "change, which may or may not have been saved: look at the ticket before you "
+                "do it again") from None
+        # Refused by the server (a full disk, no right, a deadlock): rolled back.
+        raise StoreWriteError(f"{describe(url)}: {_first_line(exc)}; nothing was changed") from None
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """The error ended the connection (no SQLSTATE: the client lost it; class 08, or the
+    server shutting down, 57P0x), so a commit may have happened unseen."""
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state.startswith("08") or state.startswith("57P0")
+
+
+def jsonb(doc: Any) -> str:
+    """A document as JSON text, for a `%s::jsonb` parameter (orjson: datetimes included)."""
+    return orjson.dumps(doc).decode()

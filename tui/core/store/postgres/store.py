@@ -1,0 +1,233 @@
+"""The PostgreSQL backend: the same repository as the TinyDB store, for a team on one
+database server (issue 17). Opened with a `postgresql://` URL; see schema.py for the tables.
+
+Every write is one transaction, committed when the call returns, with its ticket events
+(events.py). A revision-checked change is refused by the UPDATE that writes it (`WHERE
+rev = <the revision the agent saw>`), so two desks can never both win; a change that
+commutes (a message, tags, a flag) locks the row (SELECT ... FOR UPDATE), applies itself to
+whatever is current, and so never conflicts. The rules of each change are the shared ones
+(ticket_writes.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable, TypeVar
+
+from ...eventlog import EventWriter, RunContext
+from ...models import MODELS_BY_TABLE, Customer, Ticket, now_utc, validate
+from ...textfold import fold
+from ..errors import ConflictError, StoreError
+from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
+from .connection import database_errors, describe, jsonb, open_pool
+from .changes import ChangeListener, channel_of
+from .events import TableEventWriter, insert_events
+from .reads import PostgresReads, record_number
+from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema
+
+T = TypeVar("T")
+TICKET_COLUMNS = "(num, rev, status, customer, folded, doc) VALUES (%s, %s, %s, %s, %s, %s::jsonb)"
+PREFIXES = {"customers": "C", "products": "P", "purchases": "O"}
+
+
+def folded_text(doc: dict[str, Any]) -> str:
+    """What search matches: subject and thread, folded as the TinyDB store folds them."""
+    return fold("\n".join([doc.get("subject", "")] + [m.get("body", "") for m in doc.get("messages", [])]))
+
+
+def ticket_row(doc: dict[str, Any]) -> tuple[Any, ...]:
+    return (int(doc["id"][2:]), doc.get("_rev", 0), doc["status"], doc["customer"],
+            folded_text(doc), jsonb(doc))
+
+
+class PostgresStore(PostgresReads, TicketWrites):
+
+    def __init__(self, url: str, *, agent: str | None = None, events: EventWriter | None = None,
+                 defer_load: bool = False, data_dir: Path | None = None, pool_size: int = 4):
+        """Connect to `url` and make the tables in an empty schema. `events`, if given, lends
+        its run (session, run, seq counter); the ticket events go to the events table.
+        `defer_load` is accepted for the app's sake: nothing is read up front anyway."""
+        self.url = url
+        self.where = describe(url)
+        self.data_dir = Path(data_dir) if data_dir is not None else None  # type: ignore[assignment]
+        self.agent = agent
+        self._generation = 0
+        self._changes: ChangeListener | None = None
+        self._pool = open_pool(url, max_size=pool_size)
+        try:
+            try:
+                version, schema = self._transaction(ensure_schema, writing=True)
+            except LookupError as exc:
+                raise StoreError(f"{self.where}: {exc}; create a schema for desk first") from None
+            if version != SCHEMA_VERSION:
+                raise StoreError(f"{self.where}: the tables are of schema {version}; this desk "
+                                 f"knows schema {SCHEMA_VERSION}. Nothing was changed.")
+            context = events.context if events is not None else RunContext(
+                agent=agent, src="app" if agent else "system")
+            self.events = TableEventWriter(lambda fn: self._transaction(fn, writing=True), context)
+            with database_errors(url, writing=False):
+                self._changes = ChangeListener(url, channel_of(schema))
+        except BaseException:
+            self.close()
+            raise
+
+    # -- transactions ----------------------------------------------------------
+    def _transaction(self, fn: Callable[[Any], T], *, writing: bool) -> T:
+        """fn(conn) in one transaction, committed if it returns, rolled back if it raises;
+        database errors come out as StoreError (StoreWriteError for a write)."""
+        with database_errors(self.url, writing=writing):
+            with self._pool.connection() as conn:
+                with conn.transaction():
+                    result = fn(conn)
+        if writing:
+            self._generation += 1
+        return result
+
+    def _read(self, fn: Callable[[Any], T]) -> T:
+        """fn(conn) outside a transaction (the pool's connections autocommit): one round
+        trip for a one-statement read. A read of several statements that must agree uses
+        `_transaction(fn, writing=False)`."""
+        with database_errors(self.url, writing=False):
+            with self._pool.connection() as conn:
+                return fn(conn)
+
+    def _file(self, table: str) -> str:
+        return f"{self.where}, table {table}"
+
+    def _records_file(self) -> str:
+        return self._file("tickets")
+
+    def _stored(self, doc: dict[str, Any]) -> Ticket:
+        return validate(Ticket, doc, file=self._records_file(), record=doc.get("id", "?"))  # type: ignore[return-value]
+
+    # -- change polling --------------------------------------------------------------
+    def refresh(self) -> bool:
+        """True if another desk (or this one) committed a change since the last call, as
+        heard on the schema's channel (changes.py): reading it sends nothing to the server."""
+        return self.wait_for_change(0.0)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Like `refresh`, but waits up to `timeout` seconds for a change (idle meanwhile:
+        a thread can wait here instead of polling)."""
+        changed = self._changes is not None and self._changes.poll(timeout)
+        if changed:
+            self._generation += 1
+        return changed
+
+    def take_changed(self) -> set[str]:
+        """The ids of the records changed since the last call, as far as `refresh` has heard."""
+        return set() if self._changes is None else self._changes.take()
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    # -- writes ---------------------------------------------------------------
+    def _next_number(self, conn: Any, table: str) -> int:
+        return conn.execute("SELECT nextval(%s)", (SEQUENCES[table],)).fetchone()[0]
+
+    def _customer_region(self, conn: Any, customer_id: str) -> str | None:
+        number = record_number(customer_id, "C")
+        row = None if number is None else conn.execute(
+            "SELECT doc->>'region' FROM customers WHERE num = %s", (number,)).fetchone()
+        return row[0] if row else None
+
+    def insert_ticket(self, *, customer: str, subject: str, body: str, channel: str = "email",
+                      priority: str = "normal", product: str | None = None,
+                      source: str = "customer", **fields: Any) -> Ticket:
+        author = self.agent if source == "agent" else customer
+
+        def write(conn: Any) -> Ticket:
+            region = self._customer_region(conn, customer)
+            while True:  # a number a bulk load already holds is skipped, never overwritten
+                number = self._next_number(conn, "tickets")
+                doc = new_ticket(number, customer=customer, subject=subject, body=body,
+                                 channel=channel, priority=priority, product=product,
+                                 source=source, author=author, file=self._records_file(),
+                                 **fields).to_doc()  # type: ignore[attr-defined]
+                if conn.execute(f"INSERT INTO tickets {TICKET_COLUMNS} ON CONFLICT (num) DO NOTHING",
+                                ticket_row(doc)).rowcount:
+                    break
+            insert_events(conn, self._new_ticket_events(doc, source, region))
+            return self._stored(doc)
+
+        return self._transaction(write, writing=True)
+
+    def insert_customer(self, *, name: str, email: str | None = None, phone: str | None = None,
+                        language: str = "en", **fields: Any) -> Customer:
+        def write(conn: Any) -> Customer:
+            while True:
+                number = self._next_number(conn, "customers")
+                customer = validate(Customer, {
+                    "id": f"C-{number}", "name": name, "email": email or None,
+                    "phone": phone or None, "language": language or "en",
+                    "customer_since": now_utc(), **fields},
+                    file=self._file("customers"), record=f"C-{number}")
+                doc = customer.model_dump(mode="json", by_alias=True, exclude_none=True)
+                if conn.execute("INSERT INTO customers VALUES (%s, %s::jsonb) ON CONFLICT (num) "
+                                "DO NOTHING", (number, jsonb(doc))).rowcount:
+                    return customer  # type: ignore[return-value]
+
+        return self._transaction(write, writing=True)
+
+    def load_records(self, table: str, docs: Iterable[dict[str, Any]]) -> int:
+        """Put customers, products or purchases with their own ids (a seed, an import, a
+        migration), each validated first, in one transaction; a record with the same id is
+        replaced. The table's sequence moves past the highest id. No events, as for a store
+        file written in bulk. How many records were written."""
+        if table not in RECORD_TABLES:
+            raise StoreError(f"load_records: {table!r} is not one of {', '.join(RECORD_TABLES)}")
+        model, prefix = MODELS_BY_TABLE[table], PREFIXES[table]
+        rows = []
+        for doc in docs:
+            record = validate(model, doc, file=self._file(table), record=str(doc.get("id", "?")))
+            clean = record.model_dump(mode="json", by_alias=True, exclude_none=True)
+            rows.append((record_number(clean["id"], prefix), clean))
+
+        def write(conn: Any) -> int:
+            with conn.cursor() as cur:
+                if table == "purchases":
+                    cur.executemany("INSERT INTO purchases VALUES (%s, %s, %s::jsonb) ON CONFLICT "
+                                    "(num) DO UPDATE SET customer = excluded.customer, doc = excluded.doc",
+                                    [(n, d["customer"], jsonb(d)) for n, d in rows])
+                else:
+                    cur.executemany(f"INSERT INTO {table} VALUES (%s, %s::jsonb) ON CONFLICT (num) "
+                                    "DO UPDATE SET doc = excluded.doc", [(n, jsonb(d)) for n, d in rows])
+            conn.execute(f"SELECT setval(%s, greatest((SELECT max(num) FROM {table}), "
+                         "(SELECT last_value FROM " + SEQUENCES[table] + ")))", (SEQUENCES[table],))
+            return len(rows)
+
+        return self._transaction(write, writing=True)
+
+    def _write_ticket(self, ticket_id: str, mutate: Mutation, expected_rev: int | None,
+                      events: Callable[[dict, dict], Iterable[tuple[str, dict[str, Any]]]]
+                      ) -> tuple[dict, dict]:
+        """One transaction: read the ticket (locked if the change commutes), make the next
+        revision, write it with `WHERE rev = ` the revision it was made from, and insert its
+        events. A revision-checked change that lost the race updates no row: ConflictError,
+        with the ticket as it is now, and nothing written."""
+        def write(conn: Any) -> tuple[dict, dict]:
+            old = self._ticket_doc(conn, ticket_id, lock=expected_rev is None)
+            new = revise(ticket_id, old, mutate, expected_rev, self._stored)
+            doc = self._stored(new).to_doc()
+            # Compared in the same stored form: a field the document lacks (written before
+            # it had a default) is not a change.
+            before = self._stored(old).to_doc()
+            logged = self._ticket_events(ticket_id, events(before, doc))
+            seen = old.get("_rev", 0) if expected_rev is None else expected_rev
+            number, rev, status, customer, folded, body = ticket_row(doc)
+            updated = conn.execute(
+                "UPDATE tickets SET rev = %s, status = %s, customer = %s, folded = %s, "
+                "doc = %s::jsonb WHERE num = %s AND rev = %s",
+                (rev, status, customer, folded, body, number, seen)).rowcount
+            if updated != 1:
+                raise ConflictError(ticket_id, seen, self._stored(self._ticket_doc(conn, ticket_id)))
+            insert_events(conn, logged)
+            return old, doc
+
+        return self._transaction(write, writing=True)
+
+    def close(self) -> None:
+        if self._changes is not None:
+            self._changes.close()
+        self._pool.close()
