@@ -4,7 +4,7 @@ archive index that lets customer histories and closes skip reading the archive."
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from ...fileio import atomic_write
 from ..errors import StoreWriteError
@@ -14,7 +14,7 @@ from .archive_index import (
     build_index,
     snapshot_stamp,
 )
-from .journal import JournaledCollection, Op
+from .journal import JournaledCollection, Op, journal_id
 from .names import OUTBOX
 
 
@@ -53,8 +53,16 @@ class ArchiveMoves:
             if archived.get(doc_id, {}).get("_rev", -1) < doc.get("_rev", 0)
         ]
         if todo:
-            self._archive.commit(todo)
-        self._active.commit([(OUTBOX, doc_id, None) for doc_id in outbox])
+            self._eventless(self._archive, lambda: self._archive.commit(todo))
+        self._eventless(self._active, lambda: self._active.commit([(OUTBOX, d, None) for d in outbox]))
+
+    def _eventless(self, collection: JournaledCollection, write: Callable[[], None]) -> None:
+        """Run `write`, which appends a line without events to `collection`'s journal: if its
+        last events were seen in the log before (`_logged`), they still are."""
+        before = journal_id(collection.journal)
+        write()
+        if before is not None and self._logged.get(collection.journal) == before:
+            self._logged[collection.journal] = journal_id(collection.journal)
 
     def _prepare_move(self) -> None:
         """Before the lock, what a close needs: nothing if the archive is in memory; else a
@@ -105,8 +113,8 @@ class ArchiveMoves:
             if rev < doc.get("_rev", 0):
                 todo.append(("tickets", doc_id, doc))
         if todo:
-            self._archive.append_unloaded(todo)
-        self._active.commit([(OUTBOX, doc_id, None) for doc_id in outbox])
+            self._eventless(self._archive, lambda: self._archive.append_unloaded(todo))
+        self._eventless(self._active, lambda: self._active.commit([(OUTBOX, d, None) for d in outbox]))
         return True
 
     def _unload_archive(self) -> None:

@@ -53,6 +53,15 @@ def _size(path: Path) -> int:
         return 0
 
 
+def journal_id(path: Path) -> tuple[int, int, int] | None:
+    """Inode, size and mtime: a journal that still has them has not been written since."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def _last_line_end(fd: int, chunk: int = 1 << 16) -> int:
     """The offset just past the file's last newline (0 if it has none)."""
     end = os.fstat(fd).st_size

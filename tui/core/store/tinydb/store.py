@@ -40,7 +40,7 @@ from .archive_index import (
     INDEX_FILE,
     ArchiveHeads,
 )
-from .journal import JournaledCollection
+from .journal import JournaledCollection, journal_id
 from .lock import StoreLock
 from .event_replay import last_events, log_is_writable, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
@@ -107,6 +107,8 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
                                    self.data_dir / INDEX_FILE, self._lock)
         self._mutex = threading.RLock()  # taken before self._lock, never after: one order
         self._search_cache: dict[str, tuple[int, str]] = {}
+        # journal -> its journal_id when its last events were last seen in the log
+        self._logged: dict[Path, tuple[int, int, int] | None] = {}
         self._everywhere: Any = None  # the SearchIndex, made at the first search_everywhere
         # Both follow `generation`: a cached answer is dropped as soon as the data moves.
         self._query_cache: dict[tuple[str, Any], tuple[int, list[dict[str, Any]]]] = {}
@@ -262,6 +264,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
             self._active.commit(ops, events, log_size(self.events.path))
             try:
                 self.events.write_many(events)
+                self._logged[self._active.journal] = journal_id(self._active.journal)
             except OSError:
                 pass  # the journal line carries them: the next change or open writes them
             self._flush_moves()
@@ -322,21 +325,26 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
     def _catch_up_events(self, *, strict: bool = True) -> None:
         """Under the exclusive lock: write the events a crash or a full disk kept out of the
         log (event_replay.py). Strict (before a change): if that fails, refuse the change,
-        as when the log is not a file desk may write (a link: UnsafeFile names it)."""
+        as when the log is not a file desk may write (a link: UnsafeFile names it).
+        A journal that has not moved since this desk saw its last events in the log is not
+        read again (an import's batch line is megabytes)."""
         if strict:
             log_is_writable(self.events.path)
         for journal in (self._active.journal, self._archive.journal):
-            found = last_events(journal)
-            if found is None:
+            seen = journal_id(journal)
+            if seen is not None and self._logged.get(journal) == seen:
                 continue
+            found = last_events(journal)
             try:
-                for event in missing_from_log(self.events.path, *found):
+                for event in missing_from_log(self.events.path, *found) if found else ():
                     self.events.write(event, fsync=True)
             except OSError as exc:
                 if strict:
                     raise StoreWriteError(
                         f"{self.events.path}: could not write the event log ({exc.strerror or exc})."
                         " Nothing was changed; free some space and try again.") from None
+                continue
+            self._logged[journal] = seen
 
     def _maybe_compact(self) -> None:
         """Housekeeping after an acknowledged write: a failure must not fail the write."""
@@ -353,7 +361,11 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
                             self._active.stamp)
 
     def compact(self) -> None:
-        """Fold both journals into new snapshots; the archive's index follows its snapshot."""
+        """Fold both journals into new snapshots; the archive's index follows its snapshot.
+        Moves still in the outbox are copied to the archive first."""
+        if self._active.tables.get(OUTBOX):
+            self._prepare_move()
+            self._flush_moves()
         with self._mutex, self._lock.exclusive():
             self._compact_active()
             self._heads.current()
