@@ -12,7 +12,7 @@ from tui.screens.sync_conflicts import SyncConflictsScreen
 
 from tests.core.sync.helpers import make_host
 
-from .conftest import AGENT, notices, ready, screen_text, until
+from .conftest import AGENT, fresh, notices, ready, screen_text, until
 
 
 def replica_of(tmp_path: Path) -> tuple[Path, Path]:
@@ -27,14 +27,6 @@ def host_changes(host: Path, ticket_id: str, changes: dict) -> None:
     try:
         ticket = store.get_ticket(ticket_id)
         store.update_ticket(ticket_id, changes, ticket.rev)
-    finally:
-        store.close()
-
-
-def on_host(host: Path, ticket_id: str):
-    store = TinyDBStore(host, agent="checker")
-    try:
-        return store.get_ticket(ticket_id)
     finally:
         store.close()
 
@@ -65,13 +57,13 @@ async def test_a_conflict_is_shown_settled_from_the_keyboard_and_synced(tmp_path
             await until(pilot, lambda: any("1 conflict" in n for n in notices(app)))
             text = screen_text(app)
             assert ticket_id in text and "mine urgent" in text and "theirs low" in text
-            assert on_host(host, ticket_id).priority == "low"  # nothing overwritten
+            assert fresh(host, ticket_id).priority == "low"  # nothing overwritten
             assert app.store.get_ticket(ticket_id).priority == "urgent"  # mine kept here
 
             await pilot.press("m")  # keep mine
             await until(pilot, lambda: "No conflicts left" in screen_text(app))
             await pilot.press("y")  # and sync now
-            await until(pilot, lambda: on_host(host, ticket_id).priority == "urgent", timeout=30)
+            await until(pilot, lambda: fresh(host, ticket_id).priority == "urgent", timeout=30)
             await until(pilot, lambda: bar.sync is not None and bar.sync.pending == 0
                         and bar.sync.conflicts == 0, timeout=10)
             assert not isinstance(app.screen, SyncConflictsScreen)
