@@ -6,14 +6,13 @@ import os
 from pathlib import Path
 from typing import Any, Iterator
 
-from pydantic import ValidationError
 
 from .check_integrity import duplicate_key_problems, missing_event_problems
 from .eventlog import EVENTS_FILE, ReadStats, iter_lines
 from .fileio import read_file
-from .models import MODELS_BY_TABLE, record_errors
+from .models import MODELS_BY_TABLE
 from .permissions import data_dir_problem, unsafe_store_files
-from .quickcheck import Problem, check_schema
+from .quickcheck import Problem, check_schema, document_problems
 from .store.errors import StoreCorrupt
 from .store.tinydb.archive_index import INDEX_FILE, ArchiveHeads, IndexUnusable, head_of
 from .store.tinydb.journal import JournaledCollection
@@ -43,16 +42,10 @@ def _validate_tables(file: str, tables: dict[str, Any]) -> Iterator[Problem]:
     for table, model in MODELS_BY_TABLE.items():
         seen: dict[str, str] = {}
         for doc_id, doc in tables.get(table, {}).items():
-            record = doc.get("id", f"{table}/{doc_id}") if isinstance(doc, dict) else f"{table}/{doc_id}"
+            rid, found = document_problems(file, table, doc_id, doc, model)
+            yield from found
             if not isinstance(doc, dict):
-                yield Problem(file, str(record), "(record)", "is not an object")
                 continue
-            try:
-                model.model_validate(doc)
-            except ValidationError as exc:
-                for err in record_errors(exc, file, str(record)):
-                    yield Problem(file, str(record), err.field, err.reason)
-            rid = str(record)
             if rid in seen:
                 yield Problem(file, rid, "id", f"duplicate id: also stored under key {seen[rid]}")
             seen[rid] = doc_id

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .models import SCHEMA_VERSION, TICKET_ID
+from pydantic import BaseModel, ValidationError
+
+from .models import SCHEMA_VERSION, TICKET_ID, record_errors
 from .safetext import one_line
 
 
@@ -24,6 +26,20 @@ class Problem:
     def __str__(self) -> str:
         # Every part may come from the damaged file itself: shown, never obeyed, by a terminal.
         return one_line(f"{self.file}: record {self.record}: field {self.field}: {self.reason}")
+
+
+def document_problems(file: str, table: str, key: object, doc: Any,
+                      model: type[BaseModel]) -> tuple[str, list[Problem]]:
+    """For `desk check`: the record's id (else table/key), and every field `model` refuses."""
+    record = str(doc.get("id", f"{table}/{key}")) if isinstance(doc, dict) else f"{table}/{key}"
+    if not isinstance(doc, dict):
+        return record, [Problem(file, record, "(record)", "is not an object")]
+    try:
+        model.model_validate(doc)
+    except ValidationError as exc:
+        return record, [Problem(file, record, err.field, err.reason)
+                        for err in record_errors(exc, file, record)]
+    return record, []
 
 
 def check_schema(file: str, tables: dict[str, Any]) -> list[Problem]:

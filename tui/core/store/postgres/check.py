@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-from pydantic import ValidationError
 
-from ...models import MODELS_BY_TABLE, record_errors
-from ...quickcheck import Problem
+from ...models import MODELS_BY_TABLE
+from ...quickcheck import Problem, document_problems
 from ..errors import StoreError
 from .store import PostgresStore, folded_text
 
@@ -37,20 +36,14 @@ def _problems(store: PostgresStore) -> Iterator[Problem]:
         rows = store._read(lambda conn: conn.execute(
             f"SELECT num, doc{columns} FROM {table} ORDER BY num").fetchall())
         for num, doc, *stored in rows:
-            record = doc.get("id", f"{table}/{num}") if isinstance(doc, dict) else f"{table}/{num}"
-            if not isinstance(doc, dict):
-                yield Problem(file, str(record), "(record)", "is not an object")
-                continue
-            try:
-                model.model_validate(doc)
-            except ValidationError as exc:
-                for err in record_errors(exc, file, str(record)):
-                    yield Problem(file, str(record), err.field, err.reason)
+            record, found = document_problems(file, table, num, doc, model)
+            if found:
+                yield from found
                 continue
             if record != f"{PREFIXES[table]}-{num}":
-                yield Problem(file, str(record), "id", f"stored under number {num}")
+                yield Problem(file, record, "id", f"stored under number {num}")
             if stored:
-                yield from _ticket_columns(file, str(record), doc, *stored)
+                yield from _ticket_columns(file, record, doc, *stored)
     yield from _events(store)
 
 
