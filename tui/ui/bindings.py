@@ -51,8 +51,8 @@ SCOPES: dict[str, tuple[Key, ...]] = {
         Key("session.report", "d", "app.session_report", "Session report (FCR, AHT)"),
         Key("session.break", "b", "app.session_break", "Break start/end"),
         Key("session.pause", "P", "app.session_pause", "Pause/resume the handling timer"),
-        Key("sync.now", "Y", "sync", "Sync with the team store (an offline replica)"),
-        Key("sync.conflicts", "C", "sync_conflicts", "Sync conflicts: keep mine or theirs"),
+        Key("sync.now", "Y", "sync", "Sync with the team store"),
+        Key("sync.conflicts", "C", "sync_conflicts", "Sync conflicts: mine/theirs"),
     ),
     "Ticket": (
         Key("ticket.reply", "r", "reply", "Reply", show=True),
