@@ -12,7 +12,7 @@ whatever is current, and so never conflicts. The rules of each change are the sh
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
 from ...eventlog import EventWriter, RunContext
 from ...models import MODELS_BY_TABLE, Customer, Ticket, now_utc, validate
@@ -21,7 +21,7 @@ from ..errors import ConflictError, StoreError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
 from .connection import database_errors, describe, jsonb, open_pool
 from .changes import ChangeListener, channel_of
-from .events import TableEventWriter, insert_events
+from .events import LoggedEvents, TableEventWriter, event_log, insert_events
 from .reads import PostgresReads, record_number
 from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema
 
@@ -90,6 +90,10 @@ class PostgresStore(PostgresReads, TicketWrites):
         with database_errors(self.url, writing=False):
             with self._pool.connection() as conn:
                 return fn(conn)
+
+    def event_log(self) -> ContextManager[LoggedEvents]:
+        """`with store.event_log() as events:` the log as of now, streamed in log order."""
+        return event_log(self.url, self._pool)
 
     def _file(self, table: str) -> str:
         return f"{self.where}, table {table}"
