@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.postgres_server import postgres_schema  # noqa: F401 - the fixture
+from tests.core.postgres_server import connect, postgres_schema  # noqa: F401 - the fixture
 from tui.cli import main
 from tui.core.demo import copy_demo
 from tui.core.eventlog import read_events
@@ -150,3 +150,27 @@ def test_metrics_on_postgres_is_the_metrics_of_the_data_directory(capsys, data_d
     from_files = capsys.readouterr().out
     assert main(["--store", migrated, "metrics", *as_of]) == 0
     assert capsys.readouterr().out == from_files
+
+
+def test_a_record_the_models_refuse_is_named_and_nothing_of_its_table_is_written(capsys, migrated, tmp_path):
+    with connect(migrated) as conn:
+        conn.execute("UPDATE customers SET doc = jsonb_set(doc, '{language}', '\"no tag\"') WHERE num = 7")
+    back = tmp_path / "back"
+    assert main(["migrate", "--from", migrated, "--to", str(back)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "table customers" in err and "C-7" in err and "language" in err
+    store = TinyDBStore(back)
+    try:
+        assert store.customers() == []  # the batch was checked before any of it was written
+    finally:
+        store.close()
+
+
+def test_an_event_without_an_id_stops_the_copy_with_one_line(capsys, migrated, tmp_path):
+    with connect(migrated) as conn:
+        conn.execute("""INSERT INTO events (type, event) VALUES ('note', '{"type": "note"}')""")
+    back = tmp_path / "back"
+    assert main(["migrate", "--from", migrated, "--to", str(back)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "table events: an event without an id" in err
+    assert main(["check", "--data-dir", str(back)]) == 0  # what was copied is a sound store
