@@ -6,6 +6,11 @@ the data directory it was migrated from."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -20,6 +25,36 @@ from tui.core.paths import demo_store
 from tui.core.store import PostgresStore, TinyDBStore
 
 NOWHERE = "postgresql:///desk?host=/nonexistent-desk-socket-dir"
+REPO = Path(__file__).resolve().parents[2]
+
+# `desk migrate` back in batches of 100, killed (SIGKILL) just before or just after its
+# Nth durable write: a journal line of the data directory, or a write to its event log.
+KILLED_MIGRATE = textwrap.dedent("""
+    import os, signal, sys
+    from tui.cli import main
+    from tui.core.eventlog import EventWriter
+    from tui.core.store.postgres import migrate_back
+    from tui.core.store.tinydb.journal import JournaledCollection
+
+    migrate_back.BATCH = 100
+    kill_at, before = int(sys.argv[1]), sys.argv[2] == "before"
+    writes = [0]
+
+    def counted(write):
+        def run(*args, **kwargs):
+            writes[0] += 1
+            if writes[0] == kill_at and before:
+                os.kill(os.getpid(), signal.SIGKILL)
+            result = write(*args, **kwargs)
+            if writes[0] == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return result
+        return run
+
+    JournaledCollection.commit = counted(JournaledCollection.commit)
+    EventWriter.write_many = counted(EventWriter.write_many)
+    sys.exit(main(["migrate", "--from", sys.argv[3], "--to", sys.argv[4]]))
+""")
 
 
 @pytest.fixture
@@ -174,3 +209,20 @@ def test_an_event_without_an_id_stops_the_copy_with_one_line(capsys, migrated, t
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "table events: an event without an id" in err
     assert main(["check", "--data-dir", str(back)]) == 0  # what was copied is a sound store
+
+
+@pytest.mark.parametrize(("kill_at", "when"), [(1, "after"), (4, "before"), (12, "after"),
+                                               (16, "before"), (30, "after")])
+def test_killed_at_a_write_it_leaves_a_sound_store_and_the_next_run_finishes(
+        capsys, data_dir, migrated, tmp_path, kill_at, when):
+    back = tmp_path / "back"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", KILLED_MIGRATE, str(kill_at), when, migrated, str(back)],
+                          env=env, capture_output=True, timeout=120, check=False)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode(errors="replace")
+    assert main(["check", "--data-dir", str(back)]) == 0, capsys.readouterr().out
+    assert main(["migrate", "--from", migrated, "--to", str(back)]) == 0
+    after, before = contents(back), contents(data_dir)
+    for name in ("all", "active", "customers", "products", "purchases", "events"):
+        assert after[name] == before[name], name
+    assert main(["check", "--data-dir", str(back)]) == 0

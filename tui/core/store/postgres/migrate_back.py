@@ -23,7 +23,7 @@ from ..errors import StoreError
 from ..tinydb import TinyDBStore
 from ..tinydb.names import OUTBOX
 from .connection import database_errors
-from .migrate import BATCH, Migrated, Progress
+from .migrate import Migrated, Progress
 from .store import PostgresStore
 
 # The envelope's keys in the order desk writes them (eventlog.EventWriter.make); JSONB keeps
@@ -31,6 +31,7 @@ from .store import PostgresStore
 ENVELOPE_ORDER = ("v", "id", "stream", "seq", "ts", "mono_ms", "agent", "session", "run",
                   "type", "src", "data", "ticket")
 TABLES = ("customers", "products", "purchases", "tickets")
+BATCH = 2000  # records (or events) a journal line (or a write to the log) holds
 
 
 def migrate_from_postgres(url: str, data_dir: Path, progress: Progress | None = None) -> Migrated:
@@ -90,11 +91,11 @@ def _count(source: PostgresStore, table: str) -> int:
     return source._read(lambda conn: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
-def _batches(rows: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for row in rows:
         batch.append(row)
-        if len(batch) >= size:
+        if len(batch) >= BATCH:
             yield batch
             batch = []
     if batch:
