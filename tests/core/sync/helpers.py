@@ -3,6 +3,8 @@ cloned from it, and what "equal" means between a replica and the team's store.""
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,19 @@ def make_host(root: Path, tickets: int = 4) -> Path:
                                 body=f"Help with {i}")
     finally:
         store.close()
+    age_snapshots(host)
     return host
+
+
+def age_snapshots(store_dir: Path, seconds: float = 3600) -> None:
+    """Date the snapshots an hour back, as on a team store compacted before the replicas'
+    syncs: the team's side then answers a sync that pushes nothing from its journals
+    (tui/core/store/tinydb/peek.py), the path a real no-change sync takes."""
+    for name in ("store.json", "archive.json"):
+        path = store_dir / name
+        if path.exists():
+            then = time.time() - seconds
+            os.utime(path, (then, then))
 
 
 def make_replica(root: Path, host: Path, name: str, only: str = "") -> Path:

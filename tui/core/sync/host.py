@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import Any, Callable
 
 from ..fileio import open_read
 from ..models import Customer, RecordError, Ticket, validate
@@ -108,39 +108,50 @@ def _insert(store: Any, op: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": "applied", "id": made["id"]}
 
 
-def _apply_ticket(store: Any, ticket_id: str, todo: list[dict[str, Any]]
-                  ) -> dict[str, dict[str, Any]]:
-    outcomes: dict[str, dict[str, Any]] = {}
+def _apply_tickets(store: Any, by_ticket: dict[str, list[dict[str, Any]]]
+                   ) -> dict[str, dict[str, Any]]:
+    """Each ticket's operations checked against its current document and applied, all the
+    tickets in one store write (`write_tickets`): one journal line for those that stay active."""
+    outcomes: dict[str, dict[str, dict[str, Any]]] = {t: {} for t in by_ticket}
+    values = {op["id"]: op.get("value") for todo in by_ticket.values() for op in todo
+              if op["kind"] == "set_field"}
 
-    def mutate(doc: dict[str, Any]) -> None:
-        changed = False
-        for op in todo:
-            outcomes[op["id"]], moved = apply_op(doc, op)
-            changed = changed or moved
-        if not changed:
-            raise _NothingToWrite
+    def mutation(ticket_id: str, todo: list[dict[str, Any]]) -> Callable[[dict], None]:
+        def mutate(doc: dict[str, Any]) -> None:
+            found = outcomes[ticket_id]
+            found.clear()
+            changed = False
+            for op in todo:
+                found[op["id"]], moved = apply_op(doc, op)
+                changed = changed or moved
+            if not changed:
+                raise _NothingToWrite
+        return mutate
 
-    values = {op["id"]: op.get("value") for op in todo if op["kind"] == "set_field"}
-
-    def marks(_ticket: str, _before: dict, _after: dict) -> list[Op]:
+    def marks(ticket_id: str, _before: dict, _after: dict) -> list[Op]:
         # A field's mark keeps the value applied: see `_still_to_apply`.
         return [(APPLIED, op_id, {**APPLIED_OK, **({"value": values[op_id]} if op_id in values else {})})
-                for op_id, outcome in outcomes.items() if outcome["outcome"] == "applied"]
+                for op_id, outcome in outcomes[ticket_id].items() if outcome["outcome"] == "applied"]
 
-    if any(op["kind"] == "set_field" and op["field"] == "status" and op["value"] == "closed"
-           for op in todo):
-        store._before_close()
+    closes = any(op["kind"] == "set_field" and op["field"] == "status" and op["value"] == "closed"
+                 for todo in by_ticket.values() for op in todo)
     store.sync_marks = marks
     try:
-        store._write_ticket(ticket_id, mutate, None, lambda old, new: ())
-    except _NothingToWrite:
-        pass
-    except (NotFound, RecordError, StoreError) as exc:
-        reason = str(exc).splitlines()[0]
-        return {op["id"]: {"outcome": "refused", "reason": reason} for op in todo}
+        written = store.write_tickets({t: mutation(t, todo) for t, todo in by_ticket.items()},
+                                      lambda old, new: (), closes=closes)
     finally:
         store.sync_marks = None
-    return outcomes
+    results: dict[str, dict[str, Any]] = {}
+    for ticket_id, todo in by_ticket.items():
+        got = written[ticket_id]
+        if isinstance(got, (dict, _NothingToWrite)):
+            results.update(outcomes[ticket_id])
+        elif isinstance(got, (NotFound, RecordError, StoreError)):
+            reason = str(got).splitlines()[0]
+            results.update({op["id"]: {"outcome": "refused", "reason": reason} for op in todo})
+        else:
+            raise got
+    return results
 
 
 def _logged_ids(store: Any, since: int) -> set[str]:
@@ -224,8 +235,7 @@ def apply_push(store: Any, ops: list[dict[str, Any]], work_events: list[dict[str
                 results[op_id] = applied[op_id]
                 continue
         by_ticket.setdefault(new_ids.get(op["ticket"], op["ticket"]), []).append(op)
-    for ticket_id, todo in by_ticket.items():
-        results.update(_apply_ticket(store, ticket_id, todo))
+    results.update(_apply_tickets(store, by_ticket))
     events = [e for op in ops if results.get(op["id"], {}).get("outcome") == "applied"
               for e in op.get("events", [])]
     merged = merge_events(store, _renamed(events + list(work_events), new_ids), log_from)

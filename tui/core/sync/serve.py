@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from ..eventlog import new_ulid
-from ..models import SCHEMA_VERSION
+from ..models import SCHEMA_VERSION, Customer, RecordError, validate
+from ..permissions import check_data_dir, check_store_files
 from ..store import StoreError, TinyDBStore
-from .host import apply_push, log_size
+from ..store.tinydb.names import doc_key
+from ..store.tinydb.peek import StorePeek
+from .host import apply_push, log_size, merge_events
 from .ops import HOST
 from .scope import keeper
 from .wire import WIRE_VERSION, WireError, read_frame, write_frame
@@ -26,19 +29,46 @@ def iso(moment: datetime) -> str:
 
 
 class Host:
-    """One team store answering one replica's requests."""
+    """One team store answering one replica's requests. The store is loaded only when a
+    request needs it (a push, a clone): a sync that pushes nothing is answered from the
+    journals (`StorePeek`) while no compaction happened since the replica's last sync."""
 
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         if not (self.directory / "store.json").is_file():
             raise StoreError(f"{self.directory} is not a desk store (it has no store.json)")
-        self.store = TinyDBStore(self.directory)
+        check_data_dir(self.directory)
+        check_store_files(self.directory)
+        self.peek = StorePeek(self.directory)
+        self._store: TinyDBStore | None = None
+
+    @property
+    def store(self) -> TinyDBStore:
+        if self._store is None:
+            self._store = TinyDBStore(self.directory)
+        return self._store
 
     def close(self) -> None:
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
+        self.peek.close()
+
+    def _peeked_table(self, name: str) -> dict[str, Any] | None:
+        """Table `name` without loading the store; None if it is loaded or the files cannot
+        tell (then ask the store)."""
+        if self._store is not None:
+            return None
+        seen = self.peek.read()
+        try:
+            return seen.table(name)
+        finally:
+            seen.close()
 
     def store_id(self) -> str:
         """The team store's id, made at its first sync: a store re-initialised gets another."""
+        held = self._peeked_table(HOST)
+        if held and held.get("1", {}).get("store_id"):
+            return held["1"]["store_id"]
         found = self.store.sync_table(HOST).get("1")
         if found:
             return found["store_id"]
@@ -54,7 +84,10 @@ class Host:
         return made["store_id"]
 
     def hello(self, request: dict[str, Any]) -> dict[str, Any]:
-        schema = self.store.sync_table("_meta").get("1", {}).get("schema", SCHEMA_VERSION)
+        meta = self._peeked_table("_meta")
+        if meta is None:
+            meta = self.store.sync_table("_meta")
+        schema = meta.get("1", {}).get("schema", SCHEMA_VERSION)
         reply = {"wire": WIRE_VERSION, "schema": schema, "store_id": self.store_id()}
         if request.get("wire") != WIRE_VERSION:
             reply["error"] = (f"the remote desk speaks sync version {WIRE_VERSION}, this one "
@@ -84,16 +117,20 @@ class Host:
         yield {"done": True, "cursor": cursor, "store_id": self.store_id()}
 
     def sync(self, request: dict[str, Any]) -> dict[str, Any]:
-        store = self.store
-        results, new_ids, merged = apply_push(store, request.get("ops", []),
-                                              request.get("events", []),
-                                              int(request.get("log_from") or 0))
-        scanned = datetime.now(timezone.utc)
         since = request.get("cursor") or "0000"
         try:
             since = iso(datetime.fromisoformat(since.replace("Z", "+00:00")) - MARGIN)
         except ValueError:
             since = "0000"
+        if not request.get("ops") and self._store is None:
+            answer = self._sync_unloaded(since, request)
+            if answer is not None:
+                return answer
+        store = self.store
+        results, new_ids, merged = apply_push(store, request.get("ops", []),
+                                              request.get("events", []),
+                                              int(request.get("log_from") or 0))
+        scanned = datetime.now(timezone.utc)
         tickets = store.changed_since(since)
         wanted = {d["customer"] for d in tickets} | {
             team for local, team in new_ids.items() if local.startswith("C-")}
@@ -106,6 +143,33 @@ class Host:
                 pass  # a ticket naming no known customer: it is pulled as it is
         return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,
                 "customers": customers, "cursor": iso(scanned), "log_at": log_size(store)}
+
+    def _sync_unloaded(self, since: str, request: dict[str, Any]) -> dict[str, Any] | None:
+        """A sync that pushes no operation, answered from the journals; None if they cannot
+        answer it (a compaction since `since`, a damaged line)."""
+        scanned = datetime.now(timezone.utc)
+        seen = self.peek.read()
+        try:
+            tickets = seen.changed_since(since)
+            held = seen.table("customers") if tickets else {}
+        finally:
+            seen.close()
+        if tickets is None or held is None:
+            return None
+        customers = []
+        for cid in sorted({d.get("customer") for d in tickets if d.get("customer")}):
+            try:
+                doc = held.get(doc_key(cid))
+            except (IndexError, ValueError):
+                doc = None
+            if doc is not None:
+                customers.append(validate(Customer, doc, file=str(self.directory / "store.json"),
+                                          record=cid).model_dump(mode="json", by_alias=True,
+                                                                 exclude_none=True))
+        merged = merge_events(self.peek, request.get("events", []),
+                              int(request.get("log_from") or 0))
+        return {"results": {}, "new_ids": {}, "events": merged, "tickets": tickets,
+                "customers": customers, "cursor": iso(scanned), "log_at": log_size(self.peek)}
 
     def answer(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The frames answering one request."""
@@ -136,7 +200,7 @@ def serve(directory: Path, src: BinaryIO, out: BinaryIO) -> int:
             try:
                 for frame in host.answer(request if isinstance(request, dict) else {}):
                     write_frame(out, frame)
-            except (StoreError, OSError, KeyError, TypeError, ValueError) as exc:
+            except (StoreError, RecordError, OSError, KeyError, TypeError, ValueError) as exc:
                 write_frame(out, {"error": f"{directory}: {str(exc).splitlines()[0] or type(exc).__name__}"})
     except BrokenPipeError:
         return 0

@@ -14,7 +14,9 @@ from ...sync.ops import SYNC, ops_for_change
 from .names import OUTBOX, doc_key
 
 
-def _mtime_iso(path: Any) -> str | None:
+def mtime_iso(path: Any) -> str | None:
+    """When the file at `path` (or open at fd `path`) was last written, as the store writes
+    times; None if there is no such file."""
     try:
         ns = os.stat(path).st_mtime_ns
     except FileNotFoundError:
@@ -28,7 +30,7 @@ def changed_since(store: Any, since: str) -> list[dict[str, Any]]:
     journal; the whole archive is read only if its snapshot was rewritten since `since`."""
     store.refresh()
     found: dict[str, dict[str, Any]] = {}
-    written = _mtime_iso(store._archive.snapshot)
+    written = mtime_iso(store._archive.snapshot)
     if store._archive_loaded or (written is not None and written >= since):
         store._load_archive()
         archived = list(store._tickets(True).values())

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -33,7 +33,7 @@ from ...models import (
 from ...quickcheck import quick_check
 from ...sync.ops import ops_for_insert
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
-from ..ticket_writes import TicketWrites, new_ticket, revise
+from ..ticket_writes import TicketWrites, new_ticket
 from . import queue_summary
 from .archive import ArchiveMoves
 from .archive_index import (
@@ -46,6 +46,7 @@ from .event_replay import last_events, log_is_writable, log_size, missing_from_l
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
 from .reads import StoreReads
 from .replica_hooks import ReplicaHooks
+from .ticket_commit import TicketCommits
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
 
@@ -86,7 +87,7 @@ class BatchIds:
         return {**self._meta, "next": self.counters}
 
 
-class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
+class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketWrites):
 
     def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
                  defer_load: bool = False):
@@ -274,44 +275,6 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketWrites):
             return self._active.tables.get("customers", {}).get(doc_key(customer_id), {}).get(name)
         except (IndexError, ValueError):
             return None
-
-    def _write_ticket(self, ticket_id: str, mutate: Any, expected_rev: int | None,
-                      events: Callable[[dict, dict], Iterable[tuple[str, dict[str, Any]]]]
-                      ) -> tuple[dict, dict]:
-        """Under the lock: read the current doc, check its rev, apply `mutate`, commit, log."""
-        # Reloads (after another process compacted) and a first archive load parse whole
-        # files: do them before taking the lock, so that other writers are not held up.
-        self.refresh()
-        self._find_doc(ticket_id)
-        with self._mutex, self._lock.exclusive():
-            self._catch_up_events()
-            self.refresh()
-            old, archived = self._find_doc(ticket_id)
-            new = revise(ticket_id, old, mutate, expected_rev, lambda d: self._ticket(d, archived))
-            doc = self._ticket(new, archived).to_doc()
-            # Compared in the same stored form: a field the document lacks (written before
-            # it had a default, or by a bulk import) is not a change.
-            before = self._ticket(old, archived).to_doc()
-            doc_id = doc_key(ticket_id)
-            logged = self._ticket_events(ticket_id, events(before, doc))
-            log_at = log_size(self.events.path)
-            synced = self._sync_ops(ticket_id, before, doc, logged)
-            if archived:
-                if synced:  # first: an operation without its change is pushed, then pulled
-                    self._active.commit(synced)
-                self._archive.commit([("tickets", doc_id, doc)], logged, log_at)
-            elif doc["status"] == "closed":
-                # The outbox line is the acknowledged write; the archive copy follows.
-                self._active.commit([("tickets", doc_id, None), (OUTBOX, doc_id, doc), *synced],
-                                    logged, log_at)
-            else:
-                self._active.commit([("tickets", doc_id, doc), *synced], logged, log_at)
-            self._write_events(logged)
-            if doc["status"] == "closed" and not archived:
-                self._flush_moves()
-            if not archived and doc["status"] != "closed":
-                self._maybe_compact()
-            return old, doc
 
     def _stored(self, doc: dict[str, Any]) -> Ticket:
         return self._ticket(doc, doc["status"] == "closed")
