@@ -115,7 +115,8 @@ def _copy_table(source: PostgresStore, target: TinyDBStore, table: str, report: 
 
         def plan(ids: Any, tables: dict[str, Any], docs: list = docs) -> tuple[list, list]:
             ops = _ticket_ops(tables, docs, archived) if table == "tickets" else [
-                (table, _key(doc), doc) for doc in docs if tables.get(table, {}).get(_key(doc)) != doc]
+                (table, _key(doc), doc) for doc in docs
+                if not _same(model, tables.get(table, {}).get(_key(doc)), doc)]
             if ops and table in ids.counters:  # else the store finds the highest number itself
                 top = max(int(_key(doc)) for doc in docs)
                 ids.counters[table] = max(ids.counters[table], top + 1)
@@ -140,6 +141,17 @@ def _clean(model: type, doc: Any, file: str) -> dict[str, Any]:
     if model is Ticket:
         return checked.to_doc()  # type: ignore[attr-defined]
     return checked.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _same(model: type, held: Any, doc: dict[str, Any]) -> bool:
+    """The directory's record is the server's, once both are in stored form (a field the
+    directory's copy holds as null is one the server's omits)."""
+    if held is None:
+        return False
+    try:
+        return _clean(model, held, "") == doc
+    except ValueError:  # a record the model refuses is replaced
+        return False
 
 
 def _ticket_ops(tables: dict[str, Any], docs: list[dict[str, Any]], archived: dict[str, int]) -> list:
