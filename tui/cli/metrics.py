@@ -23,6 +23,7 @@ from ..core.metrics import (
     read_event_files,
 )
 from .output import USAGE_ERROR, json_bytes, printable, report_errors_in_one_line
+from .store_log import postgres_log, store_location
 
 
 class UsageError(Exception):
@@ -105,24 +106,14 @@ def _config(path: str | None) -> MetricsConfig:
 def _document(args: argparse.Namespace, config: MetricsConfig, as_of: int) -> dict[str, Any]:
     """The document of the files named, else of the chosen store's log: a data directory's
     events.jsonl, or a PostgreSQL store's events table (streamed, never one list)."""
-    location = None if args.events else _store_location(args)
+    location = None if args.events else store_location(args, UsageError)
     if not isinstance(location, str):
         paths = [Path(p) for p in args.events] if args.events else [location / EVENTS_FILE]
         events, summary = _read(paths)
         return compute(events, config, as_of, summary)
-    from .postgres_log import postgres_log
-
     with postgres_log(location, UsageError) as (_store, events):
         return compute(events, config, as_of)
 
-
-def _store_location(args: argparse.Namespace) -> Path | str:
-    from .common import StoreChoiceError, chosen_store
-
-    try:
-        return chosen_store(args)
-    except StoreChoiceError as exc:
-        raise UsageError(str(exc)) from None
 
 
 def _read(paths: list[Path]) -> tuple[list[dict[str, Any]], ReadSummary]:

@@ -27,6 +27,7 @@ from ..core.reporting import (
 )
 from ..core.safetext import spreadsheet_cell
 from .output import USAGE_ERROR, error_text, json_bytes, printable, report_errors_in_one_line
+from .store_log import postgres_log, store_location
 
 LEGEND_WIDTH = 100
 
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> dict[str, Any]:
     config = load_metrics_config()
     since, until = report_period(args.since, args.until, time.time_ns() // 1_000_000, config.rolling_window_s)
-    location = _store_location(args)
+    location = store_location(args, UsageError)
     if isinstance(location, str):
         return _build_postgres(location, args, config, since, until)
     dimensions = _store_dimensions(location)
@@ -82,20 +83,10 @@ def _build(args: argparse.Namespace) -> dict[str, Any]:
     return build_report(events, config, since, until, dimensions, agent=args.agent, by=args.by, read=read)
 
 
-def _store_location(args: argparse.Namespace) -> Path | str:
-    from .common import StoreChoiceError, chosen_store
-
-    try:
-        return chosen_store(args)
-    except StoreChoiceError as exc:
-        raise UsageError(str(exc)) from None
-
 
 def _build_postgres(url: str, args: argparse.Namespace, config: Any, since: int, until: int) -> dict[str, Any]:
     """The same report from a PostgreSQL store: its records, and its events table streamed
     (twice, from one snapshot) instead of events.jsonl."""
-    from .postgres_log import postgres_log
-
     with postgres_log(url, UsageError) as (store, events):
         dimensions = StoreDimensions.from_store(store.products(), store.customers(), store.ticket_fields())
         return build_report(events, config, since, until, dimensions, agent=args.agent, by=args.by)

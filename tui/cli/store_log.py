@@ -1,12 +1,24 @@
-"""`desk metrics` and `desk report` on a PostgreSQL store: the store opened for reading and
-its event log streamed from the events table, with any failure as one line."""
+"""Where `desk metrics` and `desk report` read: the chosen store, and on a PostgreSQL store,
+the store opened for reading and its event log streamed from the events table; any failure
+as one line."""
 
 from __future__ import annotations
 
+import argparse
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Iterator
 
+from .common import StoreChoiceError, chosen_store
 from .output import error_text
+
+
+def store_location(args: argparse.Namespace, error: type[Exception]) -> Path | str:
+    """The chosen store (`chosen_store`): a data directory, or a PostgreSQL URL."""
+    try:
+        return chosen_store(args)
+    except StoreChoiceError as exc:
+        raise error(str(exc)) from None
 
 
 @contextmanager
