@@ -178,7 +178,7 @@ class PostgresStore(PostgresReads, TicketWrites):
         """Put customers, products or purchases with their own ids (a seed, an import, a
         migration), each validated first, in one transaction; a record with the same id is
         replaced. The table's sequence moves past the highest id. No events, as for a store
-        file written in bulk. How many records were written."""
+        file written in bulk. How many records were written (new or changed)."""
         if table not in RECORD_TABLES:
             raise StoreError(f"load_records: {table!r} is not one of {', '.join(RECORD_TABLES)}")
         model, prefix = MODELS_BY_TABLE[table], PREFIXES[table]
@@ -188,18 +188,23 @@ class PostgresStore(PostgresReads, TicketWrites):
             clean = record.model_dump(mode="json", by_alias=True, exclude_none=True)
             rows.append((record_number(clean["id"], prefix), clean))
 
+        # A record already stored as it is is left alone: not rewritten, not notified.
+        unchanged = f" WHERE {table}.doc IS DISTINCT FROM excluded.doc"
+
         def write(conn: Any) -> int:
             with conn.cursor() as cur:
                 if table == "purchases":
                     cur.executemany("INSERT INTO purchases VALUES (%s, %s, %s::jsonb) ON CONFLICT "
-                                    "(num) DO UPDATE SET customer = excluded.customer, doc = excluded.doc",
-                                    [(n, d["customer"], jsonb(d)) for n, d in rows])
+                                    "(num) DO UPDATE SET customer = excluded.customer, doc = excluded.doc"
+                                    + unchanged, [(n, d["customer"], jsonb(d)) for n, d in rows])
                 else:
                     cur.executemany(f"INSERT INTO {table} VALUES (%s, %s::jsonb) ON CONFLICT (num) "
-                                    "DO UPDATE SET doc = excluded.doc", [(n, jsonb(d)) for n, d in rows])
+                                    "DO UPDATE SET doc = excluded.doc" + unchanged,
+                                    [(n, jsonb(d)) for n, d in rows])
+                written = max(cur.rowcount, 0)  # summed over the rows; skipped ones not counted
             conn.execute(f"SELECT setval(%s, greatest((SELECT max(num) FROM {table}), "
                          "(SELECT last_value FROM " + SEQUENCES[table] + ")))", (SEQUENCES[table],))
-            return len(rows)
+            return written
 
         return self._transaction(write, writing=True)
 
