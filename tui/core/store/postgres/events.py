@@ -6,7 +6,7 @@ events (the work stream) go in through `TableEventWriter.write`, one transaction
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
 
 from ...eventlog import EventWriter, RunContext
 from .connection import database_errors, jsonb
@@ -39,15 +39,25 @@ class LoggedEvents:
 
     def __init__(self, conn: Any):
         self._conn = conn
-        self._cursors = 0
+        self._streams: list[Generator[dict[str, Any], None, None]] = []
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        self._cursors += 1
-        with self._conn.cursor(name=f"desk_events_{self._cursors}") as cur:
+        stream = self._stream(len(self._streams) + 1)
+        self._streams.append(stream)
+        return stream
+
+    def _stream(self, number: int) -> Generator[dict[str, Any], None, None]:
+        with self._conn.cursor(name=f"desk_events_{number}") as cur:
             cur.itersize = FETCH_ROWS
             cur.execute("SELECT event FROM events ORDER BY pos")
             for (event,) in cur:
                 yield event
+
+    def close(self) -> None:
+        """Close the cursors of iterations left unfinished, while their transaction lives
+        (not later, on a connection the pool has lent to someone else)."""
+        for stream in self._streams:
+            stream.close()
 
 
 @contextmanager
@@ -57,7 +67,11 @@ def event_log(url: str, pool: Any) -> Iterator[LoggedEvents]:
     with database_errors(url, writing=False):
         with pool.connection() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield LoggedEvents(conn)
+            logged = LoggedEvents(conn)
+            try:
+                yield logged
+            finally:
+                logged.close()
 
 
 class TableEventWriter(EventWriter):
