@@ -12,6 +12,7 @@ streamed from the server (a server-side cursor), a batch at a time."""
 from __future__ import annotations
 
 import os
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -104,29 +105,38 @@ def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
 
 def _copy_table(source: PostgresStore, target: TinyDBStore, table: str, report: Progress) -> int:
     """Write the table's records the directory lacks or holds older; how many were written."""
-    total, seen, written = _count(source, table), 0, []
+    total, seen, written = _count(source, table), 0, 0
     model, file = MODELS_BY_TABLE[table], source._file(table)
     # Where each ticket is archived, by its revision (the active set is read under the lock).
     archived = {d["id"]: d.get("_rev", 0) for d in target.ticket_docs(include_archive=True)
                 if d.get("status") == "closed"} if table == "tickets" else {}
     report(table, 0, total)
-    for batch in _batches(_rows(source, table)):
-        docs = [_clean(model, doc, file) for doc in batch]  # all checked before any is written
+    with closing(_rows(source, table)) as rows:  # its connection back to the pool, even on an error
+        for batch in _batches(rows):
+            docs = [_clean(model, doc, file) for doc in batch]  # all checked before any is written
+            written += _copy_batch(target, table, model, docs, archived)
+            seen += len(batch)
+            report(table, seen, total)
+    return written
 
-        def plan(ids: Any, tables: dict[str, Any], docs: list = docs) -> tuple[list, list]:
-            ops = _ticket_ops(tables, docs, archived) if table == "tickets" else [
-                (table, _key(doc), doc) for doc in docs
-                if not _same(model, tables.get(table, {}).get(_key(doc)), doc)]
-            if ops and table in ids.counters:  # else the store finds the highest number itself
-                top = max(int(_key(doc)) for doc in docs)
-                ids.counters[table] = max(ids.counters[table], top + 1)
-            written.append(sum(1 for op in ops if op[2] is not None))  # a move is one ticket
-            return ops, []
 
-        target.write_batch(plan)
-        seen += len(batch)
-        report(table, seen, total)
-    return sum(written)
+def _copy_batch(target: TinyDBStore, table: str, model: type, docs: list[dict[str, Any]],
+                archived: dict[str, int]) -> int:
+    """One journal line with the batch's records that are new or changed; how many."""
+    written = [0]
+
+    def plan(ids: Any, tables: dict[str, Any]) -> tuple[list, list]:
+        ops = _ticket_ops(tables, docs, archived) if table == "tickets" else [
+            (table, _key(doc), doc) for doc in docs
+            if not _same(model, tables.get(table, {}).get(_key(doc)), doc)]
+        if ops and table in ids.counters:  # else the store finds the highest number itself
+            top = max(int(_key(doc)) for doc in docs)
+            ids.counters[table] = max(ids.counters[table], top + 1)
+        written[0] = sum(1 for op in ops if op[2] is not None)  # a move is one ticket
+        return ops, []
+
+    target.write_batch(plan)
+    return written[0]
 
 
 def _key(doc: dict[str, Any]) -> str:
