@@ -235,3 +235,37 @@ def test_killed_at_a_write_it_leaves_a_sound_store_and_the_next_run_finishes(
     for name in ("all", "active", "customers", "products", "purchases", "events"):
         assert after[name] == before[name], name
     assert main(["check", "--data-dir", str(back)]) == 0
+
+
+def test_on_a_terminal_each_table_gets_a_progress_bar(data_dir, migrated, tmp_path):
+    """stderr a terminal (a pty): a bar per table, ending full; stdout keeps the one summary line."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # the other end closed
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    env = {**os.environ, "PYTHONPATH": str(REPO), "COLUMNS": "100", "TERM": "xterm"}
+    done = subprocess.run([sys.executable, "-m", "tui", "migrate", "--from", migrated, "--to", str(tmp_path / "b")],
+                          stderr=slave, stdout=subprocess.PIPE, env=env, timeout=120, check=False)
+    os.close(slave)
+    reader.join(timeout=10)
+    os.close(master)
+    shown = b"".join(chunks).decode(errors="replace")
+    assert done.returncode == 0 and done.stdout.decode().startswith("Copied ")
+    source = contents(data_dir)
+    for table, total in (("customers", len(source["customers"])), ("tickets", len(source["all"])),
+                         ("events", len(source["events"]))):
+        assert table in shown and f"{total}/{total}" in shown, (table, shown[-600:])
