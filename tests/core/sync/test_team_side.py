@@ -5,7 +5,8 @@ store, and a push is written as one journal line, not one per ticket."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -168,3 +169,18 @@ def test_write_tickets_hands_back_each_tickets_refusal_and_writes_the_rest(tmp_p
     again = opened(host_dir)
     assert [again.get_ticket(t).tags for t in ("T-1", "T-2", "T-3")] == [["batch"], [], ["batch"]]
     again.close()
+
+
+def test_a_ticket_made_offline_reaches_a_laptop_that_synced_while_it_was_away(tmp_path, monkeypatch):
+    monkeypatch.setattr("tui.core.sync.serve.MARGIN", timedelta(0))
+    host_dir = make_host(tmp_path)
+    ann = opened(make_replica(tmp_path, host_dir, "ann"), "ann")
+    bob = opened(make_replica(tmp_path, host_dir, "bob"), "bob")
+    ann.insert_ticket(customer="C-1", subject="made on the train", body="call me", source="agent")
+    time.sleep(0.02)
+    sync(bob, InProcess(host_dir))  # bob's cursor is now later than ann's ticket
+    sync(ann, InProcess(host_dir))
+    sync(bob, InProcess(host_dir))
+    assert "made on the train" in [d["subject"] for d in bob.ticket_docs()]
+    ann.close()
+    bob.close()
