@@ -97,7 +97,8 @@ def grant_agents(conn: Any, role: str) -> Granted:
         f"{role} reads the event log and adds to it; UPDATE, DELETE and TRUNCATE are refused",
         f"{role}'s members write events and presence only under their own role "
         "(row-level security)",
-        f"{role} draws numbers from the sequences; nobody else has any right on these tables",
+        f"{role} draws numbers from the sequences; no other role (PUBLIC) has any right on "
+        "these tables",
     ]
     return result
 
@@ -111,3 +112,14 @@ def add_agent_commands(granted: Granted, agent: str = "alice") -> list[str]:
         lines.append(f'ALTER ROLE {agent} IN DATABASE "{granted.database}" '
                      f'SET search_path = "{granted.schema}";')
     return lines
+
+
+def agent_url(url: str) -> str:
+    """`url` without the administrator's user and password: an agent logs in as itself."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                       if k not in ("user", "password")], safe="/")
+    return f"{parts.scheme}://{host}{parts.path}" + (f"?{query}" if query else "")

@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from ...presence import Presence
-from .connection import APPLICATION, CONNECT_TIMEOUT_S, database_errors
+from .connection import APPLICATION, CONNECT_TIMEOUT_S, connection_lost, database_errors
 from .schema import PRESENCE_LOCK
 
 UPSERT = ("INSERT INTO presence (backend, agent, ticket, state, since) "
@@ -60,9 +60,20 @@ class PostgresPresence:
             self._write()
 
     def _write(self) -> None:
+        import psycopg
+
         ticket, state = self._state
         with database_errors(self._url, writing=True, role=self._role):
-            self._connection().execute(UPSERT, (self.agent, ticket, state))
+            try:
+                self._connection().execute(UPSERT, (self.agent, ticket, state))
+            except psycopg.Error as exc:
+                if not connection_lost(exc):
+                    raise
+                # The connection ended (a restart, a failover) and our presence with it: say it
+                # again on a new one (an upsert, so once is all it can do).
+                self._conn.close()
+                self._conn = None
+                self._connection().execute(UPSERT, (self.agent, ticket, state))
 
     def refresh(self) -> None:
         """Re-announce the current state (a heartbeat; reconnects after a lost connection)."""
