@@ -196,3 +196,21 @@ def test_the_owner_brings_schema_1_tables_up_to_date_and_an_agent_is_told_to_ask
     with connect(postgres_schema) as admin:
         assert admin.execute("SELECT value FROM desk_meta WHERE key = 'schema'").fetchone()[0] == 2
         assert admin.execute("SELECT to_regclass('presence') IS NOT NULL").fetchone()[0]
+
+
+def test_init_refuses_a_login_role_as_the_agents_role_and_changes_nothing(url, capsys):
+    with connect(url) as admin:
+        before = admin.execute("SELECT count(*) FROM information_schema.role_table_grants "
+                               "WHERE grantee = 'alice'").fetchone()[0]
+    assert main(["init", "--store", url, "--agents-role", "alice"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "alice can log in" in err and "NOLOGIN" in err
+    with connect(url) as admin:
+        assert admin.execute("SELECT count(*) FROM information_schema.role_table_grants "
+                             "WHERE grantee = 'alice'").fetchone()[0] == before
+
+
+def test_agents_role_needs_a_postgresql_store(tmp_path, capsys):
+    assert main(["init", "--data-dir", str(tmp_path / "d"), "--agents-role", GROUP]) == 2
+    assert "--agents-role is for a PostgreSQL store" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

@@ -72,10 +72,11 @@ class PostgresStore(PostgresReads, TicketWrites):
             except PermissionError as exc:
                 raise StoreError(f"{self.where}: {exc}: {rights_hint(self.role)}") from None
             if version != SCHEMA_VERSION:
+                remedy = ("the administrator brings them up to date with `desk init --store URL "
+                          "--agents-role ROLE`" if version < SCHEMA_VERSION
+                          else "a newer desk made them: update this one")
                 raise StoreError(f"{self.where}: the tables are of schema {version}; this desk "
-                                 f"knows schema {SCHEMA_VERSION}. Nothing was changed; the "
-                                 "administrator brings them up to date with `desk init --store "
-                                 "URL --agents-role ROLE` (or any desk opened by the tables' owner).")
+                                 f"knows schema {SCHEMA_VERSION}. Nothing was changed; {remedy}.")
             self.agent = self._acting_agent(agent)
             context = events.context if events is not None else RunContext(agent=self.agent)
             context.agent = self.agent
