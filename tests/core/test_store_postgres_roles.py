@@ -105,6 +105,13 @@ def test_the_cli_acts_as_the_role_that_logged_in(url, alice, capsys):
     assert events_of(url)[-1]["agent"] == "bob"
 
 
+def test_the_cli_on_postgresql_is_the_role_not_the_unix_login(url, alice):
+    """Even for the tables' owner, who may name an agent, `desk ticket` names none."""
+    ticket = alice.insert_ticket(customer="C-1", subject="Slow line", body="Since today.")
+    assert main(["ticket", "update", ticket.id, "--assignee", "me", "--store", url]) == 0
+    assert alice.get_ticket(ticket.id).assignee == "desk_test"
+
+
 def test_an_agent_cannot_update_delete_or_truncate_the_event_log(url, alice):
     alice.insert_ticket(customer="C-1", subject="No dial tone", body="Since today.")
     before = events_of(url)
