@@ -81,7 +81,8 @@ def rights_hint(role: str | None) -> str:
     """What a role refused by the database's rights should ask for (grants.py)."""
     who = role or "<your role>"
     return (f"ask the administrator to run GRANT <agents' role> TO {who} (the role given to "
-            "`desk init --agents-role`)")
+            "`desk init --agents-role`; `desk init` and `desk migrate` are for the tables' "
+            "owner alone)")
 
 
 def _refused_text(exc: BaseException, role: str | None) -> str:
