@@ -5,11 +5,14 @@
 #                                there, with a database desk_test owned by the role desk_test,
 #                                and writes /tmp/desk-ci-pg/env (export DESK_TEST_POSTGRES=...)
 #   bash .ci/postgres.sh stop    stops that cluster and removes the directory
-# Authentication is peer, mapped: only the OS user who ran `start` logs in as desk_test.
+# Authentication is peer, mapped: only the OS user who ran `start` logs in as desk_test, or as
+# one of the agent roles the rights tests make (tests/core/test_store_postgres_roles.py).
+# desk_test owns the database and may create roles (CREATEROLE), as desk's administrator would.
 set -euo pipefail
 base=/tmp/desk-ci-pg
 data=$base/data
 role=desk_test
+agent_roles="alice bob carol"  # LOGIN roles the rights tests create as agents
 os_user=$(id -un)
 
 bindir() {
@@ -64,10 +67,13 @@ EOF
 desk $os_user $role
 desk postgres postgres
 EOF
+    for agent in $agent_roles; do
+        echo "desk $os_user $agent" >>"$data/pg_ident.conf"
+    done
     as_postgres "$bin/pg_ctl" -D "$data" -l "$base/server.log" -w \
         -o "-c listen_addresses='' -c unix_socket_directories=$base" start >/dev/null
     as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$base" -U postgres -d postgres <<EOF
-CREATE ROLE $role LOGIN;
+CREATE ROLE $role LOGIN CREATEROLE;
 CREATE DATABASE desk_test OWNER $role;
 EOF
     echo "export DESK_TEST_POSTGRES='postgresql:///desk_test?host=$base&user=$role'" >"$base/env"

@@ -27,7 +27,8 @@ class Refused(Exception):
 
 @contextmanager
 def opened(args: argparse.Namespace, *, writing: bool) -> Iterator[Any]:
-    """The store, as the app opens it: for a write, as the login's agent, with a run of its own
+    """The store, as the app opens it: for a write, as the login's agent (on PostgreSQL, the
+    database role that logged in: PostgresStore), with a run of its own
     so that its events are valid app events (§B.3.2), written as the app writes them."""
     from ..core.identity import AgentNameError, current_agent
     from ..core.session.writer import ObservedWriter
@@ -37,8 +38,8 @@ def opened(args: argparse.Namespace, *, writing: bool) -> Iterator[Any]:
     if not isinstance(location, str) and not (location / "store.json").exists():
         raise Refused(f"there is no store in {printable(location)} (create one with `desk init`)",
                       EXIT_USAGE)
-    try:
-        agent = current_agent()  # the uid's login, never $LOGNAME or $USER
+    try:  # the uid's login, never $LOGNAME or $USER; on PostgreSQL the role that logged in
+        agent = None if isinstance(location, str) else current_agent()
     except AgentNameError as exc:
         raise Refused(str(exc), EXIT_USAGE) from None
     try:

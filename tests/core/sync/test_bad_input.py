@@ -5,6 +5,7 @@ clone, a clone target that is not empty."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import orjson
@@ -12,6 +13,7 @@ import pytest
 
 from tui.core.permissions import init_store
 from tui.core.sync import SyncError, clone, status, sync
+from tui.core.sync import client
 from tui.core.sync.client import parse_remote, remote_command
 
 from .helpers import make_host, make_replica, opened
@@ -116,3 +118,20 @@ def test_a_store_that_is_not_a_replica_cannot_sync(tmp_path):
     assert status(store) is None and not store.is_replica
     _refused(lambda: sync(store), says="is not a replica")
     store.close()
+
+
+def test_a_far_side_that_talks_a_lot_on_stderr_still_syncs(tmp_path, monkeypatch):
+    """ssh banners and warnings: 200 kB on stderr before the far side answers. Unread, the
+    pipe fills and the far side stops midway; the sync would wait for it for ever."""
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"))
+    laptop.append_message("T-1", kind="public_reply", body="from the train")
+    serve = client.remote_command(client.parse_remote(str(host_dir)))
+    noisy = ["sh", "-c", 'head -c 200000 /dev/zero | tr "\\0" x >&2; exec "$@"', "sh", *serve]
+    monkeypatch.setattr(client, "remote_command", lambda remote, desk=None: noisy)
+    done: list = []
+    worker = threading.Thread(target=lambda: done.append(sync(laptop)), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert done and done[0].pushed == 1
+    laptop.close()

@@ -5,7 +5,8 @@ store, and a push is written as one journal line, not one per ticket."""
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -168,3 +169,67 @@ def test_write_tickets_hands_back_each_tickets_refusal_and_writes_the_rest(tmp_p
     again = opened(host_dir)
     assert [again.get_ticket(t).tags for t in ("T-1", "T-2", "T-3")] == [["batch"], [], ["batch"]]
     again.close()
+
+
+def test_a_ticket_made_offline_reaches_a_laptop_that_synced_while_it_was_away(tmp_path, monkeypatch):
+    monkeypatch.setattr("tui.core.sync.serve.MARGIN", timedelta(0))
+    host_dir = make_host(tmp_path)
+    ann = opened(make_replica(tmp_path, host_dir, "ann"), "ann")
+    bob = opened(make_replica(tmp_path, host_dir, "bob"), "bob")
+    ann.insert_ticket(customer="C-1", subject="made on the train", body="call me", source="agent")
+    time.sleep(0.02)
+    sync(bob, InProcess(host_dir))  # bob's cursor is now later than ann's ticket
+    sync(ann, InProcess(host_dir))
+    sync(bob, InProcess(host_dir))
+    assert "made on the train" in [d["subject"] for d in bob.ticket_docs()]
+    ann.close()
+    bob.close()
+
+
+class _Recording(InProcess):
+    """The real team side in this process, keeping the sync answers it gave."""
+
+    answers: list = []
+
+    def stream(self, obj):
+        for answer in super().stream(obj):
+            if obj.get("request") == "sync":
+                self.answers.append(answer)
+            yield answer
+
+
+def test_the_next_sync_reads_only_what_was_written_since_the_last(tmp_path):
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"), "ann")
+    laptop.append_message("T-1", kind="public_reply", body="pushed once")
+    first, again = _Recording(host_dir), _Recording(host_dir)
+    first.answers, again.answers = [], []
+    sync(laptop, first)
+    assert [d["id"] for d in first.answers[0]["tickets"]] == ["T-1"]  # the team's T-1 back
+    team = opened(host_dir, "hostagent")
+    team.change_tags("T-2", add=["later"])
+    team.close()
+    sync(laptop, again)
+    # Only T-2: T-1, written by the push within the cursor's margin, is not sent again.
+    assert [d["id"] for d in again.answers[0]["tickets"]] == ["T-2"]
+    assert again.host._store is None
+    laptop.close()
+
+
+def test_a_mark_from_before_a_compaction_falls_back_to_the_time(tmp_path):
+    host_dir = make_host(tmp_path)
+    peek = StorePeek(host_dir)
+    seen = peek.read()
+    mark = seen.mark
+    seen.close()
+    team = opened(host_dir, "hostagent")
+    team.append_message("T-3", kind="customer_message", body="after the mark")
+    later = peek.read(mark)
+    assert later.from_mark and [d["id"] for d in later.changed_since("9999")] == ["T-3"]
+    later.close()
+    team.compact()
+    team.close()
+    stale = peek.read(mark)
+    assert not stale.from_mark and stale.changed_since(LONG_AGO) is None
+    stale.close()
+    peek.close()

@@ -10,6 +10,7 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -81,6 +82,25 @@ class Connection:
         pass
 
 
+class _StderrTail:
+    """The far side's stderr, read as it comes (a full pipe would stop the far side midway,
+    ssh's warnings and banners included); its last `keep` bytes kept for an error message."""
+
+    def __init__(self, pipe: Any, keep: int = 8192):
+        self._tail, self._keep = b"", keep
+        self._reader = threading.Thread(target=self._drain, args=(pipe,), daemon=True,
+                                        name="desk-sync-stderr")
+        self._reader.start()
+
+    def _drain(self, pipe: Any) -> None:
+        for chunk in iter(lambda: pipe.read1(65536), b""):
+            self._tail = (self._tail + chunk)[-self._keep:]
+
+    def text(self) -> str:
+        self._reader.join(timeout=5)  # the far side has exited: its stderr is at its end
+        return self._tail.decode("utf-8", "replace")
+
+
 class ProcessConnection(Connection):
     def __init__(self, remote: Remote, remote_desk: str | None = None):
         self.remote = remote
@@ -91,6 +111,7 @@ class ProcessConnection(Connection):
         except OSError as exc:
             raise SyncError(f"{remote.text}: could not start {argv[0]} ({exc.strerror or exc})") from None
         self.bytes_sent = 0
+        self._said = _StderrTail(self.proc.stderr)
 
     def _failed(self, what: str) -> SyncError:
         try:
@@ -102,8 +123,7 @@ class ProcessConnection(Connection):
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        err = self.proc.stderr.read() if self.proc.stderr else b""
-        lines = [line for line in err.decode("utf-8", "replace").splitlines() if line.strip()]
+        lines = [line for line in self._said.text().splitlines() if line.strip()]
         said = f": {lines[-1].strip()}" if lines else ""
         unreachable = self.remote.host and self.proc.returncode == 255  # ssh's own failure
         where = f"could not reach {self.remote.host}" if unreachable else what

@@ -11,7 +11,7 @@ import re
 from typing import Any, Callable
 
 from ..fileio import open_read
-from ..models import Customer, RecordError, Ticket, validate
+from ..models import Customer, RecordError, Ticket, now_utc, validate
 from ..store import NotFound, StoreError
 from ..store.ticket_writes import status_mutation
 from .ops import APPLIED, FIELDS, SETS, Op, with_customers
@@ -96,7 +96,8 @@ def _insert(store: Any, op: dict[str, Any]) -> dict[str, Any]:
     def plan(ids: Any, tables: dict[str, Any]) -> tuple[list[Op], list[dict[str, Any]]]:
         number = ids.take("tickets")
         team_id = f"T-{number}"
-        doc = validate(Ticket, {**op["doc"], "id": team_id, "_rev": 1},
+        # Updated now, as it lands: a replica that synced since it was made offline pulls it.
+        doc = validate(Ticket, {**op["doc"], "id": team_id, "_rev": 1, "updated": now_utc()},
                        file="the pushed operations", record=op["id"]).to_doc()  # type: ignore[attr-defined]
         made["id"] = team_id
         table = "_archive_outbox" if doc["status"] == "closed" else "tickets"

@@ -77,10 +77,27 @@ def _first_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
+def rights_hint(role: str | None) -> str:
+    """What a role refused by the database's rights should ask for (grants.py)."""
+    who = role or "<your role>"
+    return (f"ask the administrator to run GRANT <agents' role> TO {who} (the role given to "
+            "`desk init --agents-role`; `desk init` and `desk migrate` are for the tables' "
+            "owner alone)")
+
+
+def _refused_text(exc: BaseException, role: str | None) -> str:
+    """The error's first line; for a refused right, what to ask the administrator for."""
+    text = _first_line(exc)
+    if getattr(exc, "sqlstate", None) == "42501" and text.startswith("permission denied"):
+        return f"{text}: {rights_hint(role)}"
+    return text
+
+
 @contextmanager
-def database_errors(url: str, *, writing: bool) -> Iterator[None]:
+def database_errors(url: str, *, writing: bool, role: str | None = None) -> Iterator[None]:
     """psycopg's errors as the store's: a write that failed left the database as it was (its
-    transaction rolled back), which StoreWriteError says."""
+    transaction rolled back), which StoreWriteError says. `role`, the role logged in, is
+    named in the advice for a right it lacks."""
     import psycopg
     from psycopg_pool import PoolTimeout
 
@@ -92,14 +109,14 @@ def database_errors(url: str, *, writing: bool) -> Iterator[None]:
             + ("; nothing was changed" if writing else "")) from None
     except psycopg.Error as exc:
         if not writing:
-            raise StoreError(f"{describe(url)}: {_first_line(exc)}") from None
+            raise StoreError(f"{describe(url)}: {_refused_text(exc, role)}") from None
         if connection_lost(exc):
             raise StoreWriteError(
                 f"{describe(url)}: {_first_line(exc)}; the connection was lost during the "
                 "change, which may or may not have been saved: look at the ticket before you "
                 "do it again") from None
         # Refused by the server (a full disk, no right, a deadlock): rolled back.
-        raise StoreWriteError(f"{describe(url)}: {_first_line(exc)}; nothing was changed") from None
+        raise StoreWriteError(f"{describe(url)}: {_refused_text(exc, role)}; nothing was changed") from None
 
 
 def connection_lost(exc: BaseException) -> bool:

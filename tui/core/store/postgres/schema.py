@@ -7,13 +7,18 @@ filters on: its revision (checked by the UPDATE that writes it), status, custome
 folded text that search matches. New numbers come from sequences. `events` is insert-only:
 a trigger refuses every UPDATE, DELETE and TRUNCATE, whoever asks. A write to a table of
 records notifies the channel `desk:<schema>` with the record's id (changes.py).
+
+Schema 2 adds who may write as whom: `presence` (presence.py), and row-level security on it
+and on `events`, so that a role other than the tables' owner (an agent: grants.py) inserts
+events and presence only under its own name (`session_user`). The owner, the administrator,
+is not bound by them (a migration copies every agent's events).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RECORD_TABLES = ("customers", "products", "purchases")
 SEQUENCES = {"tickets": "ticket_numbers", "customers": "customer_numbers",
              "products": "product_numbers", "purchases": "purchase_numbers"}
@@ -70,10 +75,43 @@ CREATE TRIGGER purchases_changed AFTER INSERT OR UPDATE ON purchases
     FOR EACH ROW EXECUTE FUNCTION desk_notify_change();
 """
 
+# The advisory lock (PRESENCE_LOCK, backend pid) that a desk's presence connection holds while
+# it lives: a row whose lock nobody holds belongs to a connection that has ended.
+PRESENCE_LOCK = 1684370283
+
+# What each version adds to the one before it.
+UPGRADES = {2: f"""
+CREATE TABLE presence (
+    backend integer PRIMARY KEY,  -- pg_backend_pid() of the connection that holds it
+    agent text NOT NULL DEFAULT session_user,
+    ticket text,
+    state text NOT NULL,
+    since timestamptz NOT NULL DEFAULT now()
+);
+CREATE FUNCTION desk_presence_alive(backend integer) RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                   AND classid = {PRESENCE_LOCK}::oid AND objid = backend::oid AND objsubid = 2
+                   AND pid = backend)
+$$;
+ALTER TABLE presence ENABLE ROW LEVEL SECURITY;
+CREATE POLICY presence_read ON presence FOR SELECT USING (true);
+CREATE POLICY presence_own ON presence FOR INSERT WITH CHECK (agent = session_user);
+CREATE POLICY presence_update ON presence FOR UPDATE USING (agent = session_user)
+    WITH CHECK (agent = session_user);
+CREATE POLICY presence_leave ON presence FOR DELETE
+    USING (agent = session_user OR NOT desk_presence_alive(backend));
+ALTER TABLE events ENABLE ROW LEVEL SECURITY;
+CREATE POLICY events_read ON events FOR SELECT USING (true);
+CREATE POLICY events_own ON events FOR INSERT WITH CHECK (
+    event->>'agent' = session_user AND type = event->>'type'
+    AND ticket IS NOT DISTINCT FROM event->>'ticket');
+"""}
+
 
 def ensure_schema(conn: Any) -> tuple[int, str]:
     """Make the tables if the schema has none (under an advisory lock, so two desks opening
-    a new database at once make them once); the stored schema version and the schema."""
+    a new database at once make them once), or bring older tables up to date if this role
+    owns them; the stored schema version and the schema."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.desk'))")
         schema = conn.execute("SELECT current_schema()").fetchone()[0]
@@ -82,8 +120,36 @@ def ensure_schema(conn: Any) -> tuple[int, str]:
         ).fetchone()[0]
         if not found:
             if schema is None:
+                blocked = unusable_schema(conn)
+                if blocked is not None:
+                    raise PermissionError(f"permission denied for schema {blocked}")
                 raise LookupError("no schema to create the tables in (search_path)")
             conn.execute(DDL)
-            conn.execute("INSERT INTO desk_meta VALUES ('schema', %s::jsonb)", (str(SCHEMA_VERSION),))
-        version = conn.execute("SELECT value FROM desk_meta WHERE key = 'schema'").fetchone()[0]
-        return int(version), schema
+            conn.execute("INSERT INTO desk_meta VALUES ('schema', '1'::jsonb)")
+        version = int(conn.execute("SELECT value FROM desk_meta WHERE key = 'schema'").fetchone()[0])
+        if version < SCHEMA_VERSION and owns_tables(conn):
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                conn.execute(UPGRADES[step])
+            conn.execute("UPDATE desk_meta SET value = %s::jsonb WHERE key = 'schema'",
+                         (str(SCHEMA_VERSION),))
+            version = SCHEMA_VERSION
+        return version, schema
+
+
+def owns_tables(conn: Any) -> bool:
+    """Whether the role that logged in owns desk's tables (or is a superuser): the
+    administrator, whom row-level security does not bind."""
+    return conn.execute(
+        "SELECT pg_has_role(session_user, relowner, 'USAGE') FROM pg_class "
+        "WHERE oid = 'desk_meta'::regclass").fetchone()[0]
+
+
+def unusable_schema(conn: Any) -> str | None:
+    """The first schema of the search_path that exists but that this role may not use (an
+    agent not granted the agents' role), or None."""
+    path = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    names = [name.strip().strip('"') for name in path.split(",")]
+    row = conn.execute(
+        "SELECT nspname FROM pg_namespace WHERE nspname = ANY(%s) "
+        "AND NOT has_schema_privilege(oid, 'USAGE') LIMIT 1", (names,)).fetchone()
+    return row[0] if row else None

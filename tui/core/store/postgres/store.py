@@ -15,15 +15,18 @@ from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterable, TypeVar
 
 from ...eventlog import EventWriter, RunContext
+from ...identity import AgentNameError, safe_agent_name
 from ...models import MODELS_BY_TABLE, Customer, Ticket, now_utc, validate
 from ...textfold import fold
 from ..errors import ConflictError, StoreError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
-from .connection import database_errors, describe, jsonb, open_pool
+from .connection import database_errors, describe, jsonb, open_pool, rights_hint
 from .changes import ChangeListener, channel_of
 from .events import LoggedEvents, TableEventWriter, event_log, insert_events
+from .grants import Granted, grant_agents
+from .presence import PostgresPresence
 from .reads import PostgresReads, record_number
-from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema
+from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema, owns_tables
 
 T = TypeVar("T")
 TICKET_COLUMNS = "(num, rev, status, customer, folded, doc) VALUES (%s, %s, %s, %s, %s, %s::jsonb)"
@@ -46,24 +49,37 @@ class PostgresStore(PostgresReads, TicketWrites):
                  defer_load: bool = False, data_dir: Path | None = None, pool_size: int = 4):
         """Connect to `url` and make the tables in an empty schema. `events`, if given, lends
         its run (session, run, seq counter); the ticket events go to the events table.
-        `defer_load` is accepted for the app's sake: nothing is read up front anyway."""
+        `defer_load` is accepted for the app's sake: nothing is read up front anyway.
+
+        The agent is the database role that logged in (`session_user`), whatever `agent`
+        says: the server authenticated it, and its row-level security holds every other role
+        to it (schema.py). Only the tables' owner, the administrator, whom the database lets
+        write anything anyway, may name the agent it acts for (a test, a script)."""
         self.url = url
         self.where = describe(url)
         self.data_dir = Path(data_dir) if data_dir is not None else None  # type: ignore[assignment]
+        self.role: str | None = None
         self.agent = agent
         self._generation = 0
         self._changes: ChangeListener | None = None
         self._pool = open_pool(url, max_size=pool_size)
         try:
+            self.role = self._read(lambda conn: conn.execute("SELECT session_user").fetchone()[0])
             try:
                 version, schema = self._transaction(ensure_schema, writing=True)
             except LookupError as exc:
                 raise StoreError(f"{self.where}: {exc}; create a schema for desk first") from None
+            except PermissionError as exc:
+                raise StoreError(f"{self.where}: {exc}: {rights_hint(self.role)}") from None
             if version != SCHEMA_VERSION:
+                remedy = ("the administrator brings them up to date with `desk init --store URL "
+                          "--agents-role ROLE`" if version < SCHEMA_VERSION
+                          else "a newer desk made them: update this one")
                 raise StoreError(f"{self.where}: the tables are of schema {version}; this desk "
-                                 f"knows schema {SCHEMA_VERSION}. Nothing was changed.")
-            context = events.context if events is not None else RunContext(
-                agent=agent, src="app" if agent else "system")
+                                 f"knows schema {SCHEMA_VERSION}. Nothing was changed; {remedy}.")
+            self.agent = self._acting_agent(agent)
+            context = events.context if events is not None else RunContext(agent=self.agent)
+            context.agent = self.agent
             self.events = TableEventWriter(lambda fn: self._transaction(fn, writing=True), context)
             with database_errors(url, writing=False):
                 self._changes = ChangeListener(url, channel_of(schema))
@@ -71,11 +87,19 @@ class PostgresStore(PostgresReads, TicketWrites):
             self.close()
             raise
 
+    def _acting_agent(self, claimed: str | None) -> str:
+        """The role that logged in, or for the tables' owner the agent it names."""
+        name = claimed if claimed and self._read(owns_tables) else self.role
+        try:
+            return safe_agent_name(name)
+        except AgentNameError as exc:
+            raise StoreError(f"{self.where}: the role that logged in: {exc}") from None
+
     # -- transactions ----------------------------------------------------------
     def _transaction(self, fn: Callable[[Any], T], *, writing: bool) -> T:
         """fn(conn) in one transaction, committed if it returns, rolled back if it raises;
         database errors come out as StoreError (StoreWriteError for a write)."""
-        with database_errors(self.url, writing=writing):
+        with database_errors(self.url, writing=writing, role=self.role):
             with self._pool.connection() as conn:
                 with conn.transaction():
                     result = fn(conn)
@@ -87,7 +111,7 @@ class PostgresStore(PostgresReads, TicketWrites):
         """fn(conn) outside a transaction (the pool's connections autocommit): one round
         trip for a one-statement read. A read of several statements that must agree uses
         `_transaction(fn, writing=False)`."""
-        with database_errors(self.url, writing=False):
+        with database_errors(self.url, writing=False, role=self.role):
             with self._pool.connection() as conn:
                 return fn(conn)
 
@@ -240,3 +264,12 @@ class PostgresStore(PostgresReads, TicketWrites):
         if self._changes is not None:
             self._changes.close()
         self._pool.close()
+
+    # -- rights and presence ----------------------------------------------------
+    def grant_agents(self, role: str) -> Granted:
+        """Give the agents' group role its rights (grants.py), as the tables' owner."""
+        return self._transaction(lambda conn: grant_agents(conn, role), writing=True)
+
+    def presence_board(self) -> PostgresPresence:
+        """This desk's presence, as the store's agent (presence.py)."""
+        return PostgresPresence(self.url, self.agent, self.role)

@@ -1,0 +1,110 @@
+"""Who else is here, on PostgreSQL: the same board as presence.py's files, as rows of the
+`presence` table (schema.py), one per desk, keyed by the backend pid of a connection the
+desk keeps for it.
+
+That connection holds an advisory lock (PRESENCE_LOCK, its pid) for as long as it lives, as
+a presence file's owner holds its flock: a row whose lock nobody holds belongs to a desk
+that has gone (killed, its network gone, the server restarted), so readers skip it and any
+desk may remove it. Presence ends when the desk's connection ends, with no timeout to tune.
+The row's agent is the store's, which row-level security holds to the role that logged in.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from ...presence import Presence
+from .connection import APPLICATION, CONNECT_TIMEOUT_S, connection_lost, database_errors
+from .schema import PRESENCE_LOCK
+
+UPSERT = ("INSERT INTO presence (backend, agent, ticket, state, since) "
+          "VALUES (pg_backend_pid(), %s, %s, %s, now()) ON CONFLICT (backend) DO UPDATE "
+          "SET ticket = excluded.ticket, state = excluded.state, since = excluded.since")
+OTHERS = ("SELECT agent, backend, ticket, state, extract(epoch FROM since)::float8 FROM presence "
+          "WHERE backend <> pg_backend_pid() AND desk_presence_alive(backend) ORDER BY backend")
+
+
+class PostgresPresence:
+    def __init__(self, url: str, agent: str, role: str | None = None):
+        self._url, self.agent, self._role = url, agent, role
+        self._conn: Any = None
+        self._state: tuple[str | None, str] = (None, "viewing")
+        self._mutex = threading.Lock()
+
+    def _connection(self) -> Any:
+        """The presence connection, made and locked the first time (and after a loss)."""
+        import psycopg
+
+        if self._conn is not None and not self._conn.closed:
+            return self._conn
+        conn = psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                               application_name=f"{APPLICATION} presence")
+        try:
+            # A row left under this pid by a connection that has ended: not alive (nobody holds
+            # its lock yet), so the policy lets any role remove it before the lock is taken.
+            conn.execute("DELETE FROM presence WHERE backend = pg_backend_pid()")
+            conn.execute("SELECT pg_advisory_lock(%s, pg_backend_pid())", (PRESENCE_LOCK,))
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        return conn
+
+    def announce(self, ticket: str | None, state: str = "viewing") -> None:
+        """Say what this desk shows now; cheap to call again with the same values."""
+        with self._mutex:
+            if (ticket, state) == self._state and self._conn is not None and not self._conn.closed:
+                return
+            self._state = (ticket, state)
+            self._write()
+
+    def _write(self) -> None:
+        import psycopg
+
+        ticket, state = self._state
+        with database_errors(self._url, writing=True, role=self._role):
+            try:
+                self._connection().execute(UPSERT, (self.agent, ticket, state))
+            except psycopg.Error as exc:
+                if not connection_lost(exc):
+                    raise
+                # The connection ended (a restart, a failover) and our presence with it: say it
+                # again on a new one (an upsert, so once is all it can do).
+                self._conn.close()
+                self._conn = None
+                self._connection().execute(UPSERT, (self.agent, ticket, state))
+
+    def refresh(self) -> None:
+        """Re-announce the current state (a heartbeat; reconnects after a lost connection)."""
+        with self._mutex:
+            if self._conn is not None:
+                self._write()
+
+    def clear(self) -> None:
+        """Leave: remove our row and end the connection (its end alone would do as much)."""
+        with self._mutex:
+            if self._conn is None:
+                return
+            try:
+                if not self._conn.closed:
+                    self._conn.execute("DELETE FROM presence WHERE backend = pg_backend_pid()")
+            except Exception:  # noqa: BLE001 - a lost connection has ended our presence anyway
+                pass
+            finally:
+                self._conn.close()
+                self._conn = None
+
+    def others(self) -> list[Presence]:
+        """Every live desk but this one."""
+        import psycopg
+
+        with self._mutex:
+            with database_errors(self._url, writing=False, role=self._role):
+                if self._conn is not None and not self._conn.closed:
+                    rows = self._conn.execute(OTHERS).fetchall()
+                else:
+                    with psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
+                        rows = conn.execute(OTHERS).fetchall()
+        return [Presence(agent=agent, pid=pid, ticket=ticket, state=state, since=since)
+                for agent, pid, ticket, state, since in rows]
