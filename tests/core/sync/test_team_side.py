@@ -233,3 +233,31 @@ def test_a_mark_from_before_a_compaction_falls_back_to_the_time(tmp_path):
     assert not stale.from_mark and stale.changed_since(LONG_AGO) is None
     stale.close()
     peek.close()
+
+
+def test_a_push_of_replies_and_fields_is_written_without_loading_the_team_store(tmp_path):
+    host_dir = make_host(tmp_path, tickets=6)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"), "ann")
+    for n, ticket in enumerate(["T-1", "T-2", "T-3"]):
+        laptop.append_message(ticket, kind="public_reply", body=f"ann {n}")
+    laptop.change_tags("T-4", add=["train"])
+    laptop.update_ticket("T-5", {"priority": "urgent"}, laptop.get_ticket("T-5").rev)
+    team = opened(host_dir, "hostagent")
+    team.update_ticket("T-5", {"priority": "low"}, team.get_ticket("T-5").rev)  # a conflict
+    team.append_message("T-6", kind="customer_message", body="hello?")
+    team.close()
+    before = _journal_lines(host_dir)
+    connection = InProcess(host_dir)
+
+    result = sync(laptop, connection)
+
+    assert connection.host._store is None
+    assert _journal_lines(host_dir) - before == 1
+    assert result.pushed == 4 and result.conflicts == 1
+    team = opened(host_dir)
+    assert [team.get_ticket(t).messages[-1].body for t in ("T-1", "T-2", "T-3")] == [
+        "ann 0", "ann 1", "ann 2"]
+    assert "train" in team.get_ticket("T-4").tags and team.get_ticket("T-5").priority == "low"
+    assert "hello?" in [m.body for m in laptop.get_ticket("T-6").messages]
+    team.close()
+    laptop.close()

@@ -15,7 +15,8 @@ from ..permissions import check_data_dir, check_store_files
 from ..store import StoreError, TinyDBStore
 from ..store.tinydb.names import doc_key
 from ..store.tinydb.peek import StorePeek
-from .host import apply_push, log_size, merge_events
+from ..store.tinydb.unloaded_writes import NeedsLoad, UnloadedTeamStore
+from .host import apply_push, log_size
 from .ops import HOST
 from .scope import keeper
 from .wire import WIRE_VERSION, WireError, read_frame, write_frame
@@ -118,51 +119,15 @@ class Host:
         yield {"done": True, "cursor": cursor, "mark": mark, "store_id": self.store_id()}
 
     def sync(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Apply the replica's push, then answer with what the team wrote since its last
+        sync. The store is loaded only for what the files alone cannot do (unloaded_writes,
+        peek): a close, a new ticket, a compaction since the last sync."""
         since = request.get("cursor") or "0000"
         try:
             since = iso(datetime.fromisoformat(since.replace("Z", "+00:00")) - MARGIN)
         except ValueError:
             since = "0000"
-        if not request.get("ops") and self._store is None:
-            answer = self._sync_unloaded(since, request)
-            if answer is not None:
-                return answer
-        store = self.store
-        results, new_ids, merged = apply_push(store, request.get("ops", []),
-                                              request.get("events", []),
-                                              int(request.get("log_from") or 0))
-        scanned = datetime.now(timezone.utc)
-        seen = self.peek.read(request.get("mark"))
-        try:
-            tickets = seen.changed_since(since) if seen.from_mark else None
-            mark = seen.mark
-        finally:
-            seen.close()
-        if tickets is None:
-            tickets = store.changed_since(since)
-        wanted = {d["customer"] for d in tickets} | {
-            team for local, team in new_ids.items() if local.startswith("C-")}
-        customers = []
-        for cid in sorted(wanted):  # one by one: validating all of them costs seconds at 100k
-            try:
-                customers.append(store.get_customer(cid).model_dump(
-                    mode="json", by_alias=True, exclude_none=True))
-            except StoreError:
-                pass  # a ticket naming no known customer: it is pulled as it is
-        return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,
-                "customers": customers, "cursor": iso(scanned), "mark": mark,
-                "log_at": log_size(store)}
-
-    def _mark(self) -> dict[str, Any]:
-        """Where the journals end now: the next sync reads only what is written after."""
-        seen = self.peek.read()
-        seen.close()
-        return seen.mark
-
-    def _sync_unloaded(self, since: str, request: dict[str, Any]) -> dict[str, Any] | None:
-        """A sync that pushes no operation, answered from the journals: what was written
-        since the replica's last sync's mark, or since its cursor's time; None if they cannot
-        answer it (a compaction since, a damaged line)."""
+        results, new_ids, merged = self._apply(request)
         scanned = datetime.now(timezone.utc)
         seen = self.peek.read(request.get("mark"))
         try:
@@ -171,17 +136,40 @@ class Host:
         finally:
             seen.close()
         if tickets is None:
-            return None
-        customers = self._customers_of(tickets) if tickets else []
+            tickets = self.store.changed_since(since)
+        wanted = {d.get("customer") for d in tickets if d.get("customer")} | {
+            team for local, team in new_ids.items() if local.startswith("C-")}
+        customers = self._customers_of(wanted) if self._store is None and wanted else None
         if customers is None:
-            return None
-        merged = merge_events(self.peek, request.get("events", []),
-                              int(request.get("log_from") or 0))
-        return {"results": {}, "new_ids": {}, "events": merged, "tickets": tickets,
+            customers = []
+            for cid in sorted(wanted):  # one by one: validating all costs seconds at 100k
+                try:
+                    customers.append(self.store.get_customer(cid).model_dump(
+                        mode="json", by_alias=True, exclude_none=True))
+                except StoreError:
+                    pass  # a ticket naming no known customer: it is pulled as it is
+        return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,
                 "customers": customers, "cursor": iso(scanned), "mark": mark,
                 "log_at": log_size(self.peek)}
 
-    def _customers_of(self, tickets: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    def _mark(self) -> dict[str, Any]:
+        """Where the journals end now: the next sync reads only what is written after."""
+        seen = self.peek.read()
+        seen.close()
+        return seen.mark
+
+    def _apply(self, request: dict[str, Any]) -> tuple[dict, dict, int]:
+        push = (request.get("ops", []), request.get("events", []),
+                int(request.get("log_from") or 0))
+        if self._store is None:
+            try:
+                return apply_push(UnloadedTeamStore(self.peek), *push)
+            except NeedsLoad:
+                pass  # nothing was written: the loaded store does it all
+        return apply_push(self.store, *push)
+
+    def _customers_of(self, wanted: set[str]) -> list[dict[str, Any]] | None:
+        """The customers `wanted`, from the files; None if they cannot tell."""
         seen = self.peek.read()
         try:
             held = seen.table("customers")
@@ -190,7 +178,7 @@ class Host:
         if held is None:
             return None
         customers = []
-        for cid in sorted({d.get("customer") for d in tickets if d.get("customer")}):
+        for cid in sorted(wanted):
             try:
                 doc = held.get(doc_key(cid))
             except (IndexError, ValueError):

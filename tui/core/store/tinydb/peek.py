@@ -137,6 +137,19 @@ class Peeked:
                     held[doc_id] = doc
         return held
 
+    def written_docs(self, table: str) -> dict[str, dict[str, Any] | None]:
+        """The last document (None: deleted) each key of an active-set table got in the
+        journal lines read."""
+        return _written(self._active.lines, table)
+
+    def snapshot_docs(self, table: str, keys: set[str]) -> dict[str, dict[str, Any]] | None:
+        """`keys`' documents in the active snapshot's table (unloaded_writes.snapshot_docs)."""
+        from .unloaded_writes import snapshot_docs
+
+        if self._active.snapshot_fd is None:
+            return {}
+        return snapshot_docs(self._active.snapshot_fd, table, keys)
+
     def changed_since(self, since: str) -> list[dict[str, Any]] | None:
         """The tickets whose `updated` is at or after `since` (as `changed_since` of the loaded
         store), or None if a snapshot was rewritten since then: they are not all in the
@@ -174,7 +187,7 @@ class StorePeek:
 
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
-        self._lock = StoreLock(self.data_dir / ".lock")
+        self.lock = StoreLock(self.data_dir / ".lock")
         self.events = EventWriter(self.data_dir / EVENTS_FILE, RunContext(agent=None, src="system"))
 
     def read(self, mark: dict[str, Any] | None = None) -> Peeked:
@@ -182,7 +195,7 @@ class StorePeek:
         the `mark` of an earlier read whose files are still in place, only the journal lines
         appended since."""
         mark = mark if isinstance(mark, dict) else {}
-        with self._lock.shared():
+        with self.lock.shared():
             active = self._collection(ACTIVE, mark.get(ACTIVE))
             archive = self._collection(ARCHIVE, mark.get(ARCHIVE))
             if active.from_mark != archive.from_mark:  # one was replaced: both read whole
@@ -218,7 +231,7 @@ class StorePeek:
 
     def close(self) -> None:
         self.events.close()
-        self._lock.close()
+        self.lock.close()
 
 
 def _resume_at(mark: Any, snapshot_id: list[int] | None, journal_ino: int | None,
