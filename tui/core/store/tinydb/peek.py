@@ -6,7 +6,6 @@ megabytes). Anything it cannot answer this way is None: the caller loads the sto
 
 from __future__ import annotations
 
-import mmap
 import os
 import zlib
 from dataclasses import dataclass
@@ -21,32 +20,7 @@ from .journal import Op, journal_entries
 from .lock import StoreLock
 from .names import ACTIVE, ARCHIVE, OUTBOX
 from .replica_hooks import mtime_iso
-from .snapshot import HEAD
-
-
-def snapshot_table(fd: int, name: str) -> dict[str, dict[str, Any]] | None:
-    """Table `name` of the snapshot open at `fd`, read from its lines (the layout of
-    snapshot.encode); {} if it has no such table; None for another layout."""
-    if os.fstat(fd).st_size == 0:
-        return None
-    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as data:
-        if data[:len(HEAD)] != HEAD:
-            return None
-        # A header is the only line that ends in `:{`: a document line ends in `}` or `},`.
-        header = b"\n" + orjson.dumps(name) + b":{\n"
-        at = data.find(header)
-        if at < 0:
-            return {}
-        start = at + len(header)
-        close = start if data[start:start + 1] == b"}" else data.find(b"\n}", start) + 1
-        if close <= 0:
-            return None
-        body = data[start:close].rstrip(b",\n")
-    try:
-        table = orjson.loads(b"{" + body + b"}")
-    except orjson.JSONDecodeError:
-        return None
-    return table if isinstance(table, dict) else None
+from .snapshot_lines import Spans, some_docs, table_spans, whole_table
 
 
 @dataclass
@@ -56,7 +30,20 @@ class _Collection:
     journal: bytes  # whole lines
     mark: dict[str, Any]  # the snapshot's and journal's identity, and where this read ended
     from_mark: bool  # the lines are those appended since the mark the read was given
+    spans_seen: dict[tuple, Spans | None]  # table spans by snapshot identity (StorePeek's)
     _lines: list[list[Op] | None] | None = None
+
+    @property
+    def spans(self) -> Spans | None:
+        """Where the snapshot's tables are (found once per snapshot file); None: no such
+        layout, or no snapshot."""
+        if self.snapshot_fd is None:
+            return None
+        key = tuple(self.mark["snapshot"])
+        if key not in self.spans_seen:
+            self.spans_seen.clear()  # only the current snapshot's are worth keeping
+            self.spans_seen[key] = table_spans(self.snapshot_fd)
+        return self.spans_seen[key]
 
     @property
     def lines(self) -> list[list[Op] | None]:
@@ -124,7 +111,8 @@ class Peeked:
             return None
         held: dict[str, dict[str, Any]] | None = {}
         if self._active.snapshot_fd is not None:
-            held = snapshot_table(self._active.snapshot_fd, name)
+            spans = self._active.spans
+            held = None if spans is None else whole_table(self._active.snapshot_fd, spans.get(name))
         if held is None:
             return None
         for ops in self._active.lines_naming(name):
@@ -144,11 +132,10 @@ class Peeked:
 
     def snapshot_docs(self, table: str, keys: set[str]) -> dict[str, dict[str, Any]] | None:
         """`keys`' documents in the active snapshot's table (unloaded_writes.snapshot_docs)."""
-        from .unloaded_writes import snapshot_docs
-
         if self._active.snapshot_fd is None:
             return {}
-        return snapshot_docs(self._active.snapshot_fd, table, keys)
+        spans = self._active.spans
+        return None if spans is None else some_docs(self._active.snapshot_fd, spans.get(table), keys)
 
     def changed_since(self, since: str) -> list[dict[str, Any]] | None:
         """The tickets whose `updated` is at or after `since` (as `changed_since` of the loaded
@@ -188,6 +175,7 @@ class StorePeek:
     def __init__(self, data_dir: Path):
         self.data_dir = Path(data_dir)
         self.lock = StoreLock(self.data_dir / ".lock")
+        self._spans: dict[tuple, Spans | None] = {}
         self.events = EventWriter(self.data_dir / EVENTS_FILE, RunContext(agent=None, src="system"))
 
     def read(self, mark: dict[str, Any] | None = None) -> Peeked:
@@ -227,7 +215,7 @@ class StorePeek:
         end = (start or 0) + len(whole)
         return _Collection(fd, written, whole,
                            {"snapshot": snapshot_id, "journal": [journal_ino, end]},
-                           start is not None)
+                           start is not None, self._spans)
 
     def close(self) -> None:
         self.events.close()

@@ -6,11 +6,7 @@ NeedsLoad before anything is written: the caller loads the store and does it the
 
 from __future__ import annotations
 
-import mmap
-import os
 from typing import Any, Callable
-
-import orjson
 
 from ...models import Ticket, validate
 from ..ticket_writes import revise
@@ -18,41 +14,10 @@ from .event_replay import last_events, log_is_writable, missing_from_log
 from .journal import JournaledCollection, Op
 from .names import ACTIVE, ARCHIVE, OUTBOX, doc_key
 from .peek import Peeked, StorePeek
-from .snapshot import HEAD
 
 
 class NeedsLoad(Exception):
     """This change needs the store loaded; nothing was written."""
-
-
-def snapshot_docs(fd: int, table: str, keys: set[str]) -> dict[str, dict[str, Any]] | None:
-    """The documents of `keys` in table `table` of the snapshot open at `fd` (those it holds),
-    each parsed from its own line; None for a snapshot not in snapshot.encode's layout."""
-    if not keys:
-        return {}
-    if os.fstat(fd).st_size == 0:
-        return None
-    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as data:
-        if data[:len(HEAD)] != HEAD:
-            return None
-        header = b"\n" + orjson.dumps(table) + b":{\n"
-        at = data.find(header)
-        if at < 0:
-            return {}
-        start = at + len(header)
-        end = data.find(b"\n}", start - 1)
-        if end < 0:
-            return None
-        wanted = {b'"' + k.encode() + b'":' for k in keys}
-        found: dict[str, dict[str, Any]] = {}
-        for line in data[start:end + 1].split(b"\n"):
-            cut = line.find(b":")
-            if line[:cut + 1] in wanted:
-                try:
-                    found[orjson.loads(line[:cut])] = orjson.loads(line[cut + 1:].rstrip(b","))
-                except orjson.JSONDecodeError:
-                    return None
-        return found
 
 
 class UnloadedTeamStore:
