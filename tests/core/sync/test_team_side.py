@@ -261,3 +261,24 @@ def test_a_push_of_replies_and_fields_is_written_without_loading_the_team_store(
     assert "hello?" in [m.body for m in laptop.get_ticket("T-6").messages]
     team.close()
     laptop.close()
+
+
+@pytest.mark.parametrize("mark", [
+    {"store": {"snapshot": None, "journal": [None, 5]}},  # a journal that was not there
+    "not a mark",
+    {"store": {"snapshot": [1, 2], "journal": [3, True]}},
+])
+def test_a_mark_that_does_not_fit_the_files_is_not_trusted(tmp_path, mark):
+    """A replica's mark is its word only: a wrong one (edited, or from another store) reads
+    the journals whole, or from the time, never from the middle of a line."""
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"))
+    team = opened(host_dir, "hostagent")
+    team.append_message("T-2", kind="customer_message", body="seen anyway")
+    team.close()
+    host = Host(host_dir)
+    state = laptop._active.tables["_sync"]["1"]
+    answer = host.sync({"ops": [], "events": [], "cursor": state["cursor"], "mark": mark})
+    host.close()
+    assert "T-2" in [d["id"] for d in answer["tickets"]]
+    laptop.close()
