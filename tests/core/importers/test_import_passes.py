@@ -10,12 +10,12 @@ from pathlib import Path
 
 from tui.core.eventlog import EVENTS_FILE, ReadStats, iter_lines
 from tui.core.fileio import read_file
-from tui.core.importers.landing import Landing, checked_doc, stable_ulid
+from tui.core.importers.landing import Landing, checked_doc, customer_doc, stable_ulid
 from tui.core.importers.records import (InCustomer, InCustomerRecord, InDeskTicket, InMessage,
                                         InProduct, InPurchase, InStatus, InTicket)
 from tui.core.importers.run import import_file
 from tui.core.importers.spill import Spill
-from tui.core.models import format_ts
+from tui.core.models import Customer, format_ts
 from tui.core.store import TinyDBStore
 
 
@@ -77,6 +77,18 @@ def test_ids_derived_from_the_source_are_those_earlier_desks_wrote():
                        "x") == "01RY52G2ZZGBNNYDPM9R0X9G58"
     assert format_ts(datetime(2024, 3, 1, 11, 0, 0, 123999, tzinfo=timezone(timedelta(hours=1)))) \
         == "2024-03-01T10:00:00.123Z"
+
+
+def test_a_new_customer_is_stored_as_the_model_would_store_it():
+    oslo = timezone(timedelta(hours=2))
+    for email, phone, company, since in (
+            (None, None, None, datetime(2024, 3, 1, 10, 0, 0, 999999, tzinfo=timezone.utc)),
+            ("z@example.com", "+47 1234", "Zoë & co", datetime(2024, 3, 1, 1, 30, tzinfo=oslo))):
+        made = customer_doc("C-7", "Zoë", email, phone, company, since, "csv:name:zoë")
+        model = Customer.model_validate({"id": "C-7", "name": "Zoë", "email": email, "phone": phone,
+                                         "company": company, "customer_since": since,
+                                         "source_id": "csv:name:zoë"})
+        assert made == model.model_dump(mode="json", exclude_none=True)
 
 
 class _Source:

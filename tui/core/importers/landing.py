@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -17,7 +18,7 @@ from pydantic import ValidationError
 
 from ..eventlog import EVENTS_FILE, parse_event_ts
 from ..fileio import BadLine, parse_crc_line
-from ..models import Customer, Ticket, format_ts, now_utc, record_errors
+from ..models import Ticket, format_ts, now_utc, record_errors
 from ..store.ticket_events import events_for_change
 from ..store.ticket_writes import CONTACT_KIND
 from ..store.tinydb.names import OUTBOX
@@ -32,9 +33,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def stable_ulid(when: datetime, key: str) -> str:
     """A ULID whose time is `when` and whose 80 random bits are a hash of `key`."""
-    ms = max(0, int(when.timestamp() * 1000))
-    value = (ms << 80) | int.from_bytes(hashlib.blake2b(key.encode(), digest_size=10).digest(), "big")
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])
+    # 48 bits of time (10 characters, shared by a ticket's events), then 80 bits of hash
+    # (16 characters): the same characters as the 128-bit number written at once.
+    bits = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=10).digest(), "big")
+    return _time_part(max(0, int(when.timestamp() * 1000))) + "".join(
+        [_PAIRS[(bits >> shift) & 1023] for shift in (70, 60, 50, 40, 30, 20, 10, 0)])
+
+
+@lru_cache(maxsize=4096)
+def _time_part(ms: int) -> str:
+    return "".join([_PAIRS[(ms >> shift) & 1023] for shift in (40, 30, 20, 10, 0)])
 
 
 @dataclass
@@ -130,7 +138,7 @@ Landed = tuple[InTicket | Record, dict[str, Any] | None]
 class Landing(WholeRecords):
     """Writes imported tickets (and whole records: WholeRecords) into one store in batches."""
 
-    def __init__(self, store, batch_size: int = 2000):
+    def __init__(self, store, batch_size: int = 5000):
         self.store = store
         self.batch_size = batch_size
         self.counts = Counts()
@@ -248,10 +256,8 @@ class Landing(WholeRecords):
                 return self._customers[key]
         number = ids.take("customers")
         since = min(t.known_times() + ([t.purchased] if t.purchased else []), default=now_utc())
-        doc = Customer.model_validate({
-            "id": f"C-{number}", "name": c.name or c.email or "(no name)", "email": c.email,
-            "phone": c.phone, "company": c.company, "customer_since": since,
-            "source_id": c.key or keys[-1]}).model_dump(mode="json", exclude_none=True)
+        doc = customer_doc(f"C-{number}", c.name or c.email or "(no name)", c.email, c.phone,
+                           c.company, since, c.key or keys[-1])
         ops.append(("customers", str(number), doc))
         for key in keys:
             self._customers[key] = doc["id"]
@@ -293,7 +299,10 @@ class Landing(WholeRecords):
                 "priority": doc["priority"], "group": doc.get("group"), "region": None,
                 "subject": doc["subject"]}, "created")
         seen = {m["id"] for m in (old or {}).get("messages", [])}
-        seen |= {message_id(t, m) for m in t.messages if not m.time_known or m.created is None}
+        if old is None and not isinstance(t, InDeskTicket):  # the doc's thread is t's, in order
+            seen |= {d["id"] for m, d in zip(t.messages, doc["messages"]) if not m.time_known or m.created is None}
+        else:
+            seen |= {message_id(t, m) for m in t.messages if not m.time_known or m.created is None}
         replied = False
         for m in doc.get("messages", []):
             if m["id"] in seen:  # already logged, or when it was sent is unknown
@@ -336,10 +345,33 @@ class Landing(WholeRecords):
 def import_event(tid: str, sid: str, when: datetime | str, type_: str, data: dict[str, Any],
                  key: str) -> dict[str, Any]:
     """A ticket-stream event of an import; its id comes from the source id and `key`."""
-    when = parse_event_ts(when) if isinstance(when, str) else when
+    when, ts = _event_time(when) if isinstance(when, str) else (when, format_ts(when))
     return {"v": 1, "id": stable_ulid(when, f"{sid}/e/{key}"), "stream": "ticket", "seq": 0,
-            "ts": format_ts(when), "agent": None, "session": None, "run": None,
+            "ts": ts, "agent": None, "session": None, "run": None,
             "type": type_, "src": "import", "data": data, "ticket": tid}
+
+
+@lru_cache(maxsize=4096)
+def _event_time(text: str) -> tuple[datetime, str]:
+    """A document's time (already desk's form, most often) as a time and desk's form; a
+    ticket's events share a few, so each is parsed once."""
+    when = parse_event_ts(text)
+    return when, format_ts(when)
+
+
+def customer_doc(cid: str, name: str, email: str | None, phone: str | None,
+                 company: str | None, since: datetime, source_id: str) -> dict[str, Any]:
+    """The stored form of a new imported customer, as `Customer(...).model_dump(mode="json",
+    exclude_none=True)` gives it (tests/core/importers/test_import_passes.py compares them),
+    built without the model: every value here is one the model accepts (a non-empty name,
+    texts, an aware time), so validating it would only cost time."""
+    doc: dict[str, Any] = {"id": cid, "name": name}
+    for field, value in (("email", email), ("phone", phone), ("company", company)):
+        if value is not None:
+            doc[field] = value
+    doc.update({"language": "en", "tier": "standard", "customer_since": format_ts(since),
+                "tags": [], "notes": "", "source_id": source_id})
+    return doc
 
 
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import fields
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
@@ -56,7 +57,12 @@ class Spill:
 
 
 def _ts(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return None if value is None else _parsed_ts(value)
+
+
+@lru_cache(maxsize=8192)  # a ticket's times repeat (its messages', its events')
+def _parsed_ts(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 def _times(cls: type) -> tuple[str, ...]:
@@ -82,7 +88,7 @@ def in_ticket(d: dict[str, Any], cls: type[InTicket] = InTicket) -> InTicket:
     return cls(**dict(
         _with_times(cls, d), where=tuple(d["where"]), customer=InCustomer(**d["customer"]),
         messages=[InMessage(**_with_times(InMessage, m)) for m in d["messages"]],
-        statuses=[InStatus(at=datetime.fromisoformat(s["at"]), to=s["to"]) for s in d["statuses"]],
+        statuses=[InStatus(at=_parsed_ts(s["at"]), to=s["to"]) for s in d["statuses"]],
         csat=(csat[0], csat[1], _ts(csat[2])) if csat is not None else None, **extra))
 
 
