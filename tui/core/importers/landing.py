@@ -22,7 +22,7 @@ from ..models import Ticket, format_ts, now_utc, record_errors
 from ..store.ticket_events import events_for_change
 from ..store.ticket_writes import CONTACT_KIND
 from ..store.tinydb.names import OUTBOX
-from .records import InDeskTicket, InTicket, Problem, Record
+from .records import InDeskTicket, InTicket, InTicketFacts, Problem, Record
 from .whole_records import WholeRecords
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -90,6 +90,23 @@ def message_id(t: InTicket, m) -> str:
     return stable_ulid(m.created or _EPOCH, f"{t.source_id}/m/{m.key}")
 
 
+def facts_of(t: InTicket) -> InTicketFacts:
+    """What the landing needs of `t` beside its checked document."""
+    purchased = format_ts(t.purchased) if t.purchased else None
+    return InTicketFacts(
+        source_id=t.source_id, customer=t.customer, product=t.product, category=t.category,
+        purchased=purchased, created_known=t.created is not None,
+        earliest=min([format_ts(x) for x in t.known_times()] + ([purchased] if purchased else []), default=None),
+        statuses=[(format_ts(s.at), s.to) for s in t.statuses],
+        untimed=[message_id(t, m) for m in t.messages if not m.time_known or m.created is None])
+
+
+def spilled(t: InTicket) -> InTicket | InTicketFacts:
+    """What the spill keeps of a ticket: its facts, or a desk export's ticket whole (its
+    links and marks are landed from it)."""
+    return facts_of(t) if type(t) is InTicket else t
+
+
 def source_hash(t: InTicket) -> str:
     """What the source said (not where or when desk read it): equal means nothing changed."""
     where, t.where = t.where, ("", 0)
@@ -132,7 +149,7 @@ def placed(checked: dict[str, Any], number: int, customer: str, product: str | N
 
 
 # What the landing takes: a ticket with its `checked_doc`, or a whole record with None.
-Landed = tuple[InTicket | Record, dict[str, Any] | None]
+Landed = tuple[InTicket | InTicketFacts | Record, dict[str, Any] | None]
 
 
 class Landing(WholeRecords):
@@ -191,15 +208,16 @@ class Landing(WholeRecords):
             self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
         customers = tables.get("customers", {})
         for t, checked in batch:
-            if not isinstance(t, InTicket):
+            if not isinstance(t, (InTicket, InTicketFacts)):
                 self._whole_record(t, ids, ops)
                 continue
             self.counts.read += 1
             if self._own_ticket(t, tables):  # a desk export of this very store
                 self.counts.unchanged += 1
                 continue
-            customer = self._customer(t, ids, ops, customers)
-            product = self._product(t, ids, ops, customer)
+            facts = t if isinstance(t, InTicketFacts) else facts_of(t)
+            customer = self._customer(facts, ids, ops, customers)
+            product = self._product(facts, ids, ops, customer)
             known = self._by_source.get(t.source_id)
             if known is None:
                 doc = placed(checked, ids.take("tickets"), customer, product)
@@ -213,7 +231,7 @@ class Landing(WholeRecords):
                     self.counts.unchanged += 1
                     continue
                 doc = _merged(old, doc) if old is not None else doc
-            new_events = self._events(t, doc, old)
+            new_events = self._events(t, facts, doc, old)
             closed = doc["status"] == "closed"
             ops.append((OUTBOX if closed else "tickets", doc["id"][2:], doc))
             if closed and old is not None and not known[1]:
@@ -246,7 +264,7 @@ class Landing(WholeRecords):
         except Exception:
             return None
 
-    def _customer(self, t: InTicket, ids, ops: list, customers) -> str:
+    def _customer(self, t: InTicketFacts, ids, ops: list, customers) -> str:
         c = t.customer
         keys = [k for k in (c.email, c.key) if k]
         if not keys:
@@ -255,7 +273,7 @@ class Landing(WholeRecords):
             if key in self._customers:
                 return self._customers[key]
         number = ids.take("customers")
-        since = min(t.known_times() + ([t.purchased] if t.purchased else []), default=now_utc())
+        since = t.earliest or format_ts(now_utc())
         doc = customer_doc(f"C-{number}", c.name or c.email or "(no name)", c.email, c.phone,
                            c.company, since, c.key or keys[-1])
         ops.append(("customers", str(number), doc))
@@ -264,7 +282,7 @@ class Landing(WholeRecords):
         self.counts.customers += 1
         return doc["id"]
 
-    def _product(self, t: InTicket, ids, ops: list, customer: str) -> str | None:
+    def _product(self, t: InTicketFacts, ids, ops: list, customer: str) -> str | None:
         if not t.product:
             return None
         pid = self._products.get(t.product.lower())
@@ -275,7 +293,7 @@ class Landing(WholeRecords):
             self._products[t.product.lower()] = pid
             self.counts.products += 1
         if t.purchased:
-            key = (customer, pid, format_ts(t.purchased))
+            key = (customer, pid, t.purchased)
             if key not in self._purchases:
                 number = ids.take("purchases")
                 ops.append(("purchases", str(number), {"id": f"O-{number}", "customer": customer,
@@ -285,24 +303,21 @@ class Landing(WholeRecords):
         return pid
 
     # -- events -------------------------------------------------------------------
-    def _events(self, t: InTicket, doc: dict[str, Any], old: dict[str, Any] | None) -> list[dict[str, Any]]:
-        tid, sid = doc["id"], t.source_id
+    def _events(self, t: InTicket | InTicketFacts, facts: InTicketFacts, doc: dict[str, Any],
+                old: dict[str, Any] | None) -> list[dict[str, Any]]:
+        tid, sid = doc["id"], facts.source_id
         out: list[dict[str, Any]] = []
 
         def event(when: datetime | str, type_: str, data: dict[str, Any], key: str) -> None:
             out.append(import_event(tid, sid, when, type_, data, key))
 
-        if old is None and t.created:
+        if old is None and facts.created_known:
             event(doc["created"], "ticket_created", {
                 "channel": doc["channel"], "source": "customer", "customer": doc["customer"],
                 "product": doc.get("product"), "issue_key": doc.get("issue_key"),
                 "priority": doc["priority"], "group": doc.get("group"), "region": None,
                 "subject": doc["subject"]}, "created")
-        seen = {m["id"] for m in (old or {}).get("messages", [])}
-        if old is None and not isinstance(t, InDeskTicket):  # the doc's thread is t's, in order
-            seen |= {d["id"] for m, d in zip(t.messages, doc["messages"]) if not m.time_known or m.created is None}
-        else:
-            seen |= {message_id(t, m) for m in t.messages if not m.time_known or m.created is None}
+        seen = {m["id"] for m in (old or {}).get("messages", [])} | set(facts.untimed)
         replied = False
         for m in doc.get("messages", []):
             if m["id"] in seen:  # already logged, or when it was sent is unknown
@@ -321,7 +336,7 @@ class Landing(WholeRecords):
             event(doc["first_replied"], "agent_reply", {"public": True}, "first_reply")
         after = old["updated"] if old else None
         current = old["status"] if old else "new"
-        history = [(format_ts(s.at), s.to) for s in t.statuses]
+        history = list(facts.statuses)
         if not history and doc.get("solved") and doc["status"] in RESOLVED:
             history = [(doc["solved"], "solved")]  # when it was solved is known; when closed, not
         for at, to in history:
@@ -360,16 +375,16 @@ def _event_time(text: str) -> tuple[datetime, str]:
 
 
 def customer_doc(cid: str, name: str, email: str | None, phone: str | None,
-                 company: str | None, since: datetime, source_id: str) -> dict[str, Any]:
+                 company: str | None, since: str, source_id: str) -> dict[str, Any]:
     """The stored form of a new imported customer, as `Customer(...).model_dump(mode="json",
     exclude_none=True)` gives it (tests/core/importers/test_import_passes.py compares them),
     built without the model: every value here is one the model accepts (a non-empty name,
-    texts, an aware time), so validating it would only cost time."""
+    texts, a time in desk's form), so validating it would only cost time."""
     doc: dict[str, Any] = {"id": cid, "name": name}
     for field, value in (("email", email), ("phone", phone), ("company", company)):
         if value is not None:
             doc[field] = value
-    doc.update({"language": "en", "tier": "standard", "customer_since": format_ts(since),
+    doc.update({"language": "en", "tier": "standard", "customer_since": since,
                 "tags": [], "notes": "", "source_id": source_id})
     return doc
 

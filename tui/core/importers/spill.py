@@ -1,6 +1,8 @@
 """The checked tickets of one file, between an import's two passes: the first pass reads the
 source and validates each ticket once, and writes it here (one orjson line a ticket, or a
-whole record of desk's export, tagged with its type); the second reads them back to land them. Memory stays flat whatever the file's size, and the
+whole record of desk's export, tagged with its type; of a ticket not from desk's export,
+only what the landing needs beside its checked document: records.InTicketFacts); the second
+reads them back to land them. Memory stays flat whatever the file's size, and the
 source is neither parsed nor validated twice.
 
 The file is an unnamed temporary file in the data directory (O_TMPFILE where the system has
@@ -18,11 +20,11 @@ from typing import Any, Iterator
 import orjson
 
 from .records import (InCustomer, InCustomerRecord, InDeskTicket, InMessage, InProduct,
-                      InPurchase, InStatus, InTicket, Record)
+                      InPurchase, InStatus, InTicket, InTicketFacts, Record)
 
 # The type of what a line holds: its tag, and what rebuilds it from orjson's output.
-_TAGS = {InTicket: "ticket", InDeskTicket: "desk-ticket", InCustomerRecord: "customer",
-         InProduct: "product", InPurchase: "purchase"}
+_TAGS = {InTicket: "ticket", InDeskTicket: "desk-ticket", InTicketFacts: "facts",
+         InCustomerRecord: "customer", InProduct: "product", InPurchase: "purchase"}
 
 
 class Spill:
@@ -38,14 +40,15 @@ class Spill:
     def __exit__(self, *_: object) -> None:
         self._fh.close()
 
-    def add(self, item: InTicket | Record, checked: dict[str, Any] | None) -> None:
-        """A ticket with its `checked_doc`, or a whole record with None."""
+    def add(self, item: InTicket | InTicketFacts | Record, checked: dict[str, Any] | None) -> None:
+        """A ticket (or the facts of one: landing.spilled) with its `checked_doc`, or a whole
+        record with None."""
         line = orjson.dumps([_TAGS[type(item)], item, checked]) + b"\n"
         self._fh.write(line)
         self.count += 1
         self.size += len(line)
 
-    def read(self) -> Iterator[tuple[InTicket | Record, dict[str, Any] | None]]:
+    def read(self) -> Iterator[tuple[InTicket | InTicketFacts | Record, dict[str, Any] | None]]:
         """Every (ticket, checked doc) and (record, None) added, in order."""
         self._fh.flush()
         self._fh.seek(0)
@@ -93,5 +96,7 @@ def in_ticket(d: dict[str, Any], cls: type[InTicket] = InTicket) -> InTicket:
 
 
 _REBUILD = {"ticket": in_ticket, "desk-ticket": lambda d: in_ticket(d, InDeskTicket),
+            "facts": lambda d: InTicketFacts(**dict(d, customer=InCustomer(**d["customer"]),
+                                                    statuses=[tuple(s) for s in d["statuses"]])),
             "customer": lambda d: InCustomerRecord(**d), "product": lambda d: InProduct(**d),
             "purchase": lambda d: InPurchase(**d)}
