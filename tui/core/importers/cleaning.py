@@ -145,8 +145,11 @@ def body_text(value: object) -> str:
     """A message body as readable text: HTML to text, entities decoded, line ends as LF,
     runs of blank lines folded; plain text (placeholders like `<name>` included) kept."""
     text = present(value)
-    if text is None:
-        return ""
+    return "" if text is None else _body(text)
+
+
+@lru_cache(maxsize=1024)  # macros, auto-replies and signatures repeat: each is read once
+def _body(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if looks_like_html(text):
         parser = _Text()
