@@ -10,7 +10,8 @@ from pathlib import Path
 
 from tui.core.eventlog import EVENTS_FILE, ReadStats, iter_lines
 from tui.core.fileio import read_file
-from tui.core.importers.landing import Landing, checked_doc, customer_doc, spilled, stable_ulid
+from tui.core.importers.derived import customer_doc, spilled
+from tui.core.importers.landing import Landing, checked_doc, stable_ulid
 from tui.core.importers.records import (InCustomer, InCustomerRecord, InDeskTicket, InMessage,
                                         InProduct, InPurchase, InStatus, InTicket)
 from tui.core.importers.run import import_file

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..models import now_utc
-from .landing import Counts, Landed, Landing, checked_doc, spilled
+from .derived import spilled
+from .landing import Counts, Landed, Landing, checked_doc
 from .records import InTicket, Problem, Record
 from .spill import Spill
 
