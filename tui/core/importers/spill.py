@@ -41,7 +41,7 @@ class Spill:
         self._fh.close()
 
     def add(self, item: InTicket | InTicketFacts | Record, checked: dict[str, Any] | None) -> None:
-        """A ticket (or the facts of one: landing.spilled) with its `checked_doc`, or a whole
+        """A ticket (or the facts of one: derived.spilled) with its `checked_doc`, or a whole
         record with None."""
         line = orjson.dumps([_TAGS[type(item)], item, checked]) + b"\n"
         self._fh.write(line)
