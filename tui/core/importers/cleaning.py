@@ -145,10 +145,19 @@ def body_text(value: object) -> str:
     """A message body as readable text: HTML to text, entities decoded, line ends as LF,
     runs of blank lines folded; plain text (placeholders like `<name>` included) kept."""
     text = present(value)
-    return "" if text is None else _body(text)
+    if text is None:
+        return ""
+    return _short_body(text) if len(text) <= _CACHED_BODY else _body(text)
+
+
+_CACHED_BODY = 8192  # characters: a thousand short bodies kept, never a thousand long ones
 
 
 @lru_cache(maxsize=1024)  # macros, auto-replies and signatures repeat: each is read once
+def _short_body(text: str) -> str:
+    return _body(text)
+
+
 def _body(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if looks_like_html(text):
