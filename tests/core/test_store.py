@@ -628,7 +628,7 @@ def test_compaction_failure_does_not_fail_an_acknowledged_write(data, store, mon
     write that triggered it, although that write was already durable."""
     t = new_ticket(store)
     monkeypatch.setattr(tinydb_store, "COMPACT_AT_BYTES", 0)
-    monkeypatch.setattr(journal_mod, "atomic_write", _disk_full)
+    monkeypatch.setattr(journal_mod.snapshot_file, "write", _disk_full)  # the compaction's snapshot
     upd = store.update_ticket(t.id, {"priority": "high"}, t.rev)
     assert upd.rev == 2
     monkeypatch.undo()

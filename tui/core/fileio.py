@@ -203,8 +203,13 @@ class AtomicStream:
                 os.unlink(self._tmp, dir_fd=self._dir_fd)
             except FileNotFoundError:
                 pass
-            self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                               | os.O_CLOEXEC, mode & 0o700, dir_fd=self._dir_fd)
+            try:
+                self._fd = os.open(self._tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                                   | os.O_CLOEXEC, mode & 0o700, dir_fd=self._dir_fd)
+            except FileExistsError:  # made again (a link?) between the unlink and the open
+                raise unsafe_file(self.path.parent / self._tmp, "appeared while desk wrote it",
+                                  "Nothing was written; look at who else writes in the data "
+                                  "directory.") from None
             os.fchmod(self._fd, mode)
         except BaseException:
             os.close(self._dir_fd)

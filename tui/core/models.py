@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
+from functools import lru_cache
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -33,6 +34,7 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+@lru_cache(maxsize=8192)  # a ticket's times repeat in its messages, events and dumps
 def format_ts(value: datetime) -> str:
     """RFC 3339 UTC with milliseconds, e.g. 2026-11-22T10:00:00.000Z."""
     if value.tzinfo is not timezone.utc:

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from tui.core.eventlog import EVENTS_FILE, ReadStats, iter_lines
 from tui.core.fileio import read_file
+from tui.core.importers.derived import customer_doc, spilled
 from tui.core.importers.landing import Landing, checked_doc, stable_ulid
 from tui.core.importers.records import (InCustomer, InCustomerRecord, InDeskTicket, InMessage,
                                         InProduct, InPurchase, InStatus, InTicket)
 from tui.core.importers.run import import_file
 from tui.core.importers.spill import Spill
-from tui.core.models import format_ts
+from tui.core.models import Customer, format_ts
 from tui.core.store import TinyDBStore
 
 
@@ -34,6 +35,38 @@ def _ticket(i: int, status: str = "open") -> InTicket:
                             datetime(2024, 3, 1, 12, tzinfo=timezone.utc))],
         statuses=[InStatus(datetime(2024, 3, 1, 12, tzinfo=timezone.utc), "open")],
         csat=(4, "fine", None))
+
+
+def test_a_spilled_ticket_lands_as_the_whole_ticket_does(tmp_path: Path):
+    # The spill keeps only a ticket's facts (landing.spilled); landed from them, or from the
+    # ticket itself, the store gets the same records and events.
+    got = []
+    for keep in (lambda t: t, spilled):
+        data = tmp_path / f"store{len(got)}"
+        data.mkdir()
+        tickets = [_ticket(i, "closed" if i % 3 == 0 else "open") for i in range(1, 8)]
+        with Spill(tmp_path) as spill:
+            for t in tickets:
+                spill.add(keep(t), checked_doc(t, datetime(2024, 5, 1, tzinfo=timezone.utc)))
+            store = TinyDBStore(data)
+            try:
+                landing = Landing(store, batch_size=3)
+                landing.land(spill.read())
+                landing.finish()
+                got.append((sorted(store.ticket_docs(include_archive=True), key=lambda d: d["id"]),
+                            sorted((c.model_dump(mode="json") for c in store.customers()), key=lambda c: c["id"]),
+                            sorted((p.model_dump(mode="json") for p in store.purchases()), key=lambda p: p["id"])))
+            finally:
+                store.close()
+        got[-1] += (sorted(iter_lines(read_file(data / EVENTS_FILE), ReadStats()), key=lambda e: e["id"]),)
+    assert got[0] == got[1]
+    docs, customers, purchases, events = got[0]
+    assert [c["customer_since"] for c in customers] == ["2023-01-01T00:00:00.000Z"] * 3  # the purchase
+    assert {p["date"] for p in purchases} == {"2023-01-01T00:00:00.000Z"} and len(purchases) == 3
+    first = [e for e in events if e["ticket"] == docs[0]["id"]]
+    # m1's time is unknown: no contact event; the history's change to open is logged
+    assert sorted(e["type"] for e in first) == ["agent_reply", "csat_response", "status_change", "ticket_created"]
+    assert [e["data"] for e in first if e["type"] == "status_change"] == [{"from": "new", "to": "open"}]
 
 
 def test_a_spilled_ticket_reads_back_with_the_same_facts(tmp_path: Path):
@@ -77,6 +110,18 @@ def test_ids_derived_from_the_source_are_those_earlier_desks_wrote():
                        "x") == "01RY52G2ZZGBNNYDPM9R0X9G58"
     assert format_ts(datetime(2024, 3, 1, 11, 0, 0, 123999, tzinfo=timezone(timedelta(hours=1)))) \
         == "2024-03-01T10:00:00.123Z"
+
+
+def test_a_new_customer_is_stored_as_the_model_would_store_it():
+    oslo = timezone(timedelta(hours=2))
+    for email, phone, company, since in (
+            (None, None, None, datetime(2024, 3, 1, 10, 0, 0, 999999, tzinfo=timezone.utc)),
+            ("z@example.com", "+47 1234", "Zoë & co", datetime(2024, 3, 1, 1, 30, tzinfo=oslo))):
+        made = customer_doc("C-7", "Zoë", email, phone, company, format_ts(since), "csv:name:zoë")
+        model = Customer.model_validate({"id": "C-7", "name": "Zoë", "email": email, "phone": phone,
+                                         "company": company, "customer_since": since,
+                                         "source_id": "csv:name:zoë"})
+        assert made == model.model_dump(mode="json", exclude_none=True)
 
 
 class _Source:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
 from html.parser import HTMLParser
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +46,18 @@ def parse_time(value: object, column: str, tz: tzinfo, *, dayfirst: bool = False
     text = present(value)
     if text is None:
         return None
+    try:
+        return _parsed(text, tz, dayfirst)
+    except _NotATime as exc:
+        raise BadValue(column, str(exc)) from None
+
+
+class _NotATime(ValueError):
+    pass
+
+
+@lru_cache(maxsize=8192)  # files repeat their times (a day's tickets, a purchase date): each is parsed once
+def _parsed(text: str, tz: tzinfo, dayfirst: bool) -> datetime:
     if _EPOCH.match(text):
         seconds = float(text)
         parsed = datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, timezone.utc)
@@ -56,11 +69,11 @@ def parse_time(value: object, column: str, tz: tzinfo, *, dayfirst: bool = False
                 parsed = dateutil_parser.parse(
                     text, dayfirst=dayfirst or bool(_DOTTED_DATE.match(text)))
             except (ValueError, OverflowError, TypeError):
-                raise BadValue(column, f"{text!r} is not a date or time") from None
+                raise _NotATime(f"{text!r} is not a date or time") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=tz)
     if not 1970 <= parsed.year <= 2200:
-        raise BadValue(column, f"{text!r} is not a plausible date")
+        raise _NotATime(f"{text!r} is not a plausible date")
     return parsed.astimezone(timezone.utc)
 
 
@@ -134,6 +147,18 @@ def body_text(value: object) -> str:
     text = present(value)
     if text is None:
         return ""
+    return _short_body(text) if len(text) <= _CACHED_BODY else _body(text)
+
+
+_CACHED_BODY = 8192  # characters: a thousand short bodies kept, never a thousand long ones
+
+
+@lru_cache(maxsize=1024)  # macros, auto-replies and signatures repeat: each is read once
+def _short_body(text: str) -> str:
+    return _body(text)
+
+
+def _body(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if looks_like_html(text):
         parser = _Text()

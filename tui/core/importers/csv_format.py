@@ -94,13 +94,13 @@ class CsvSource:
 
     # -- one row per ticket -------------------------------------------------------
     def _tickets(self, rows) -> Iterator[Item]:
-        seen: dict[str, tuple[int, bytes]] = {}
+        seen: dict[str, tuple[int, int]] = {}  # ticket id -> its line, a hash of its row
         for entry in rows:
             if isinstance(entry, Problem):
                 yield entry
                 continue
             line, row = entry
-            digest = hashlib.blake2b(orjson.dumps(row), digest_size=8).digest()
+            digest = hash(tuple(row.values()))  # same cells, same hash (64 bits, in this process)
             key = present(row.get("id"))
             if key in seen:
                 first_line, first_digest = seen[key]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -17,24 +18,16 @@ from pydantic import ValidationError
 
 from ..eventlog import EVENTS_FILE, parse_event_ts
 from ..fileio import BadLine, parse_crc_line
-from ..models import Customer, Ticket, format_ts, now_utc, record_errors
+from ..models import Ticket, format_ts, now_utc, record_errors
 from ..store.ticket_events import events_for_change
 from ..store.ticket_writes import CONTACT_KIND
 from ..store.tinydb.names import OUTBOX
-from .records import InDeskTicket, InTicket, Problem, Record
+from .derived import customer_doc, facts_of, message_id, stable_ulid
+from .records import InDeskTicket, InTicket, InTicketFacts, Problem, Record
 from .whole_records import WholeRecords
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]  # 10 bits -> two characters
 RESOLVED = ("solved", "closed")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-
-def stable_ulid(when: datetime, key: str) -> str:
-    """A ULID whose time is `when` and whose 80 random bits are a hash of `key`."""
-    ms = max(0, int(when.timestamp() * 1000))
-    value = (ms << 80) | int.from_bytes(hashlib.blake2b(key.encode(), digest_size=10).digest(), "big")
-    return "".join([_PAIRS[(value >> shift) & 1023] for shift in range(120, -1, -10)])
 
 
 @dataclass
@@ -76,10 +69,6 @@ def ticket_doc(t: InTicket, number: int, customer: str, product: str | None, now
     if hashed:
         out["source_hash"] = source_hash(t)
     return out
-
-
-def message_id(t: InTicket, m) -> str:
-    return stable_ulid(m.created or _EPOCH, f"{t.source_id}/m/{m.key}")
 
 
 def source_hash(t: InTicket) -> str:
@@ -124,13 +113,13 @@ def placed(checked: dict[str, Any], number: int, customer: str, product: str | N
 
 
 # What the landing takes: a ticket with its `checked_doc`, or a whole record with None.
-Landed = tuple[InTicket | Record, dict[str, Any] | None]
+Landed = tuple[InTicket | InTicketFacts | Record, dict[str, Any] | None]
 
 
 class Landing(WholeRecords):
     """Writes imported tickets (and whole records: WholeRecords) into one store in batches."""
 
-    def __init__(self, store, batch_size: int = 2000):
+    def __init__(self, store, batch_size: int = 5000):
         self.store = store
         self.batch_size = batch_size
         self.counts = Counts()
@@ -183,15 +172,16 @@ class Landing(WholeRecords):
             self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
         customers = tables.get("customers", {})
         for t, checked in batch:
-            if not isinstance(t, InTicket):
+            if not isinstance(t, (InTicket, InTicketFacts)):
                 self._whole_record(t, ids, ops)
                 continue
             self.counts.read += 1
             if self._own_ticket(t, tables):  # a desk export of this very store
                 self.counts.unchanged += 1
                 continue
-            customer = self._customer(t, ids, ops, customers)
-            product = self._product(t, ids, ops, customer)
+            facts = t if isinstance(t, InTicketFacts) else facts_of(t)
+            customer = self._customer(facts, ids, ops, customers)
+            product = self._product(facts, ids, ops, customer)
             known = self._by_source.get(t.source_id)
             if known is None:
                 doc = placed(checked, ids.take("tickets"), customer, product)
@@ -205,7 +195,7 @@ class Landing(WholeRecords):
                     self.counts.unchanged += 1
                     continue
                 doc = _merged(old, doc) if old is not None else doc
-            new_events = self._events(t, doc, old)
+            new_events = self._events(t, facts, doc, old)
             closed = doc["status"] == "closed"
             ops.append((OUTBOX if closed else "tickets", doc["id"][2:], doc))
             if closed and old is not None and not known[1]:
@@ -238,7 +228,7 @@ class Landing(WholeRecords):
         except Exception:
             return None
 
-    def _customer(self, t: InTicket, ids, ops: list, customers) -> str:
+    def _customer(self, t: InTicketFacts, ids, ops: list, customers) -> str:
         c = t.customer
         keys = [k for k in (c.email, c.key) if k]
         if not keys:
@@ -247,18 +237,16 @@ class Landing(WholeRecords):
             if key in self._customers:
                 return self._customers[key]
         number = ids.take("customers")
-        since = min(t.known_times() + ([t.purchased] if t.purchased else []), default=now_utc())
-        doc = Customer.model_validate({
-            "id": f"C-{number}", "name": c.name or c.email or "(no name)", "email": c.email,
-            "phone": c.phone, "company": c.company, "customer_since": since,
-            "source_id": c.key or keys[-1]}).model_dump(mode="json", exclude_none=True)
+        since = t.earliest or format_ts(now_utc())
+        doc = customer_doc(f"C-{number}", c.name or c.email or "(no name)", c.email, c.phone,
+                           c.company, since, c.key or keys[-1])
         ops.append(("customers", str(number), doc))
         for key in keys:
             self._customers[key] = doc["id"]
         self.counts.customers += 1
         return doc["id"]
 
-    def _product(self, t: InTicket, ids, ops: list, customer: str) -> str | None:
+    def _product(self, t: InTicketFacts, ids, ops: list, customer: str) -> str | None:
         if not t.product:
             return None
         pid = self._products.get(t.product.lower())
@@ -269,7 +257,7 @@ class Landing(WholeRecords):
             self._products[t.product.lower()] = pid
             self.counts.products += 1
         if t.purchased:
-            key = (customer, pid, format_ts(t.purchased))
+            key = (customer, pid, t.purchased)
             if key not in self._purchases:
                 number = ids.take("purchases")
                 ops.append(("purchases", str(number), {"id": f"O-{number}", "customer": customer,
@@ -279,21 +267,21 @@ class Landing(WholeRecords):
         return pid
 
     # -- events -------------------------------------------------------------------
-    def _events(self, t: InTicket, doc: dict[str, Any], old: dict[str, Any] | None) -> list[dict[str, Any]]:
-        tid, sid = doc["id"], t.source_id
+    def _events(self, t: InTicket | InTicketFacts, facts: InTicketFacts, doc: dict[str, Any],
+                old: dict[str, Any] | None) -> list[dict[str, Any]]:
+        tid, sid = doc["id"], facts.source_id
         out: list[dict[str, Any]] = []
 
         def event(when: datetime | str, type_: str, data: dict[str, Any], key: str) -> None:
             out.append(import_event(tid, sid, when, type_, data, key))
 
-        if old is None and t.created:
+        if old is None and facts.created_known:
             event(doc["created"], "ticket_created", {
                 "channel": doc["channel"], "source": "customer", "customer": doc["customer"],
                 "product": doc.get("product"), "issue_key": doc.get("issue_key"),
                 "priority": doc["priority"], "group": doc.get("group"), "region": None,
                 "subject": doc["subject"]}, "created")
-        seen = {m["id"] for m in (old or {}).get("messages", [])}
-        seen |= {message_id(t, m) for m in t.messages if not m.time_known or m.created is None}
+        seen = {m["id"] for m in (old or {}).get("messages", [])} | set(facts.untimed)
         replied = False
         for m in doc.get("messages", []):
             if m["id"] in seen:  # already logged, or when it was sent is unknown
@@ -312,7 +300,7 @@ class Landing(WholeRecords):
             event(doc["first_replied"], "agent_reply", {"public": True}, "first_reply")
         after = old["updated"] if old else None
         current = old["status"] if old else "new"
-        history = [(format_ts(s.at), s.to) for s in t.statuses]
+        history = list(facts.statuses)
         if not history and doc.get("solved") and doc["status"] in RESOLVED:
             history = [(doc["solved"], "solved")]  # when it was solved is known; when closed, not
         for at, to in history:
@@ -336,10 +324,18 @@ class Landing(WholeRecords):
 def import_event(tid: str, sid: str, when: datetime | str, type_: str, data: dict[str, Any],
                  key: str) -> dict[str, Any]:
     """A ticket-stream event of an import; its id comes from the source id and `key`."""
-    when = parse_event_ts(when) if isinstance(when, str) else when
+    when, ts = _event_time(when) if isinstance(when, str) else (when, format_ts(when))
     return {"v": 1, "id": stable_ulid(when, f"{sid}/e/{key}"), "stream": "ticket", "seq": 0,
-            "ts": format_ts(when), "agent": None, "session": None, "run": None,
+            "ts": ts, "agent": None, "session": None, "run": None,
             "type": type_, "src": "import", "data": data, "ticket": tid}
+
+
+@lru_cache(maxsize=4096)
+def _event_time(text: str) -> tuple[datetime, str]:
+    """A document's time (already desk's form, most often) as a time and desk's form; a
+    ticket's events share a few, so each is parsed once."""
+    when = parse_event_ts(text)
+    return when, format_ts(when)
 
 
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:

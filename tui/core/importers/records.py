@@ -96,6 +96,23 @@ class InTicket:
         return times
 
 
+@dataclass
+class InTicketFacts:
+    """What the landing needs of an imported ticket (one not from desk's export) beside its
+    checked document, which holds the rest: the spill keeps this instead of the whole
+    ticket, whose thread is in the document already. Times are in desk's stored form."""
+
+    source_id: str
+    customer: InCustomer
+    product: str | None
+    category: str | None
+    purchased: str | None
+    created_known: bool  # the source says when the ticket was opened
+    earliest: str | None  # the earliest time the source gives: a new customer's customer_since
+    statuses: list[tuple[str, str]]  # the history (at, to), where the source has one
+    untimed: list[str]  # ids of the messages the source gives no time for
+
+
 # -- whole records, from desk's own export (desk_format.py) ------------------------------
 # The other formats give a ticket and what can be read off it; desk's export gives every
 # record whole, ids included. These carry it to the landing, which keeps what they say.

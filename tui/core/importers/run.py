@@ -6,12 +6,15 @@ running it again: tickets already written are recognised by their source id."""
 
 from __future__ import annotations
 
+import gc
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..models import now_utc
+from .derived import spilled
 from .landing import Counts, Landed, Landing, checked_doc
 from .records import InTicket, Problem, Record
 from .spill import Spill
@@ -64,7 +67,7 @@ def check_file(source, progress: Progress | None = None, spill: Spill | None = N
         elif isinstance(item, tuple):  # a ticket and its checked doc
             result.tickets += 1
             if spill is not None:
-                spill.add(*item)
+                spill.add(spilled(item[0]), item[1])
         elif spill is not None:  # a whole record (desk's export): landed as it is
             spill.add(item, None)
     return result
@@ -74,14 +77,27 @@ def import_file(store, make_source: Callable[[], object], *, skip_bad: bool,
                 progress: Progress | None = None, landing: Landing | None = None) -> tuple[FileResult, Counts]:
     """Check one file, then write it if it may be written. Returns what was found and done."""
     landing = landing or Landing(store)
-    with Spill(store.data_dir) as spill:
+    with Spill(store.data_dir) as spill, _rare_collections():
         result = check_file(make_source(), progress, spill)
         if result.bad and not skip_bad:
             return result, landing.counts
         landing.land(_reported(spill, str(result.path), progress))
-    landing.finish()
+        landing.finish()
     result.written = True
     return result, landing.counts
+
+
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """The cyclic GC's young collections every 50,000 allocations instead of 700: an import
+    makes and drops a few hundred objects a ticket, none in cycles, and the collections
+    (with the older ones they bring on) took a tenth of its time at 20k tickets."""
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _reported(spill: Spill, path: str, progress: Progress | None) -> Iterator[Landed]:

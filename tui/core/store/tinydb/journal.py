@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 import orjson
 
 from ...bulk import bulk_objects
-from ...fileio import BadLine, atomic_write, crc_line, open_append, open_read, parse_crc_line
+from ...fileio import BadLine, crc_line, open_append, open_read, parse_crc_line
 from ..errors import StoreCorrupt, StoreWriteError
 from . import snapshot as snapshot_file
 from .lock import StoreLock
@@ -362,7 +362,7 @@ class JournaledCollection:
         """Fold the journal into a new snapshot (temp + fsync + replace), then empty it."""
         with self._mutex:
             self.refresh()
-            atomic_write(self.snapshot, snapshot_file.encode(self.tables))
+            snapshot_file.write(self.snapshot, self.tables)
             self.stamp = snapshot_file.file_stamp(self.snapshot)
             fd = self._fd()
             os.ftruncate(fd, 0)

@@ -23,11 +23,11 @@ import io
 import os
 import zlib
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Iterator
 
 import orjson
 
-from ...fileio import open_read
+from ...fileio import FILE_MODE, AtomicStream, open_read
 
 Tables = dict[str, dict[str, dict[str, Any]]]
 Stamp = list[int]  # [st_mtime_ns, st_size, crc32 of its first and last 64 KiB]
@@ -57,17 +57,40 @@ def fd_stamp(fd: int, st: os.stat_result) -> Stamp:
 
 
 def encode(tables: Tables) -> bytes:
-    parts = [HEAD]
+    return b"".join(_pieces(tables))
+
+
+def write(path: Path, tables: Tables, mode: int = FILE_MODE) -> None:
+    """`atomic_write(path, encode(tables))` a megabyte at a time: the snapshot's bytes are
+    never all in memory beside the tables (at 67k active tickets, twice 70 MB less at the
+    peak of a compaction: the pieces and their join)."""
+    with AtomicStream(path, mode) as out:
+        chunk: list[bytes] = []
+        size = 0
+        for piece in _pieces(tables):
+            chunk.append(piece)
+            size += len(piece)
+            if size >= WRITE_BYTES:
+                out.write(b"".join(chunk))
+                chunk, size = [], 0
+        out.write(b"".join(chunk))
+        out.commit()
+
+
+WRITE_BYTES = 1 << 20
+
+
+def _pieces(tables: Tables) -> Iterator[bytes]:
+    yield HEAD
     last_table = len(tables) - 1
     for t, (name, docs) in enumerate(tables.items()):
-        parts.append(orjson.dumps(str(name)) + b":{\n")
+        yield orjson.dumps(str(name)) + b":{\n"
         last_doc = len(docs) - 1
         for d, (doc_id, doc) in enumerate(docs.items()):
-            parts.append(orjson.dumps(str(doc_id)) + b":" + orjson.dumps(doc)
-                         + (b",\n" if d < last_doc else b"\n"))
-        parts.append(b"},\n" if t < last_table else b"}\n")
-    parts.append(b"}\n")
-    return b"".join(parts)
+            yield (orjson.dumps(str(doc_id)) + b":" + orjson.dumps(doc)
+                   + (b",\n" if d < last_doc else b"\n"))
+        yield b"},\n" if t < last_table else b"}\n"
+    yield b"}\n"
 
 
 def decode(raw: bytes) -> Any:
