@@ -40,7 +40,6 @@ def open_app(data_dir: Path) -> int:
     warning = world_readable_warning(data_dir)
     if warning:
         sys.stderr.write(f"desk: warning: {warning}\n")
-    from ..app import DeskApp
     from ..app.work_stream import metrics_settings
     from ..core.session import open_run, summary_after
 
@@ -54,6 +53,33 @@ def open_app(data_dir: Path) -> int:
     except OSError as exc:
         sys.stderr.write(f"desk: could not open the store: {describe(exc)}\n")
         return EXIT_IO
+    return _run_app(store, agent, recorder)
+
+
+def open_database_app(url: str) -> int:
+    """The app on a PostgreSQL store: the agent is the role that logged in (the store says
+    which); the session's events go to the store's events table."""
+    from ..core.identity import AgentNameError, current_agent
+    from ..core.session import ObservedWriter
+    from ..core.store import PostgresStore, StoreError
+    from ..core.worklog import WorkRecorder
+
+    try:
+        claimed = current_agent()  # heeded only for the tables' owner (see PostgresStore)
+    except AgentNameError:
+        claimed = None
+    try:
+        store = PostgresStore(url, agent=claimed)
+    except StoreError as exc:
+        sys.stderr.write(f"desk: {printable(exc)}\n")
+        return EXIT_USAGE
+    writer = ObservedWriter.adopt(store)
+    return _run_app(store, store.agent, WorkRecorder(writer))
+
+
+def _run_app(store, agent: str, recorder) -> int:
+    from ..app import DeskApp
+
     app = DeskApp(store, agent=agent, recorder=recorder)
     summary: list[str] = []
     try:

@@ -21,6 +21,7 @@ from .eventlog import (FSYNC_NOW, EventWriter, ReadStats, RunContext, format_eve
                        new_ulid, parse_event_ts)
 from .fileio import open_read
 from .oserror import describe
+from .store.errors import StoreError
 
 INVOLUNTARY = frozenset({"hangup", "sigterm", "error"})
 TAIL_CHUNK = 1 << 20
@@ -125,6 +126,9 @@ class WorkRecorder:
                 self.writer.write(event, fsync=fsync)
             except OSError as exc:
                 self.write_error = describe(exc)
+                return
+            except StoreError as exc:  # the log is a database table its server refused or lost
+                self.write_error = str(exc)
                 return
             self.unwritten.popleft()
         self.write_error = None

@@ -25,7 +25,9 @@ from .changes import ChangeListener, channel_of
 from .events import TableEventWriter, insert_events
 from .grants import Granted, grant_agents
 from .presence import PostgresPresence
+from .log_reads import PostgresLogReads
 from .reads import PostgresReads, record_number
+from .search import PostgresSearch
 from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema, owns_tables
 
 T = TypeVar("T")
@@ -43,7 +45,7 @@ def ticket_row(doc: dict[str, Any]) -> tuple[Any, ...]:
             folded_text(doc), jsonb(doc))
 
 
-class PostgresStore(PostgresReads, TicketWrites):
+class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrites):
 
     def __init__(self, url: str, *, agent: str | None = None, events: EventWriter | None = None,
                  defer_load: bool = False, data_dir: Path | None = None, pool_size: int = 4):
