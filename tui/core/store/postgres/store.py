@@ -11,16 +11,17 @@ whatever is current, and so never conflicts. The rules of each change are the sh
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 from ...eventlog import EventWriter, RunContext
 from ...identity import AgentNameError, safe_agent_name
 from ...models import MODELS_BY_TABLE, Customer, Ticket, now_utc, validate
 from ...textfold import fold
-from ..errors import ConflictError, StoreError
+from ..errors import ConflictError, StoreError, StoreWriteError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
-from .connection import database_errors, describe, jsonb, open_pool, rights_hint
+from .connection import database_errors, describe, jsonb, open_pool, reached_no_server, rights_hint
 from .changes import ChangeListener, channel_of
 from .events import TableEventWriter, insert_events
 from .grants import Granted, grant_agents
@@ -64,6 +65,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
         self.agent = agent
         self._generation = 0
         self._changes: ChangeListener | None = None
+        self._pool_size, self._server_lost = pool_size, False
         self._pool = open_pool(url, max_size=pool_size)
         try:
             self.role = self._read(lambda conn: conn.execute("SELECT session_user").fetchone()[0])
@@ -102,7 +104,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
         """fn(conn) in one transaction, committed if it returns, rolled back if it raises;
         database errors come out as StoreError (StoreWriteError for a write)."""
         with database_errors(self.url, writing=writing, role=self.role):
-            with self._pool.connection() as conn:
+            with self._lent(writing) as conn:
                 with conn.transaction():
                     result = fn(conn)
         if writing:
@@ -114,8 +116,33 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
         trip for a one-statement read. A read of several statements that must agree uses
         `_transaction(fn, writing=False)`."""
         with database_errors(self.url, writing=False, role=self.role):
-            with self._pool.connection() as conn:
+            with self._lent(False) as conn:
                 return fn(conn)
+
+    @contextmanager
+    def _lent(self, writing: bool) -> Iterator[Any]:
+        """A connection of the pool. Once the server was lost (a call found no connection,
+        or the listener lost its session), the next call starts a new pool, which connects
+        at once or says at once that it cannot, rather than wait on the old pool's retries."""
+        if self._server_lost:
+            self._reopen_pool(writing)
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except BaseException as exc:
+            if reached_no_server(exc):
+                self._server_lost = True
+            raise
+
+    def _reopen_pool(self, writing: bool) -> None:
+        try:
+            pool = open_pool(self.url, max_size=self._pool_size)
+        except StoreError as exc:
+            if writing:
+                raise StoreWriteError(f"{exc} Nothing was changed.") from None
+            raise
+        old, self._pool, self._server_lost = self._pool, pool, False
+        old.close(timeout=0)
 
     def _file(self, table: str) -> str:
         return f"{self.where}, table {table}"
@@ -135,7 +162,10 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
     def wait_for_change(self, timeout: float) -> bool:
         """Like `refresh`, but waits up to `timeout` seconds for a change (idle meanwhile:
         a thread can wait here instead of polling)."""
+        losses = self._changes.losses if self._changes is not None else 0
         changed = self._changes is not None and self._changes.poll(timeout)
+        if self._changes is not None and self._changes.losses != losses:
+            self._server_lost = True  # the pool's connections are likely gone with it
         if changed:
             self._generation += 1
         return changed
