@@ -14,7 +14,7 @@ from textual.widgets import TextArea
 from tests.core.postgres_server import postgres_schema  # noqa: F401
 from tui.app import DeskApp
 from tui.core.store import PostgresStore
-from tui.screens import ComposeScreen, PickerScreen
+from tui.screens import ComposeScreen, ConflictScreen, PickerScreen
 from tui.screens.search import SearchScreen
 
 from .conftest import AGENT, TICKETS, _snapshot, choose, ready, screen_text, ts, until
@@ -165,3 +165,44 @@ async def test_history_why_and_search_read_the_database(pg_app, other, size):
         await until(pilot, lambda: "Vanha kysymys" in screen_text(app))
         await pilot.press("down", "enter")
         await until(pilot, lambda: screen.ticket is not None and screen.ticket.status == "closed")
+
+
+async def test_lost_server_refuses_changes_visibly_and_desk_reconnects(pg_url, other, config_path,
+                                                                       tmp_path, size):
+    from .conftest import notices
+    from .pg_proxy import CutOffServer
+
+    proxy = CutOffServer(pg_url, tmp_path / "relay")
+    store = PostgresStore(proxy.url, agent=AGENT)
+    try:
+        app = DeskApp(store, agent=AGENT, config_path=config_path)
+        async with app.run_test(size=size) as pilot:
+            screen = await ready(pilot, "T-1")
+            proxy.cut()  # the server is gone, as far as this desk can tell
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+            app.screen.query_one(TextArea).insert("Sent while the server was away.")
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: any("cannot connect" in n and "Nothing was changed" in n
+                                           for n in notices(app)))
+            assert len(other.get_ticket("T-1").messages) == 1  # nothing was written
+            await until(pilot, app.drafts.path("T-1").exists)  # the text is kept
+            if isinstance(app.screen, ComposeScreen):
+                await pilot.press("escape")
+
+            proxy.restore()  # back: another agent's change is heard again, and writes work
+            other.update_ticket("T-1", {"priority": "low"}, expected_rev=other.get_ticket("T-1").rev)
+            await until(pilot, lambda: screen.ticket.priority == "low", timeout=10)
+            await pilot.press("r")
+            await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+            assert app.screen.query_one(TextArea).text == "Sent while the server was away."
+            await pilot.press("ctrl+s")
+            # the draft was begun before ola's change: desk names it, and r sends anyway
+            await until(pilot, lambda: isinstance(app.screen, ConflictScreen))
+            assert "priority: urgent → low" in screen_text(app)
+            await pilot.press("r")
+            await until(pilot, lambda: len(other.get_ticket("T-1").messages) == 2)
+    finally:
+        store.close()
+        proxy.close()
+    assert other.get_ticket("T-1").messages[-1].body == "Sent while the server was away."

@@ -229,7 +229,11 @@ class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
 
     def _unreadable(self, ticket_id: str) -> None:
         """The cursor's ticket could not be read (a damaged record, say): show no ticket,
-        so that no key acts on the one shown before while the cursor is on this one."""
+        so that no key acts on the one shown before while the cursor is on this one. A ticket
+        shown already stays as it was last read (the store could not be read again: a lost
+        server, say; the message says so, and every change is checked against its revision)."""
+        if self.ticket is not None and self.ticket.id == ticket_id:
+            return
         if ticket_id == self.wanted:
             self.detail.show_waiting(f"{one_line(ticket_id)} cannot be shown (see the message); "
                                      "`desk check` names what is wrong with it.")

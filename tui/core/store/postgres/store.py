@@ -11,6 +11,7 @@ whatever is current, and so never conflicts. The rules of each change are the sh
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
@@ -142,7 +143,8 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
                 raise StoreWriteError(f"{exc} Nothing was changed.") from None
             raise
         old, self._pool, self._server_lost = self._pool, pool, False
-        old.close(timeout=0)
+        # Its workers may be waiting out a retry's delay: let them end on their own time.
+        threading.Thread(target=old.close, name="desk-old-pool", daemon=True).start()
 
     def _file(self, table: str) -> str:
         return f"{self.where}, table {table}"
