@@ -206,3 +206,36 @@ async def test_lost_server_refuses_changes_visibly_and_desk_reconnects(pg_url, o
         store.close()
         proxy.close()
     assert other.get_ticket("T-1").messages[-1].body == "Sent while the server was away."
+
+
+def test_desk_store_url_runs_the_app_and_records_its_run(pg_url, other, tmp_path):
+    """A real `desk --store URL` on a pseudo-terminal: it opens, records its run in the
+    events table, and quits cleanly (run_end, no presence row left)."""
+    import time
+
+    from tui.core.identity import current_agent
+
+    from .ptydesk import PtyDesk
+
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text('theme = "textual-dark"\n')
+    desk = PtyDesk(tmp_path / "unused", config, store=pg_url,
+                   env={"DESK_DATA_DIR": str(tmp_path / "local")})
+    me = current_agent()  # the tables' owner acts as the login it names (README)
+
+    def started() -> list[dict]:
+        return [e for e in other.all_events() if e["type"] == "run_start" and e["agent"] == me]
+    try:
+        deadline = time.monotonic() + 15
+        while not (started() and other.presence_board().others()):
+            assert desk.poll() is None and time.monotonic() < deadline, desk.tail()
+            time.sleep(0.1)
+        desk.type("\x11")  # ctrl+q
+        assert desk.wait() == 0, desk.tail()
+    finally:
+        desk.close()
+    (run_start,) = started()
+    ends = [e for e in other.all_events() if e["type"] == "run_end" and e["run"] == run_start["run"]]
+    assert [e["data"]["reason"] for e in ends] == ["quit"]
+    assert other.presence_board().others() == []

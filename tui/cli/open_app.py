@@ -41,7 +41,7 @@ def open_app(data_dir: Path) -> int:
     if warning:
         sys.stderr.write(f"desk: warning: {warning}\n")
     from ..app.work_stream import metrics_settings
-    from ..core.session import open_run, summary_after
+    from ..core.session import open_run
 
     # One run context for the work stream and the store's ticket events (one seq counter).
     try:
@@ -79,6 +79,7 @@ def open_database_app(url: str) -> int:
 
 def _run_app(store, agent: str, recorder) -> int:
     from ..app import DeskApp
+    from ..core.session import summary_after
 
     app = DeskApp(store, agent=agent, recorder=recorder)
     summary: list[str] = []
