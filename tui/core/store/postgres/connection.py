@@ -125,10 +125,16 @@ def database_errors(url: str, *, writing: bool, role: str | None = None) -> Iter
 
 
 def connection_lost(exc: BaseException) -> bool:
-    """The error ended the connection (no SQLSTATE: the client lost it; class 08, or the
-    server shutting down, 57P0x), so a commit may have happened unseen."""
+    """The error ended the connection (no SQLSTATE on an operational or interface error: the
+    client lost it; class 08, or the server shutting down, 57P0x), so a commit may have
+    happened unseen. A value psycopg refused before sending it (a NUL in a text, which
+    PostgreSQL cannot hold) has no SQLSTATE either, and lost nothing."""
+    import psycopg
+
     state = getattr(exc, "sqlstate", None)
-    return state is None or state.startswith("08") or state.startswith("57P0")
+    if state is None:
+        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+    return state.startswith("08") or state.startswith("57P0")
 
 
 def reached_no_server(exc: BaseException) -> bool:
