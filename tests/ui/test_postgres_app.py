@@ -239,3 +239,23 @@ def test_desk_store_url_runs_the_app_and_records_its_run(pg_url, other, tmp_path
     ends = [e for e in other.all_events() if e["type"] == "run_end" and e["run"] == run_start["run"]]
     assert [e["data"]["reason"] for e in ends] == ["quit"]
     assert other.presence_board().others() == []
+
+
+def test_the_runs_listeners_hear_the_ticket_events_after_commit(pg_url):
+    """The app's live handling clock listens to the run's writer; on PostgreSQL the ticket
+    events are inserted with their change, and told to the listeners once it commits."""
+    from tui.core.session import ObservedWriter
+
+    store = PostgresStore(pg_url, agent=AGENT)
+    try:
+        writer = ObservedWriter.adopt(store)
+        heard: list[dict] = []
+        writer.listeners.append(heard.append)
+        store.append_message("T-1", kind="public_reply", body="Hei!")
+        store.update_ticket("T-1", {"status": "pending"}, expected_rev=store.get_ticket("T-1").rev)
+        new = store.insert_ticket(customer="C-2", subject="Uusi", body="?")
+    finally:
+        store.close()
+    assert [(e["type"], e["ticket"]) for e in heard] == [
+        ("agent_reply", "T-1"), ("status_change", "T-1"),
+        ("ticket_created", new.id), ("customer_contact", new.id)]

@@ -27,6 +27,15 @@ class ObservedWriter(EventWriter):
             self._inner.write(event, fsync=fsync)
         else:
             super().write(event, fsync=fsync)
+        self.written([event])
+
+    def written(self, events: list[dict[str, Any]]) -> None:
+        """Tell the listeners about events now in the log (a database store's ticket events
+        are inserted with their change, not through `write`, and told here after its commit)."""
+        for event in events:
+            self._tell(event)
+
+    def _tell(self, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):
             try:
                 listener(event)

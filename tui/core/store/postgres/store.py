@@ -206,10 +206,14 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
                 if conn.execute(f"INSERT INTO tickets {TICKET_COLUMNS} ON CONFLICT (num) DO NOTHING",
                                 ticket_row(doc)).rowcount:
                     break
-            insert_events(conn, self._new_ticket_events(doc, source, region))
+            logged[:] = self._new_ticket_events(doc, source, region)
+            insert_events(conn, logged)
             return self._stored(doc)
 
-        return self._transaction(write, writing=True)
+        logged: list[dict[str, Any]] = []
+        ticket = self._transaction(write, writing=True)
+        self._committed(logged)
+        return ticket
 
     def insert_customer(self, *, name: str, email: str | None = None, phone: str | None = None,
                         language: str = "en", **fields: Any) -> Customer:
@@ -281,9 +285,20 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
             if updated != 1:
                 raise ConflictError(ticket_id, seen, self._stored(self._ticket_doc(conn, ticket_id)))
             insert_events(conn, logged)
+            committed[:] = logged
             return old, doc
 
-        return self._transaction(write, writing=True)
+        committed: list[dict[str, Any]] = []
+        result = self._transaction(write, writing=True)
+        self._committed(committed)
+        return result
+
+    def _committed(self, events: list[dict[str, Any]]) -> None:
+        """A change's ticket events are in the log: tell whoever watches the run's writer
+        (the app's live handling clock, as a data directory's writer does when it writes them)."""
+        tell = getattr(self.events, "written", None)
+        if tell is not None and events:
+            tell(events)
 
     def close(self) -> None:
         if self._changes is not None:
