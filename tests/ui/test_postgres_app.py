@@ -259,3 +259,46 @@ def test_the_runs_listeners_hear_the_ticket_events_after_commit(pg_url):
     assert [(e["type"], e["ticket"]) for e in heard] == [
         ("agent_reply", "T-1"), ("status_change", "T-1"),
         ("ticket_created", new.id), ("customer_contact", new.id)]
+
+
+def test_a_desk_killed_and_started_again_resumes_its_session(pg_url, other, tmp_path):
+    """§B.3.6 on PostgreSQL: a run that ended involuntarily (kill -9) is resumed by the next
+    start within R: same session, a new run naming the one it follows."""
+    import os
+    import signal
+    import time
+
+    from tui.core.identity import current_agent
+
+    from .ptydesk import PtyDesk
+
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text('theme = "textual-dark"\n')
+    me = current_agent()
+
+    def starts() -> list[dict]:
+        return [e for e in other.all_events() if e["type"] == "run_start" and e["agent"] == me]
+
+    def start(count: int) -> PtyDesk:
+        desk = PtyDesk(tmp_path / "unused", config, store=pg_url,
+                       env={"DESK_DATA_DIR": str(tmp_path / "local")})
+        deadline = time.monotonic() + 15
+        while len(starts()) < count:
+            assert desk.poll() is None and time.monotonic() < deadline, desk.tail()
+            time.sleep(0.1)
+        return desk
+
+    first = start(1)
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    first.close()
+    second = start(2)
+    try:
+        second.type("\x11")
+        assert second.wait() == 0, second.tail()
+    finally:
+        second.close()
+    was, now = starts()
+    assert now["session"] == was["session"] and now["run"] != was["run"]
+    assert now["data"]["new_session"] is False and now["data"]["previous_run"] == was["run"]

@@ -73,8 +73,29 @@ def open_database_app(url: str) -> int:
     except StoreError as exc:
         sys.stderr.write(f"desk: {printable(exc)}\n")
         return EXIT_USAGE
+    previous_run = _resume(store)
     writer = ObservedWriter.adopt(store)
-    return _run_app(store, store.agent, WorkRecorder(writer))
+    return _run_app(store, store.agent, WorkRecorder(writer, previous_run))
+
+
+def _resume(store) -> str | None:
+    """Give the store's run the session of the agent's last run if that run ended
+    involuntarily within R (§B.3.6), as open_run does from events.jsonl; the run resumed."""
+    import time
+
+    from ..app.work_stream import metrics_settings
+    from ..core.store import StoreError
+    from ..core.worklog import context_after, latest_run, resume_horizon
+
+    window = metrics_settings(paths.config_file())[0].resume_window_s
+    now = time.time()
+    try:
+        recent = store.recent_events_of(store.agent, resume_horizon(window, now))
+    except StoreError:
+        return None  # a new session; the app says what is wrong with the store soon enough
+    context, previous_run = context_after(latest_run(recent, store.agent), store.agent, window, now)
+    store.events.context.session, store.events.context.run = context.session, context.run
+    return previous_run
 
 
 def _run_app(store, agent: str, recorder) -> int:

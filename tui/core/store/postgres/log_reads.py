@@ -12,6 +12,8 @@ import orjson
 from ...eventlog import global_order
 from .reads import like_pattern
 
+RECENT_ROWS = 200_000  # how far back from the log's end a starting desk looks for its last run
+
 
 def mention_pattern(key: str, value: str) -> str:
     """A LIKE pattern for `"key": "value"` in an event's JSON text (jsonb prints `": "`)."""
@@ -52,6 +54,15 @@ class PostgresLogReads:
             params.append(up_to)
         return self._read(lambda conn: [row[0] for row in conn.execute(  # type: ignore[attr-defined]
             sql + " ORDER BY pos", params).fetchall()])
+
+    def recent_events_of(self, agent: str, since_ts: str) -> list[dict[str, Any]]:
+        """The agent's events from `since_ts` (RFC 3339) among the log's last RECENT_ROWS
+        rows (a range of its primary key: what a desk's start may afford to read), to find
+        the run a new one may resume."""
+        return self._read(lambda conn: [row[0] for row in conn.execute(  # type: ignore[attr-defined]
+            "SELECT event FROM events WHERE pos > (SELECT coalesce(max(pos), 0) FROM events) - %s "
+            "AND event->>'agent' = %s AND event->>'ts' >= %s ORDER BY pos",
+            (RECENT_ROWS, agent, since_ts)).fetchall()])
 
     def all_events(self) -> list[dict[str, Any]]:
         """Every event in log order (the session report's 30 days are computed from them)."""
