@@ -302,3 +302,47 @@ def test_a_desk_killed_and_started_again_resumes_its_session(pg_url, other, tmp_
     was, now = starts()
     assert now["session"] == was["session"] and now["run"] != was["run"]
     assert now["data"]["new_session"] is False and now["data"]["previous_run"] == was["run"]
+
+
+async def test_assign_tags_macro_and_new_ticket(pg_app, other, size):
+    from textual.widgets import Input, Select
+
+    from tui.screens import TagsScreen
+    from tui.screens.new_ticket import NewTicketScreen
+
+    from .test_new_ticket import open_form, type_text
+
+    app = pg_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot, "T-4")
+        await pilot.press("a")
+        await until(pilot, lambda: other.get_ticket("T-4").assignee == AGENT)
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, TagsScreen))
+        app.screen.query_one(Input).value = "printer vip"
+        await pilot.press("enter")
+        await until(pilot, lambda: other.get_ticket("T-4").tags == ["printer", "vip"])
+
+        screen.open_ticket("T-1")
+        await until(pilot, lambda: screen.ticket.id == "T-1")
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await choose(pilot, "thanks-solved")
+        await until(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        assert app.screen.query_one(TextArea).text.startswith("Hi Aino,")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: other.get_ticket("T-1").status == "solved")
+
+        form = await open_form(pilot, app)
+        await type_text(pilot, "nov")
+        await until(pilot, lambda: "Jana Nováková" in screen_text(app))
+        await pilot.press("enter")
+        form.query_one("#channel", Select).value = "email"
+        form.query_one("#subject", Input).value = "Printer jams on page 2"
+        form.query_one("#body", TextArea).text = "It jams every time."
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not isinstance(app.screen, NewTicketScreen))
+        await until(pilot, lambda: screen.ticket is not None and screen.ticket.subject == "Printer jams on page 2")
+    new = other.get_ticket(screen.ticket.id)
+    assert (new.customer, new.messages[0].body) == ("C-4", "It jams every time.")
+    assert [e["data"]["to_agent"] for e in logged(other, "T-4", "assign")] == [AGENT]
