@@ -53,7 +53,7 @@ def test_migrate_copies_everything_once_and_keeps_server_changes(capsys, data_di
         source.close()
         target.close()
     assert main(["migrate", "--from", str(data_dir), "--to", url]) == 0
-    assert " 0 tickets and 0 new events" in capsys.readouterr().out
+    assert "Copied 0 customers, 0 products, 0 purchases, 0 tickets and 0 new events" in capsys.readouterr().out
     again = PostgresStore(url)
     try:
         assert again.get_ticket(active["id"]).priority == changed.priority == "urgent"

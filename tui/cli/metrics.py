@@ -22,8 +22,8 @@ from ..core.metrics import (
     parse_time,
     read_event_files,
 )
-from ..core.paths import data_dir
 from .output import USAGE_ERROR, json_bytes, printable, report_errors_in_one_line
+from .store_log import postgres_log, store_location
 
 
 class UsageError(Exception):
@@ -39,8 +39,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--events", action="append", metavar="FILE",
-        help="an event log (JSON Lines); repeat for more. Default: <data dir>/events.jsonl",
+        help="an event log (JSON Lines); repeat for more. Default: the store's log "
+             "(<data dir>/events.jsonl, or a PostgreSQL store's events table)",
     )
+    parser.add_argument("--store", dest="sub_store", metavar="URL",
+                        help="a PostgreSQL store (postgresql://…) whose event log to read")
     parser.add_argument("--as-of", required=True, metavar="T", help="evaluation time, RFC 3339 / ISO 8601 (UTC)")
     parser.add_argument("--config", metavar="FILE", help="a JSON object of overrides of the defaults")
     parser.add_argument("--format", choices=("json", "table"), default="json", help="output format")
@@ -53,12 +56,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         as_of = _as_of(args.as_of)
         config = _config(args.config)
-        paths = _event_paths(args)
-        events, summary = _read(paths)
+        document = _document(args, config, as_of)
     except UsageError as exc:
         print(f"desk metrics: {printable(exc)}", file=sys.stderr)
         return USAGE_ERROR
-    document = compute(events, config, as_of, summary)
     if args.format == "json":
         sys.stdout.buffer.write(json_bytes(document))
         sys.stdout.flush()
@@ -102,10 +103,17 @@ def _config(path: str | None) -> MetricsConfig:
         raise UsageError(f"config file {path}: {problems}") from None
 
 
-def _event_paths(args: argparse.Namespace) -> list[Path]:
-    if args.events:
-        return [Path(path) for path in args.events]
-    return [data_dir(getattr(args, "data_dir", None)) / EVENTS_FILE]
+def _document(args: argparse.Namespace, config: MetricsConfig, as_of: int) -> dict[str, Any]:
+    """The document of the files named, else of the chosen store's log: a data directory's
+    events.jsonl, or a PostgreSQL store's events table (streamed, never one list)."""
+    location = None if args.events else store_location(args, UsageError)
+    if not isinstance(location, str):
+        paths = [Path(p) for p in args.events] if args.events else [location / EVENTS_FILE]
+        events, summary = _read(paths)
+        return compute(events, config, as_of, summary)
+    with postgres_log(location, UsageError) as (_store, events):
+        return compute(events, config, as_of)
+
 
 
 def _read(paths: list[Path]) -> tuple[list[dict[str, Any]], ReadSummary]:

@@ -18,7 +18,6 @@ from ..core.eventlog import EVENTS_FILE
 from ..core.humanize import clock
 from ..core.metrics import ReadSummary, read_event_files
 from ..core.metrics.settings import MetricsConfigError, load_metrics_config
-from ..core.paths import data_dir
 from ..core.reporting import (
     DIMENSIONS,
     ReportError,
@@ -28,6 +27,7 @@ from ..core.reporting import (
 )
 from ..core.safetext import spreadsheet_cell
 from .output import USAGE_ERROR, error_text, json_bytes, printable, report_errors_in_one_line
+from .store_log import postgres_log, store_location
 
 LEGEND_WIDTH = 100
 
@@ -50,6 +50,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--by", choices=DIMENSIONS, help="one row per segment instead of per agent")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
     parser.add_argument("--data-dir", dest="report_data_dir", metavar="DIR", help="the store (as `desk --data-dir`)")
+    parser.add_argument("--store", dest="sub_store", metavar="URL", help="a PostgreSQL store (postgresql://…)")
     parser.set_defaults(func=run)
     report_errors_in_one_line(parser)
     return parser
@@ -74,10 +75,21 @@ def run(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> dict[str, Any]:
     config = load_metrics_config()
     since, until = report_period(args.since, args.until, time.time_ns() // 1_000_000, config.rolling_window_s)
-    directory = data_dir(getattr(args, "report_data_dir", None) or args.data_dir)
-    dimensions = _store_dimensions(directory)
-    events, read = _read_events(directory / EVENTS_FILE)
+    location = store_location(args, UsageError)
+    if isinstance(location, str):
+        return _build_postgres(location, args, config, since, until)
+    dimensions = _store_dimensions(location)
+    events, read = _read_events(location / EVENTS_FILE)
     return build_report(events, config, since, until, dimensions, agent=args.agent, by=args.by, read=read)
+
+
+
+def _build_postgres(url: str, args: argparse.Namespace, config: Any, since: int, until: int) -> dict[str, Any]:
+    """The same report from a PostgreSQL store: its records, and its events table streamed
+    (twice, from one snapshot) instead of events.jsonl."""
+    with postgres_log(url, UsageError) as (store, events):
+        dimensions = StoreDimensions.from_store(store.products(), store.customers(), store.ticket_fields())
+        return build_report(events, config, since, until, dimensions, agent=args.agent, by=args.by)
 
 
 def _store_dimensions(directory: Path) -> StoreDimensions:

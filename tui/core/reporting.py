@@ -162,7 +162,7 @@ class Timeline:
     surveys: SurveyBook
 
 
-def build_timeline(events: list[Mapping[str, Any]], config: MetricsConfig, as_of: int) -> Timeline:
+def build_timeline(events: Iterable[Mapping[str, Any]], config: MetricsConfig, as_of: int) -> Timeline:
     """The engine's ticket facts, by the same steps `compute()` takes to build them."""
     log = load_events(events, config, as_of)
     runs, _ = build_runs(log.events, config)
@@ -224,7 +224,7 @@ TicketFilter = Callable[[str], bool]
 
 
 def build_report(
-    events: list[Mapping[str, Any]],
+    events: Iterable[Mapping[str, Any]],
     config: MetricsConfig,
     since_ms: int,
     until_ms: int,
@@ -234,7 +234,8 @@ def build_report(
     by: str | None = None,
     read: ReadSummary | None = None,
 ) -> dict[str, Any]:
-    """The report of P = (since, until]: as_of = until, rolling_window_s = until − since."""
+    """The report of P = (since, until]: as_of = until, rolling_window_s = until − since.
+    `events` is read twice: a list, or a log that streams the same events each time."""
     if by is not None and by not in DIMENSIONS:
         raise ReportError(f"--by: {by!r} is not one of {', '.join(DIMENSIONS)}")
     config = config.model_copy(update={"rolling_window_s": (until_ms - since_ms) // 1000})

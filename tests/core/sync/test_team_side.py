@@ -184,3 +184,80 @@ def test_a_ticket_made_offline_reaches_a_laptop_that_synced_while_it_was_away(tm
     assert "made on the train" in [d["subject"] for d in bob.ticket_docs()]
     ann.close()
     bob.close()
+
+
+class _Recording(InProcess):
+    """The real team side in this process, keeping the sync answers it gave."""
+
+    answers: list = []
+
+    def stream(self, obj):
+        for answer in super().stream(obj):
+            if obj.get("request") == "sync":
+                self.answers.append(answer)
+            yield answer
+
+
+def test_the_next_sync_reads_only_what_was_written_since_the_last(tmp_path):
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"), "ann")
+    laptop.append_message("T-1", kind="public_reply", body="pushed once")
+    first, again = _Recording(host_dir), _Recording(host_dir)
+    first.answers, again.answers = [], []
+    sync(laptop, first)
+    assert [d["id"] for d in first.answers[0]["tickets"]] == ["T-1"]  # the team's T-1 back
+    team = opened(host_dir, "hostagent")
+    team.change_tags("T-2", add=["later"])
+    team.close()
+    sync(laptop, again)
+    # Only T-2: T-1, written by the push within the cursor's margin, is not sent again.
+    assert [d["id"] for d in again.answers[0]["tickets"]] == ["T-2"]
+    assert again.host._store is None
+    laptop.close()
+
+
+def test_a_mark_from_before_a_compaction_falls_back_to_the_time(tmp_path):
+    host_dir = make_host(tmp_path)
+    peek = StorePeek(host_dir)
+    seen = peek.read()
+    mark = seen.mark
+    seen.close()
+    team = opened(host_dir, "hostagent")
+    team.append_message("T-3", kind="customer_message", body="after the mark")
+    later = peek.read(mark)
+    assert later.from_mark and [d["id"] for d in later.changed_since("9999")] == ["T-3"]
+    later.close()
+    team.compact()
+    team.close()
+    stale = peek.read(mark)
+    assert not stale.from_mark and stale.changed_since(LONG_AGO) is None
+    stale.close()
+    peek.close()
+
+
+def test_a_push_of_replies_and_fields_is_written_without_loading_the_team_store(tmp_path):
+    host_dir = make_host(tmp_path, tickets=6)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"), "ann")
+    for n, ticket in enumerate(["T-1", "T-2", "T-3"]):
+        laptop.append_message(ticket, kind="public_reply", body=f"ann {n}")
+    laptop.change_tags("T-4", add=["train"])
+    laptop.update_ticket("T-5", {"priority": "urgent"}, laptop.get_ticket("T-5").rev)
+    team = opened(host_dir, "hostagent")
+    team.update_ticket("T-5", {"priority": "low"}, team.get_ticket("T-5").rev)  # a conflict
+    team.append_message("T-6", kind="customer_message", body="hello?")
+    team.close()
+    before = _journal_lines(host_dir)
+    connection = InProcess(host_dir)
+
+    result = sync(laptop, connection)
+
+    assert connection.host._store is None
+    assert _journal_lines(host_dir) - before == 1
+    assert result.pushed == 4 and result.conflicts == 1
+    team = opened(host_dir)
+    assert [team.get_ticket(t).messages[-1].body for t in ("T-1", "T-2", "T-3")] == [
+        "ann 0", "ann 1", "ann 2"]
+    assert "train" in team.get_ticket("T-4").tags and team.get_ticket("T-5").priority == "low"
+    assert "hello?" in [m.body for m in laptop.get_ticket("T-6").messages]
+    team.close()
+    laptop.close()

@@ -69,7 +69,8 @@ def clone(remote: str, directory: Path | str, only: str = "", *,
                                  "next": {"tickets": LOCAL_IDS_FROM, "customers": LOCAL_IDS_FROM}}}
         cloned_at = datetime.now(timezone.utc).isoformat()  # a clone is the first agreement
         tables[SYNC] = {"1": {"remote": remote_text, "store_id": done["store_id"],
-                              "cursor": done["cursor"], "last_sync": cloned_at, "events_offset": 0,
+                              "cursor": done["cursor"], "mark": done.get("mark"),
+                              "last_sync": cloned_at, "events_offset": 0,
                               "only": only}}
         staging.mkdir(mode=0o700)
         atomic_write(staging / "store.json", snapshot.encode(tables))
@@ -95,7 +96,8 @@ def sync(store: Any, connection: Connection | None = None, *,
         handshake(conn, state["remote"], state["store_id"])
         sent = outgoing(store)
         reply = conn.request({"request": "sync", "ops": sent.ops, "events": sent.events,
-                              "cursor": sent.cursor, "log_from": state.get("host_log_at", 0)})
+                              "cursor": sent.cursor, "mark": sent.mark,
+                              "log_from": state.get("host_log_at", 0)})
         result = absorb(store, sent, reply)
         result.bytes_sent = conn.bytes_sent
         return result

@@ -44,6 +44,7 @@ class Outgoing:
     events: list[dict[str, Any]]
     events_to: int
     cursor: str | None
+    mark: dict[str, Any] | None = None  # where the team's journals ended at the last sync
 
 
 @dataclass
@@ -166,7 +167,7 @@ def outgoing(store: Any) -> Outgoing:
     state = replica_state(store)
     aliases = {f"T-{key}": a["id"] for key, a in store.sync_table(ALIAS).items()}
     events, end = _work_events(store, int(state.get("events_offset", 0)), aliases)
-    return Outgoing(pending_ops(store), events, end, state.get("cursor"))
+    return Outgoing(pending_ops(store), events, end, state.get("cursor"), state.get("mark"))
 
 
 def _taken(sent: dict[str, Any], now: dict[str, Any]) -> dict[str, Any] | None:
@@ -278,6 +279,7 @@ def absorb(store: Any, sent: Outgoing, reply: dict[str, Any]) -> SyncResult:
             out += _placed(key, doc)
         result.conflicts = sum(1 for op in ops.values() if op.get("conflict"))
         out.append((SYNC, "1", {**state, "cursor": reply.get("cursor", state.get("cursor")),
+                                "mark": reply.get("mark"),
                                 "events_offset": sent.events_to,
                                 "host_log_at": int(reply.get("log_at", 0)),
                                 "last_sync": datetime.now(timezone.utc).isoformat()}))

@@ -15,7 +15,8 @@ from ..permissions import check_data_dir, check_store_files
 from ..store import StoreError, TinyDBStore
 from ..store.tinydb.names import doc_key
 from ..store.tinydb.peek import StorePeek
-from .host import apply_push, log_size, merge_events
+from ..store.tinydb.unloaded_writes import NeedsLoad, UnloadedTeamStore
+from .host import apply_push, log_size
 from .ops import HOST
 from .scope import keeper
 from .wire import WIRE_VERSION, WireError, read_frame, write_frame
@@ -53,20 +54,19 @@ class Host:
             self._store.close()
         self.peek.close()
 
-    def _peeked_table(self, name: str) -> dict[str, Any] | None:
-        """Table `name` without loading the store; None if it is loaded or the files cannot
-        tell (then ask the store)."""
+    def _peeked(self) -> dict[str, dict[str, Any] | None]:
+        """The small tables a handshake reads, without loading the store (None: ask it)."""
         if self._store is not None:
-            return None
+            return {HOST: None, "_meta": None}
         seen = self.peek.read()
         try:
-            return seen.table(name)
+            return {name: seen.table(name) for name in (HOST, "_meta")}
         finally:
             seen.close()
 
-    def store_id(self) -> str:
+    def store_id(self, peeked: dict[str, Any] | None = None) -> str:
         """The team store's id, made at its first sync: a store re-initialised gets another."""
-        held = self._peeked_table(HOST)
+        held = (peeked or self._peeked())[HOST]
         if held and held.get("1", {}).get("store_id"):
             return held["1"]["store_id"]
         found = self.store.sync_table(HOST).get("1")
@@ -84,19 +84,21 @@ class Host:
         return made["store_id"]
 
     def hello(self, request: dict[str, Any]) -> dict[str, Any]:
-        meta = self._peeked_table("_meta")
+        peeked = self._peeked()
+        meta = peeked["_meta"]
         if meta is None:
             meta = self.store.sync_table("_meta")
         schema = meta.get("1", {}).get("schema", SCHEMA_VERSION)
-        reply = {"wire": WIRE_VERSION, "schema": schema, "store_id": self.store_id()}
+        reply = {"wire": WIRE_VERSION, "schema": schema, "store_id": self.store_id(peeked)}
         if request.get("wire") != WIRE_VERSION:
             reply["error"] = (f"the remote desk speaks sync version {WIRE_VERSION}, this one "
                               f"{request.get('wire')}: install the same desk version on both")
         return reply
 
     def clone(self, only: str) -> Iterator[dict[str, Any]]:
-        store = self.store
         cursor = iso(datetime.now(timezone.utc))
+        mark = self._mark()
+        store = self.store
         customers = {c.id: c.model_dump(mode="json", by_alias=True, exclude_none=True)
                      for c in store.customers()}
         products = {p.id: p.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -114,50 +116,69 @@ class Host:
         for name, docs in (("tickets", active), ("archive", history)):
             for at in range(0, len(docs), CHUNK):
                 yield {name: docs[at:at + CHUNK]}
-        yield {"done": True, "cursor": cursor, "store_id": self.store_id()}
+        yield {"done": True, "cursor": cursor, "mark": mark, "store_id": self.store_id()}
 
     def sync(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Apply the replica's push, then answer with what the team wrote since its last
+        sync. The store is loaded only for what the files alone cannot do (unloaded_writes,
+        peek): a close, a new ticket, a compaction since the last sync."""
         since = request.get("cursor") or "0000"
         try:
             since = iso(datetime.fromisoformat(since.replace("Z", "+00:00")) - MARGIN)
         except ValueError:
             since = "0000"
-        if not request.get("ops") and self._store is None:
-            answer = self._sync_unloaded(since, request)
-            if answer is not None:
-                return answer
-        store = self.store
-        results, new_ids, merged = apply_push(store, request.get("ops", []),
-                                              request.get("events", []),
-                                              int(request.get("log_from") or 0))
+        results, new_ids, merged = self._apply(request)
         scanned = datetime.now(timezone.utc)
-        tickets = store.changed_since(since)
-        wanted = {d["customer"] for d in tickets} | {
-            team for local, team in new_ids.items() if local.startswith("C-")}
-        customers = []
-        for cid in sorted(wanted):  # one by one: validating all of them costs seconds at 100k
-            try:
-                customers.append(store.get_customer(cid).model_dump(
-                    mode="json", by_alias=True, exclude_none=True))
-            except StoreError:
-                pass  # a ticket naming no known customer: it is pulled as it is
-        return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,
-                "customers": customers, "cursor": iso(scanned), "log_at": log_size(store)}
-
-    def _sync_unloaded(self, since: str, request: dict[str, Any]) -> dict[str, Any] | None:
-        """A sync that pushes no operation, answered from the journals; None if they cannot
-        answer it (a compaction since `since`, a damaged line)."""
-        scanned = datetime.now(timezone.utc)
-        seen = self.peek.read()
+        seen = self.peek.read(request.get("mark"))
         try:
             tickets = seen.changed_since(since)
-            held = seen.table("customers") if tickets else {}
+            mark = seen.mark
         finally:
             seen.close()
-        if tickets is None or held is None:
+        if tickets is None:
+            tickets = self.store.changed_since(since)
+        wanted = {d.get("customer") for d in tickets if d.get("customer")} | {
+            team for local, team in new_ids.items() if local.startswith("C-")}
+        customers = self._customers_of(wanted) if self._store is None and wanted else None
+        if customers is None:
+            customers = []
+            for cid in sorted(wanted):  # one by one: validating all costs seconds at 100k
+                try:
+                    customers.append(self.store.get_customer(cid).model_dump(
+                        mode="json", by_alias=True, exclude_none=True))
+                except StoreError:
+                    pass  # a ticket naming no known customer: it is pulled as it is
+        return {"results": results, "new_ids": new_ids, "events": merged, "tickets": tickets,
+                "customers": customers, "cursor": iso(scanned), "mark": mark,
+                "log_at": log_size(self.peek)}
+
+    def _mark(self) -> dict[str, Any]:
+        """Where the journals end now: the next sync reads only what is written after."""
+        seen = self.peek.read()
+        seen.close()
+        return seen.mark
+
+    def _apply(self, request: dict[str, Any]) -> tuple[dict, dict, int]:
+        push = (request.get("ops", []), request.get("events", []),
+                int(request.get("log_from") or 0))
+        if self._store is None:
+            try:
+                return apply_push(UnloadedTeamStore(self.peek), *push)
+            except NeedsLoad:
+                pass  # nothing was written: the loaded store does it all
+        return apply_push(self.store, *push)
+
+    def _customers_of(self, wanted: set[str]) -> list[dict[str, Any]] | None:
+        """The customers `wanted`, from the files; None if they cannot tell."""
+        seen = self.peek.read()
+        try:
+            held = seen.table("customers")
+        finally:
+            seen.close()
+        if held is None:
             return None
         customers = []
-        for cid in sorted({d.get("customer") for d in tickets if d.get("customer")}):
+        for cid in sorted(wanted):
             try:
                 doc = held.get(doc_key(cid))
             except (IndexError, ValueError):
@@ -166,10 +187,7 @@ class Host:
                 customers.append(validate(Customer, doc, file=str(self.directory / "store.json"),
                                           record=cid).model_dump(mode="json", by_alias=True,
                                                                  exclude_none=True))
-        merged = merge_events(self.peek, request.get("events", []),
-                              int(request.get("log_from") or 0))
-        return {"results": {}, "new_ids": {}, "events": merged, "tickets": tickets,
-                "customers": customers, "cursor": iso(scanned), "log_at": log_size(self.peek)}
+        return customers
 
     def answer(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         """The frames answering one request."""

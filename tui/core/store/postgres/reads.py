@@ -52,6 +52,11 @@ class PostgresReads:
         return self._read(lambda conn: [row[0] for row in conn.execute(
             f"SELECT doc FROM tickets{where} ORDER BY num").fetchall()])
 
+    def ticket_fields(self) -> list[dict[str, Any]]:
+        """Every ticket, closed ones too, without its thread (what a report segments by)."""
+        return self._read(lambda conn: [row[0] for row in conn.execute(
+            "SELECT doc - 'messages' FROM tickets ORDER BY num").fetchall()])
+
     def query(self, table: str, cond: Any) -> list[dict[str, Any]]:
         """A TinyDB `Query` (a predicate on one document) over one table of the active set:
         evaluated here, on every document of the table (the queue's own filters move into SQL

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 from ...eventlog import EventWriter, RunContext
 from ...identity import AgentNameError, safe_agent_name
@@ -24,7 +24,7 @@ from ..errors import ConflictError, StoreError, StoreWriteError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
 from .connection import database_errors, describe, jsonb, open_pool, reached_no_server, rights_hint
 from .changes import ChangeListener, channel_of
-from .events import TableEventWriter, insert_events
+from .events import LoggedEvents, TableEventWriter, event_log, insert_events
 from .grants import Granted, grant_agents
 from .presence import PostgresPresence
 from .log_reads import PostgresLogReads
@@ -146,6 +146,10 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
         # Its workers may be waiting out a retry's delay: let them end on their own time.
         threading.Thread(target=old.close, name="desk-old-pool", daemon=True).start()
 
+    def event_log(self) -> ContextManager[LoggedEvents]:
+        """`with store.event_log() as events:` the log as of now, streamed in log order."""
+        return event_log(self.url, self._pool)
+
     def _file(self, table: str) -> str:
         return f"{self.where}, table {table}"
 
@@ -236,7 +240,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
         """Put customers, products or purchases with their own ids (a seed, an import, a
         migration), each validated first, in one transaction; a record with the same id is
         replaced. The table's sequence moves past the highest id. No events, as for a store
-        file written in bulk. How many records were written."""
+        file written in bulk. How many records were written (new or changed)."""
         if table not in RECORD_TABLES:
             raise StoreError(f"load_records: {table!r} is not one of {', '.join(RECORD_TABLES)}")
         model, prefix = MODELS_BY_TABLE[table], PREFIXES[table]
@@ -246,18 +250,23 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
             clean = record.model_dump(mode="json", by_alias=True, exclude_none=True)
             rows.append((record_number(clean["id"], prefix), clean))
 
+        # A record already stored as it is is left alone: not rewritten, not notified.
+        unchanged = f" WHERE {table}.doc IS DISTINCT FROM excluded.doc"
+
         def write(conn: Any) -> int:
             with conn.cursor() as cur:
                 if table == "purchases":
                     cur.executemany("INSERT INTO purchases VALUES (%s, %s, %s::jsonb) ON CONFLICT "
-                                    "(num) DO UPDATE SET customer = excluded.customer, doc = excluded.doc",
-                                    [(n, d["customer"], jsonb(d)) for n, d in rows])
+                                    "(num) DO UPDATE SET customer = excluded.customer, doc = excluded.doc"
+                                    + unchanged, [(n, d["customer"], jsonb(d)) for n, d in rows])
                 else:
                     cur.executemany(f"INSERT INTO {table} VALUES (%s, %s::jsonb) ON CONFLICT (num) "
-                                    "DO UPDATE SET doc = excluded.doc", [(n, jsonb(d)) for n, d in rows])
+                                    "DO UPDATE SET doc = excluded.doc" + unchanged,
+                                    [(n, jsonb(d)) for n, d in rows])
+                written = max(cur.rowcount, 0)  # summed over the rows; skipped ones not counted
             conn.execute(f"SELECT setval(%s, greatest((SELECT max(num) FROM {table}), "
                          "(SELECT last_value FROM " + SEQUENCES[table] + ")))", (SEQUENCES[table],))
-            return len(rows)
+            return written
 
         return self._transaction(write, writing=True)
 
