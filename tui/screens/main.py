@@ -131,13 +131,8 @@ class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
                 if not warmed and store.loaded:  # once: the first search finds it ready
                     warmed = True
                     self._warm_search_index()
-            if store.waits_for_changes and not failing:
-                # PostgreSQL: wait on the listening socket, idle, until another desk's change
-                # is heard (its generation moves) or the interval ends (to notice a quit).
-                try:
-                    store.wait_for_change(pace.interval(busy))
-                except STORE_ERRORS:
-                    wake.wait(pace.interval(busy))
+            if store.waits_for_changes:  # PostgreSQL: idle on its LISTEN socket till news
+                store.wait_for_change(pace.interval(busy))
             else:
                 wake.wait(pace.interval(busy))
 
@@ -229,9 +224,8 @@ class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
 
     def _unreadable(self, ticket_id: str) -> None:
         """The cursor's ticket could not be read (a damaged record, say): show no ticket,
-        so that no key acts on the one shown before while the cursor is on this one. A ticket
-        shown already stays as it was last read (the store could not be read again: a lost
-        server, say; the message says so, and every change is checked against its revision)."""
+        so that no key acts on the one shown before while the cursor is on this one. One shown
+        already stays as last read (a lost server, say: changes are revision-checked anyway)."""
         if self.ticket is not None and self.ticket.id == ticket_id:
             return
         if ticket_id == self.wanted:
