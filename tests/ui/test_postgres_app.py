@@ -9,13 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from textual.widgets import TextArea
+from textual.widgets import Static, TextArea
 
 from tests.core.postgres_server import postgres_schema  # noqa: F401
 from tui.app import DeskApp
 from tui.core.store import PostgresStore
 from tui.screens import ComposeScreen, ConflictScreen, PickerScreen
+from tui.screens.report import ReportScreen
 from tui.screens.search import SearchScreen
+from tui.screens.why import WhyScreen
 
 from .conftest import AGENT, TICKETS, _snapshot, choose, ready, screen_text, ts, until
 
@@ -155,8 +157,13 @@ async def test_history_why_and_search_read_the_database(pg_app, other, size):
         await until(pilot, lambda: screen.detail.showing_audit
                     and "status new → open" in screen.detail.audit_text())
         await pilot.press("h", "w")
-        await until(pilot, lambda: "Why" in screen_text(app) and "computing" not in screen_text(app))
-        assert "Cannot read" not in screen_text(app)
+        await until(pilot, lambda: isinstance(app.screen, WhyScreen))
+        await until(pilot, lambda: "Handle time" in screen_text(app))
+        await pilot.press("escape", "d")  # the session report: this session and 30 days
+        await until(pilot, lambda: isinstance(app.screen, ReportScreen))
+        segments = app.screen.query_one("#report-segments", Static)
+        await until(pilot, lambda: "By channel" in str(segments.render()))
+        assert "email" in str(segments.render()) and "chat" in str(segments.render())
         await pilot.press("escape")
         # F finds the closed ticket by a word without its accents, and opens it
         await pilot.press("F")
