@@ -22,8 +22,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 class PtyDesk:
     def __init__(self, data_dir: Path, config_dir: Path, env: dict[str, str] | None = None,
-                 file_size_limit: int | None = None) -> None:
-        """`file_size_limit`: no file may grow past it (RLIMIT_FSIZE, SIGXFSZ ignored), so a
+                 file_size_limit: int | None = None, store: str | None = None) -> None:
+        """`store`: a postgresql:// URL to open instead of `data_dir`. `file_size_limit`: no file may grow past it (RLIMIT_FSIZE, SIGXFSZ ignored), so a
         write that would fails for real with EFBIG, as on a disk that has filled up."""
         self.data_dir = data_dir
         self.output = bytearray()
@@ -39,7 +39,8 @@ class PtyDesk:
                     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # kept across exec
                     resource.setrlimit(resource.RLIMIT_FSIZE,
                                        (file_size_limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-                os.execve(sys.executable, [sys.executable, "-m", "tui", "--data-dir", str(data_dir)], env)
+                where = ["--store", store] if store else ["--data-dir", str(data_dir)]
+                os.execve(sys.executable, [sys.executable, "-m", "tui", *where], env)
             finally:
                 os._exit(127)
         self._reader = threading.Thread(target=self._drain, daemon=True)

@@ -66,7 +66,9 @@ class DeskApp(WorkStreamApp, App):
         self.config_path = config_path or config_file()
         self.config, problems = load_config(self.config_path)
         self.macros = load_macros(self.config_path.parent / "macros.toml")
-        self.drafts = Drafts(store.data_dir, agent)
+        # A PostgreSQL store has no data directory: drafts stay on this machine.
+        self.drafts = (Drafts(store.data_dir, agent) if store.data_dir is not None
+                       else Drafts.local(store.url, agent))
         self._left = False
         self.refused: str | None = None  # why the store could not be opened after all
         self.problems = [*problems, *self.macros.problems,
@@ -75,7 +77,9 @@ class DeskApp(WorkStreamApp, App):
                           for name in unknown_ids(self.config.keymap)]
         # an agent idle past the handling time's cut-off: shared files looked at less often
         self.pace = PollPace(idle_after_s=max(1, self.work.config.idle_cutoff_s))
-        self.presence = PresenceWatch(PresenceBoard(store.data_dir, agent), pace=self.pace,
+        board = (store.presence_board() if hasattr(store, "presence_board")
+                 else PresenceBoard(store.data_dir, agent))
+        self.presence = PresenceWatch(board, pace=self.pace,
                                       on_error=lambda text: self.say(text, "warning"))
 
     def get_default_screen(self) -> Screen:

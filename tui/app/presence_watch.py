@@ -17,6 +17,7 @@ from typing import Callable
 
 from textual.message_pump import MessagePump
 
+from ..core.store.errors import StoreError
 from ..core.presence import REPLYING, VIEWING, Presence, PresenceBoard
 from ..ui.messages import PresenceChanged
 from .poll_pace import PollPace
@@ -83,7 +84,7 @@ class PresenceWatch:
                         beat = time.monotonic()
                 entries = self.board.others()
                 failing = ""
-            except OSError as exc:  # the shared directory went away, or lost permission
+            except (OSError, StoreError) as exc:  # the shared directory or the database went away
                 if str(exc) != failing and self._on_error is not None:
                     failing = str(exc)
                     self._on_error(f"Cannot share who is on which ticket: {exc}")
@@ -103,5 +104,5 @@ class PresenceWatch:
             self._wake.set()
             try:
                 self.board.clear()
-            except OSError:
+            except (OSError, StoreError):
                 pass  # a dead process's entry expires by itself

@@ -55,7 +55,10 @@ class WorkStreamApp:
         if recorder is None:
             writer = ObservedWriter.adopt(store)
             recorder = WorkRecorder(writer) if writer is not None else None
-        self.work = WorkSession(recorder, Path(store.data_dir), metrics_config)
+        if store.data_dir is None:  # the log is the PostgreSQL store's events table
+            self.work = WorkSession(recorder, None, metrics_config, log_table=store)
+        else:
+            self.work = WorkSession(recorder, Path(store.data_dir), metrics_config)
         self.idle_gc = IdleCollector()
         return problems
 

@@ -6,7 +6,7 @@ import importlib
 import sys
 from typing import Sequence
 
-from .common import EXIT_IO, EXIT_USAGE, Parser, chosen_dir, refuse_postgres
+from .common import EXIT_IO, EXIT_USAGE, Parser, refuse_postgres
 
 # Each module has `add_parser(subparsers)` and `run(args) -> exit status`.
 COMMANDS = {"demo": "demo", "check": "check", "init": "init", "metrics": "metrics",
@@ -75,11 +75,13 @@ def _run(args) -> int:
         return EXIT_USAGE
     if args.command:
         return _module(args.command).run(args)
-    from .open_app import open_app, open_demo
+    from .common import chosen_store
+    from .open_app import open_app, open_database_app, open_demo
 
     if args.demo:
         return open_demo()
-    return open_app(chosen_dir(args))
+    location = chosen_store(args)  # refuse_postgres has said what is wrong with it, if anything
+    return open_database_app(location) if isinstance(location, str) else open_app(location)
 
 
 if __name__ == "__main__":

@@ -40,9 +40,8 @@ def open_app(data_dir: Path) -> int:
     warning = world_readable_warning(data_dir)
     if warning:
         sys.stderr.write(f"desk: warning: {warning}\n")
-    from ..app import DeskApp
     from ..app.work_stream import metrics_settings
-    from ..core.session import open_run, summary_after
+    from ..core.session import open_run
 
     # One run context for the work stream and the store's ticket events (one seq counter).
     try:
@@ -54,6 +53,55 @@ def open_app(data_dir: Path) -> int:
     except OSError as exc:
         sys.stderr.write(f"desk: could not open the store: {describe(exc)}\n")
         return EXIT_IO
+    return _run_app(store, agent, recorder)
+
+
+def open_database_app(url: str) -> int:
+    """The app on a PostgreSQL store: the agent is the role that logged in (the store says
+    which); the session's events go to the store's events table."""
+    from ..core.identity import AgentNameError, current_agent
+    from ..core.session import ObservedWriter
+    from ..core.store import PostgresStore, StoreError
+    from ..core.worklog import WorkRecorder
+
+    try:
+        claimed = current_agent()  # heeded only for the tables' owner (see PostgresStore)
+    except AgentNameError:
+        claimed = None
+    try:
+        store = PostgresStore(url, agent=claimed)
+    except StoreError as exc:
+        sys.stderr.write(f"desk: {printable(exc)}\n")
+        return EXIT_USAGE
+    previous_run = _resume(store)
+    writer = ObservedWriter.adopt(store)
+    return _run_app(store, store.agent, WorkRecorder(writer, previous_run))
+
+
+def _resume(store) -> str | None:
+    """Give the store's run the session of the agent's last run if that run ended
+    involuntarily within R (§B.3.6), as open_run does from events.jsonl; the run resumed."""
+    import time
+
+    from ..app.work_stream import metrics_settings
+    from ..core.store import StoreError
+    from ..core.worklog import context_after, latest_run, resume_horizon
+
+    window = metrics_settings(paths.config_file())[0].resume_window_s
+    now = time.time()
+    try:
+        recent = store.recent_events_of(store.agent, resume_horizon(window, now))
+    except StoreError:
+        return None  # a new session; the app says what is wrong with the store soon enough
+    context, previous_run = context_after(latest_run(recent, store.agent), store.agent, window, now)
+    store.events.context.session, store.events.context.run = context.session, context.run
+    return previous_run
+
+
+def _run_app(store, agent: str, recorder) -> int:
+    from ..app import DeskApp
+    from ..core.session import summary_after
+
     app = DeskApp(store, agent=agent, recorder=recorder)
     summary: list[str] = []
     try:

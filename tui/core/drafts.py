@@ -60,6 +60,17 @@ class Drafts:
         self._write = threading.Lock()  # one temp file name per process: one writer at a time
         self._queue: ThreadPoolExecutor | None = None
 
+    @classmethod
+    def local(cls, store_url: str, agent: str) -> "Drafts":
+        """Drafts of a store with no data directory (PostgreSQL): in this user's own data
+        directory (platformdirs, or $DESK_DATA_DIR), one folder per store, named by a hash of
+        its URL (two stores' T-12 are different tickets; the URL's password never shows)."""
+        from .paths import local_drafts_home
+
+        home = local_drafts_home(store_url)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return cls(home, agent)
+
     def path(self, ticket_id: str) -> Path:
         if not TICKET_ID.match(ticket_id):
             raise ValueError(f"not a ticket id: {ticket_id!r}")

@@ -16,6 +16,13 @@ def data_dir(override: str | os.PathLike[str] | None = None) -> Path:
     return Path(chosen).expanduser() if chosen else user_data_path(APP)
 
 
+def local_drafts_home(store_url: str) -> Path:
+    """Where this user's drafts of a database store go (the drafts folder is made inside)."""
+    import hashlib
+
+    return data_dir() / "postgresql" / hashlib.sha256(store_url.encode()).hexdigest()[:16]
+
+
 def config_dir() -> Path:
     """`DESK_CONFIG_DIR`, else platformdirs' user config dir."""
     chosen = os.environ.get("DESK_CONFIG_DIR")

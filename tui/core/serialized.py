@@ -16,7 +16,9 @@ from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 
+from .eventlog import EVENTS_FILE, ticket_events
 from .models import Customer, Product, Ticket
+from .session.story import story_of, ticket_story
 from .slow import SlowCalls
 from .store.base import CustomerHistory, Repository
 
@@ -75,6 +77,47 @@ class SerializedRepository(Repository):
 
         with self._serial(SAVING):
             resolve(self.inner, ticket_id, field, keep)  # type: ignore[arg-type]
+
+    # -- other desks' changes, heard rather than polled (the PostgreSQL store) -------------
+    @property
+    def waits_for_changes(self) -> bool:
+        """The store can wait for another desk's change (LISTEN/NOTIFY), idle meanwhile."""
+        return hasattr(self.inner, "wait_for_change")
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Not serialized: the wait holds only the store's listener, never the calls."""
+        return self.inner.wait_for_change(timeout)  # type: ignore[attr-defined]
+
+    # -- the event log: the data directory's events.jsonl, or the store's events table ----
+    def ticket_events(self, ticket_id: str) -> list[dict[str, Any]]:
+        """One ticket's history (audit trail) in log order. OSError or StoreError."""
+        if self.data_dir is None:
+            with self._serial():
+                return self.inner.ticket_events(ticket_id)  # type: ignore[attr-defined]
+        return ticket_events(self.data_dir / EVENTS_FILE, ticket_id)
+
+    def ticket_story(self, ticket_id: str, config: Any) -> dict[str, Any]:
+        """The "why" of one ticket (session/story.py). OSError or StoreError."""
+        if self.data_dir is None:
+            def find(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+                with self._serial():
+                    return self.inner.events_mentioning(pairs)  # type: ignore[attr-defined]
+            return story_of(find, ticket_id, config)
+        return ticket_story(self.data_dir / EVENTS_FILE, ticket_id, config)
+
+    def logged_events(self) -> tuple[list[dict[str, Any]], Any]:
+        """Every event of the log and what reading it met (metrics' ReadSummary); a data
+        directory without a log yet has none. OSError or StoreError."""
+        from .metrics import read_event_files
+        from .metrics.reading import ReadSummary
+
+        if self.data_dir is None:
+            with self._serial():
+                return self.inner.all_events(), ReadSummary()  # type: ignore[attr-defined]
+        try:
+            return read_event_files([self.data_dir / EVENTS_FILE])
+        except FileNotFoundError:
+            return [], ReadSummary()
 
     @property
     def generation(self) -> int:

@@ -15,12 +15,13 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from .eventlog import (FSYNC_NOW, EventWriter, ReadStats, RunContext, format_event_ts, iter_lines,
                        new_ulid, parse_event_ts)
 from .fileio import open_read
 from .oserror import describe
+from .store.errors import StoreError
 
 INVOLUNTARY = frozenset({"hangup", "sigterm", "error"})
 TAIL_CHUNK = 1 << 20
@@ -65,7 +66,12 @@ def _oldest_ts(chunk: bytes) -> str:
 
 
 def _latest_run(chunk: bytes, agent: str) -> LastRun | None:
-    mine = [e for e in iter_lines(chunk, ReadStats()) if e.get("agent") == agent and e.get("run")]
+    return latest_run(iter_lines(chunk, ReadStats()), agent)
+
+
+def latest_run(events: Iterable[dict[str, Any]], agent: str) -> LastRun | None:
+    """The agent's most recent run among `events` (a stretch of the log's end)."""
+    mine = [e for e in events if e.get("agent") == agent and e.get("run")]
     if not mine:
         return None
     latest = max(mine, key=lambda e: (e.get("ts", ""), e.get("seq", 0)))
@@ -80,8 +86,20 @@ def start_context(path: Path, agent: str, resume_window_s: float, now_ts: float 
                   ) -> tuple[RunContext, str | None]:
     """A new run's context: it resumes the session if the last run ended involuntarily within R."""
     now_ts = time.time() if now_ts is None else now_ts
-    horizon = format_event_ts(int((now_ts - resume_window_s - 3600) * 1e9))
-    previous = last_run_of(path, agent, not_before=horizon)
+    previous = last_run_of(path, agent, not_before=resume_horizon(resume_window_s, now_ts))
+    return context_after(previous, agent, resume_window_s, now_ts)
+
+
+def resume_horizon(resume_window_s: float, now_ts: float) -> str:
+    """How far back the agent's last run is looked for (RFC 3339)."""
+    return format_event_ts(int((now_ts - resume_window_s - 3600) * 1e9))
+
+
+def context_after(previous: LastRun | None, agent: str, resume_window_s: float,
+                  now_ts: float | None = None) -> tuple[RunContext, str | None]:
+    """A new run's context after `previous`: its session if that run ended involuntarily
+    within R (§B.3.6), else a new session; and the run it resumes, if any."""
+    now_ts = time.time() if now_ts is None else now_ts
     run = new_ulid()
     if previous and (previous.end_reason is None or previous.end_reason in INVOLUNTARY):
         if now_ts - parse_event_ts(previous.last_ts).timestamp() <= resume_window_s:
@@ -125,6 +143,9 @@ class WorkRecorder:
                 self.writer.write(event, fsync=fsync)
             except OSError as exc:
                 self.write_error = describe(exc)
+                return
+            except StoreError as exc:  # the log is a database table its server refused or lost
+                self.write_error = str(exc)
                 return
             self.unwritten.popleft()
         self.write_error = None

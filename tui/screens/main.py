@@ -13,7 +13,6 @@ from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from ..core.audit import describe
-from ..core.eventlog import EVENTS_FILE, ticket_events
 from ..core.handling import HandlingClock
 from ..core.models import Product, Ticket
 from ..core.presence import marks
@@ -99,7 +98,8 @@ class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
     @work(thread=True, exclusive=True, group="poll")
     def _poll(self, seen: int) -> None:
         """Stat the store every poll_seconds (less often while the agent is idle, see
-        PollPace); say so when its generation moves. The first look reads the store if it
+        PollPace), or on PostgreSQL wait for a change to be heard; say so when its generation
+        moves. The first look reads the store if it
         was opened from its queue summary."""
         worker = get_current_worker()
         store, busy, pace = self.app.store, self.app.config.poll_seconds, self.app.pace
@@ -131,7 +131,10 @@ class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
                 if not warmed and store.loaded:  # once: the first search finds it ready
                     warmed = True
                     self._warm_search_index()
-            wake.wait(pace.interval(busy))
+            if store.waits_for_changes:  # PostgreSQL: idle on its LISTEN socket till news
+                store.wait_for_change(pace.interval(busy))
+            else:
+                wake.wait(pace.interval(busy))
 
     @work(thread=True, group="search-index")
     def _warm_search_index(self) -> None:
@@ -221,7 +224,10 @@ class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
 
     def _unreadable(self, ticket_id: str) -> None:
         """The cursor's ticket could not be read (a damaged record, say): show no ticket,
-        so that no key acts on the one shown before while the cursor is on this one."""
+        so that no key acts on the one shown before while the cursor is on this one. One shown
+        already stays as last read (a lost server, say: changes are revision-checked anyway)."""
+        if self.ticket is not None and self.ticket.id == ticket_id:
+            return
         if ticket_id == self.wanted:
             self.detail.show_waiting(f"{one_line(ticket_id)} cannot be shown (see the message); "
                                      "`desk check` names what is wrong with it.")
@@ -329,8 +335,8 @@ class MainScreen(SyncActions, RelationActions, BulkActions, Screen):
     @work(thread=True, exclusive=True, group="audit")
     def load_audit(self, ticket_id: str) -> None:
         try:
-            events = ticket_events(self.app.store.data_dir / EVENTS_FILE, ticket_id)
-        except OSError as exc:
+            events = self.app.store.ticket_events(ticket_id)
+        except (OSError, *STORE_ERRORS) as exc:
             self.app.say(f"Cannot read the ticket history: {exc}", "error")
             return
         self.post_message(AuditLoaded(ticket_id, [describe(e) for e in events]))

@@ -15,9 +15,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ..core.eventlog import EVENTS_FILE
-from ..core.metrics import MetricsConfig, compute, parse_time, read_event_files
-from ..core.metrics.reading import ReadSummary
+from ..core.metrics import MetricsConfig, compute, parse_time
+from ..core.store.errors import StoreError
 from ..core.reporting import DIMENSIONS, ReportError, StoreDimensions, build_report
 from ..core.session import fcr_words, hms, now_ms, pct, window_words
 from ..ui.bindings import bindings
@@ -211,13 +210,14 @@ class ReportScreen(Screen[None]):
     def _compute(self, by: str) -> None:
         app = self.app
         config: MetricsConfig = app.work.config
-        path = app.store.data_dir / EVENTS_FILE
         try:
-            events, read = read_event_files([path])
-        except FileNotFoundError:
-            events, read = [], ReadSummary()
+            events, read = app.store.logged_events()
+        except StoreError as exc:
+            app.call_from_thread(self._show_error, f"Cannot read the event log: {exc}")
+            return
         except OSError as exc:
-            app.call_from_thread(self._show_error, f"Cannot read {path}: {exc.strerror or exc}")
+            where = exc.filename or "the event log"
+            app.call_from_thread(self._show_error, f"Cannot read {where}: {exc.strerror or exc}")
             return
         now = now_ms()
         document = compute(events, config, now, read)

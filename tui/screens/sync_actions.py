@@ -96,4 +96,5 @@ class SyncActions:
         self.app.call_from_thread(self._show_sync, found)
 
     def _show_sync(self, found: Any) -> None:
-        self.query_one(StatusBar).show_sync(found)
+        for bar in self.query(StatusBar):  # none once the screen is going (a quick quit)
+            bar.show_sync(found)

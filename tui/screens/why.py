@@ -14,11 +14,11 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ..core.eventlog import EVENTS_FILE
+from ..core.store.errors import StoreError
 from ..core.metrics import parse_time
 from ..core.metrics.handle_time import COMPONENTS
 from ..core.models import Ticket
-from ..core.session import hms, ticket_story
+from ..core.session import hms
 from ..ui.bindings import bindings
 from ..ui.text import line
 
@@ -143,7 +143,10 @@ class WhyScreen(Screen[None]):
         app = self.app
         config = app.work.config
         try:
-            story = ticket_story(app.store.data_dir / EVENTS_FILE, self.ticket.id, config)
+            story = app.store.ticket_story(self.ticket.id, config)
+        except StoreError as exc:
+            app.call_from_thread(self._show, line(f"Cannot read the event log: {exc}"))
+            return
         except OSError as exc:
             app.call_from_thread(self._show, line(f"Cannot read the event log: {exc.strerror or exc}"))
             return

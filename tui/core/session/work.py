@@ -17,6 +17,7 @@ from .log import (
     SessionFigures,
     SessionLog,
 )
+from .table_log import TableSessionLog
 from .writer import ObservedWriter
 
 BREAK_REASONS = ("break", "lunch", "meeting", "training", "other")
@@ -35,7 +36,10 @@ class Call:
 class WorkSession:
     """The recorder plus what the app must remember between events: calls, breaks, pauses."""
 
-    def __init__(self, recorder: WorkRecorder | None, data_dir: Path, config: MetricsConfig):
+    def __init__(self, recorder: WorkRecorder | None, data_dir: Path | None, config: MetricsConfig,
+                 *, log_table: Any = None):
+        """The session's events are read from `data_dir`'s events.jsonl, or, for a store whose
+        log is a database table, from `log_table` (a PostgresStore)."""
         self.recorder = recorder
         self.config = config
         context = recorder.context if recorder else RunContext(agent=None)
@@ -45,8 +49,12 @@ class WorkSession:
         writer = recorder.writer if recorder else None
         if isinstance(writer, ObservedWriter):
             writer.listeners.append(self.live.observe)
-        self.log = SessionLog(data_dir / EVENTS_FILE, self.agent, self.session, self.run,
-                              from_end=not self.resumed)
+        if log_table is not None:
+            self.log: SessionLog = TableSessionLog(log_table, self.agent, self.session, self.run,
+                                                   from_end=not self.resumed)
+        else:
+            self.log = SessionLog(Path(data_dir) / EVENTS_FILE, self.agent, self.session, self.run,  # type: ignore[arg-type]
+                                  from_end=not self.resumed)
         self.figures: SessionFigures | None = None
         self.end_reason: str | None = None
         self.on_break: str | None = None

@@ -16,12 +16,26 @@ Listener = Callable[[dict[str, Any]], None]
 class ObservedWriter(EventWriter):
     """An EventWriter that calls its listeners with every event it has written."""
 
-    def __init__(self, path: Path, context: RunContext, fsync_every_s: float = 30.0):
-        super().__init__(path, context, fsync_every_s)
+    def __init__(self, path: Path | None, context: RunContext, fsync_every_s: float = 30.0, *,
+                 inner: EventWriter | None = None):
+        super().__init__(path, context, fsync_every_s)  # type: ignore[arg-type]
         self.listeners: list[Listener] = []
+        self._inner = inner  # the writer of a log that is not a file (a database table)
 
     def write(self, event: dict[str, Any], *, fsync: bool = False) -> None:
-        super().write(event, fsync=fsync)
+        if self._inner is not None:
+            self._inner.write(event, fsync=fsync)
+        else:
+            super().write(event, fsync=fsync)
+        self.written([event])
+
+    def written(self, events: list[dict[str, Any]]) -> None:
+        """Tell the listeners about events now in the log (a database store's ticket events
+        are inserted with their change, not through `write`, and told here after its commit)."""
+        for event in events:
+            self._tell(event)
+
+    def _tell(self, event: dict[str, Any]) -> None:
         for listener in list(self.listeners):
             try:
                 listener(event)
@@ -31,7 +45,7 @@ class ObservedWriter(EventWriter):
     @classmethod
     def adopt(cls, store: Any) -> "ObservedWriter | None":
         """The store's writer, observed; replaces `store.events` if it was a plain one
-        (None for a store whose log is a database table: its run is still started).
+        (the writer of a database table is wrapped: it keeps writing its rows).
 
         A store opened without a run (tests, tools) gets a fresh session and run, so that its
         app events are valid (§B.3.2: app events name agent, session and run).
@@ -44,9 +58,10 @@ class ObservedWriter(EventWriter):
             if context.src == "app" and context.run is None:
                 context.session, context.run, context._seq = new_ulid(), new_ulid(), 0
         if writer.path is None:  # the log is a database table (the PostgreSQL store)
-            return None
-        observed = cls(writer.path, context, writer.fsync_every_s)
-        writer.close()
+            observed = cls(None, context, inner=writer)
+        else:
+            observed = cls(writer.path, context, writer.fsync_every_s)
+            writer.close()
         store.events = observed
         return observed
 

@@ -8,9 +8,12 @@ change at its next poll after that, or at once while it waits (`poll(timeout)`).
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from .connection import APPLICATION, CONNECT_TIMEOUT_S
+
+RETRY_S = 1.0  # while the server is unreachable: the most a wait waits before trying again
 
 
 def channel_of(schema: str) -> str:
@@ -25,6 +28,7 @@ class ChangeListener:
         self._conn: Any = None
         self._lost = False
         self.changed: set[str] = set()  # the records heard of since the last `take_changed`
+        self.losses = 0  # how many times the listening session was lost
         self._listen()
 
     def _listen(self) -> None:
@@ -54,17 +58,23 @@ class ChangeListener:
             try:
                 if self._conn is None or self._conn.closed:
                     self._listen()
-                    return True
+                    return True  # listening again: what was committed meanwhile was not heard
                 heard = [n.payload for n in self._conn.notifies(timeout=timeout, stop_after=1)]
                 self.changed.update(heard)
                 if self._lost:
                     raise psycopg.OperationalError("the server ended the listening session")
             except psycopg.Error:
+                was_listening = self._conn is not None
                 self._close()
+                if was_listening:
+                    self.losses += 1
                 try:
                     self._listen()
                 except psycopg.Error:
-                    pass  # still down: the next poll tries again
+                    # Still down: said once (the loss), then quiet until it listens again.
+                    if not was_listening and timeout > 0:
+                        time.sleep(min(timeout, RETRY_S))  # a wait that waits, server or not
+                    return was_listening
                 return True
             return bool(heard)
 

@@ -4,6 +4,7 @@ password)."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -51,6 +52,10 @@ def open_pool(url: str, *, max_size: int = 4) -> Any:
         psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
         raise StoreError(f"the store URL is not one desk can read ({exc})") from None
+    # The pool's retries are logged as warnings: kept off the terminal (the app draws there),
+    # since each call that meets them says what is wrong in its own error.
+    logging.getLogger("psycopg.pool").addHandler(logging.NullHandler())
+    logging.getLogger("psycopg.pool").propagate = False
     try:  # one direct connection first: a refusal says why at once (the pool only retries)
         psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
     except psycopg.Error as exc:
@@ -120,10 +125,25 @@ def database_errors(url: str, *, writing: bool, role: str | None = None) -> Iter
 
 
 def connection_lost(exc: BaseException) -> bool:
-    """The error ended the connection (no SQLSTATE: the client lost it; class 08, or the
-    server shutting down, 57P0x), so a commit may have happened unseen."""
+    """The error ended the connection (no SQLSTATE on an operational or interface error: the
+    client lost it; class 08, or the server shutting down, 57P0x), so a commit may have
+    happened unseen. A value psycopg refused before sending it (a NUL in a text, which
+    PostgreSQL cannot hold) has no SQLSTATE either, and lost nothing."""
+    import psycopg
+
     state = getattr(exc, "sqlstate", None)
-    return state is None or state.startswith("08") or state.startswith("57P0")
+    if state is None:
+        return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+    return state.startswith("08") or state.startswith("57P0")
+
+
+def reached_no_server(exc: BaseException) -> bool:
+    """The pool had no connection to lend, or the one it lent had lost the server."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    return isinstance(exc, PoolTimeout) or (isinstance(exc, psycopg.OperationalError)
+                                            and connection_lost(exc))
 
 
 def jsonb(doc: Any) -> str:

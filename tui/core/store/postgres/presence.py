@@ -70,9 +70,11 @@ class PostgresPresence:
                 if not connection_lost(exc):
                     raise
                 # The connection ended (a restart, a failover) and our presence with it: say it
-                # again on a new one (an upsert, so once is all it can do).
-                self._conn.close()
-                self._conn = None
+                # again on a new one (an upsert, so once is all it can do). None if it was
+                # the connecting that failed (the server is still away).
+                if self._conn is not None:
+                    self._conn.close()
+                    self._conn = None
                 self._connection().execute(UPSERT, (self.agent, ticket, state))
 
     def refresh(self) -> None:

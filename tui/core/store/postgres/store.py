@@ -11,21 +11,25 @@ whatever is current, and so never conflicts. The rules of each change are the sh
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterable, TypeVar
+from typing import Any, Callable, ContextManager, Iterable, Iterator, TypeVar
 
 from ...eventlog import EventWriter, RunContext
 from ...identity import AgentNameError, safe_agent_name
 from ...models import MODELS_BY_TABLE, Customer, Ticket, now_utc, validate
 from ...textfold import fold
-from ..errors import ConflictError, StoreError
+from ..errors import ConflictError, StoreError, StoreWriteError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
-from .connection import database_errors, describe, jsonb, open_pool, rights_hint
+from .connection import database_errors, describe, jsonb, open_pool, reached_no_server, rights_hint
 from .changes import ChangeListener, channel_of
 from .events import LoggedEvents, TableEventWriter, event_log, insert_events
 from .grants import Granted, grant_agents
 from .presence import PostgresPresence
+from .log_reads import PostgresLogReads
 from .reads import PostgresReads, record_number
+from .search import PostgresSearch
 from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema, owns_tables
 
 T = TypeVar("T")
@@ -43,7 +47,7 @@ def ticket_row(doc: dict[str, Any]) -> tuple[Any, ...]:
             folded_text(doc), jsonb(doc))
 
 
-class PostgresStore(PostgresReads, TicketWrites):
+class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrites):
 
     def __init__(self, url: str, *, agent: str | None = None, events: EventWriter | None = None,
                  defer_load: bool = False, data_dir: Path | None = None, pool_size: int = 4):
@@ -62,6 +66,7 @@ class PostgresStore(PostgresReads, TicketWrites):
         self.agent = agent
         self._generation = 0
         self._changes: ChangeListener | None = None
+        self._pool_size, self._server_lost = pool_size, False
         self._pool = open_pool(url, max_size=pool_size)
         try:
             self.role = self._read(lambda conn: conn.execute("SELECT session_user").fetchone()[0])
@@ -100,7 +105,7 @@ class PostgresStore(PostgresReads, TicketWrites):
         """fn(conn) in one transaction, committed if it returns, rolled back if it raises;
         database errors come out as StoreError (StoreWriteError for a write)."""
         with database_errors(self.url, writing=writing, role=self.role):
-            with self._pool.connection() as conn:
+            with self._lent(writing) as conn:
                 with conn.transaction():
                     result = fn(conn)
         if writing:
@@ -112,8 +117,34 @@ class PostgresStore(PostgresReads, TicketWrites):
         trip for a one-statement read. A read of several statements that must agree uses
         `_transaction(fn, writing=False)`."""
         with database_errors(self.url, writing=False, role=self.role):
-            with self._pool.connection() as conn:
+            with self._lent(False) as conn:
                 return fn(conn)
+
+    @contextmanager
+    def _lent(self, writing: bool) -> Iterator[Any]:
+        """A connection of the pool. Once the server was lost (a call found no connection,
+        or the listener lost its session), the next call starts a new pool, which connects
+        at once or says at once that it cannot, rather than wait on the old pool's retries."""
+        if self._server_lost:
+            self._reopen_pool(writing)
+        try:
+            with self._pool.connection() as conn:
+                yield conn
+        except BaseException as exc:
+            if reached_no_server(exc):
+                self._server_lost = True
+            raise
+
+    def _reopen_pool(self, writing: bool) -> None:
+        try:
+            pool = open_pool(self.url, max_size=self._pool_size)
+        except StoreError as exc:
+            if writing:
+                raise StoreWriteError(f"{exc} Nothing was changed.") from None
+            raise
+        old, self._pool, self._server_lost = self._pool, pool, False
+        # Its workers may be waiting out a retry's delay: let them end on their own time.
+        threading.Thread(target=old.close, name="desk-old-pool", daemon=True).start()
 
     def event_log(self) -> ContextManager[LoggedEvents]:
         """`with store.event_log() as events:` the log as of now, streamed in log order."""
@@ -137,7 +168,10 @@ class PostgresStore(PostgresReads, TicketWrites):
     def wait_for_change(self, timeout: float) -> bool:
         """Like `refresh`, but waits up to `timeout` seconds for a change (idle meanwhile:
         a thread can wait here instead of polling)."""
+        losses = self._changes.losses if self._changes is not None else 0
         changed = self._changes is not None and self._changes.poll(timeout)
+        if self._changes is not None and self._changes.losses != losses:
+            self._server_lost = True  # the pool's connections are likely gone with it
         if changed:
             self._generation += 1
         return changed
@@ -176,10 +210,14 @@ class PostgresStore(PostgresReads, TicketWrites):
                 if conn.execute(f"INSERT INTO tickets {TICKET_COLUMNS} ON CONFLICT (num) DO NOTHING",
                                 ticket_row(doc)).rowcount:
                     break
-            insert_events(conn, self._new_ticket_events(doc, source, region))
+            logged[:] = self._new_ticket_events(doc, source, region)
+            insert_events(conn, logged)
             return self._stored(doc)
 
-        return self._transaction(write, writing=True)
+        logged: list[dict[str, Any]] = []
+        ticket = self._transaction(write, writing=True)
+        self._committed(logged)
+        return ticket
 
     def insert_customer(self, *, name: str, email: str | None = None, phone: str | None = None,
                         language: str = "en", **fields: Any) -> Customer:
@@ -256,9 +294,20 @@ class PostgresStore(PostgresReads, TicketWrites):
             if updated != 1:
                 raise ConflictError(ticket_id, seen, self._stored(self._ticket_doc(conn, ticket_id)))
             insert_events(conn, logged)
+            committed[:] = logged
             return old, doc
 
-        return self._transaction(write, writing=True)
+        committed: list[dict[str, Any]] = []
+        result = self._transaction(write, writing=True)
+        self._committed(committed)
+        return result
+
+    def _committed(self, events: list[dict[str, Any]]) -> None:
+        """A change's ticket events are in the log: tell whoever watches the run's writer
+        (the app's live handling clock, as a data directory's writer does when it writes them)."""
+        tell = getattr(self.events, "written", None)
+        if tell is not None and events:
+            tell(events)
 
     def close(self) -> None:
         if self._changes is not None:
