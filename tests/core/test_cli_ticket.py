@@ -221,3 +221,16 @@ def test_the_store_may_be_named_after_the_verb_too(capsys, store_dir, tmp_path):
     code = main(["ticket", "--data-dir", str(store_dir), "show", "T-1", "--format", "json"])
     out, err = capsys.readouterr()
     assert code == 0 and json.loads(out)["id"] == "T-1"
+
+
+def test_list_into_a_pipe_keeps_each_ticket_on_one_line(capsys, store_dir, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # what a pipe gets: no terminal to ask
+    store = TinyDBStore(store_dir, agent="ana")
+    made = store.insert_ticket(customer="C-1", subject="Printer on the third floor jams on A3 paper",
+                               body="again")
+    store.change_tags(made.id, add=["hardware", "printer", "escalated", "third-floor"])
+    store.close()
+    code, out, _ = desk(capsys, store_dir, "list", "--view", "all")
+    assert code == 0
+    row = [line for line in out.splitlines() if line.lstrip().startswith(made.id + " ")]
+    assert len(row) == 1 and "Printer on the third floor jams on A3 paper" in row[0]

@@ -65,7 +65,8 @@ def print_list(rows: list[dict[str, Any]]) -> None:
                          ratio=1 if name == "subject" else None)
     for row in rows:
         table.add_row(*(_text(row[name]) for name in TABLE_COLUMNS))
-    Console(highlight=False).print(table)
+    # Into a pipe or a file, a row is one line (for grep and awk), never folded to 80 columns.
+    Console(highlight=False, width=None if sys.stdout.isatty() else 1000).print(table)
 
 
 def message_rows(ticket: Ticket) -> list[dict[str, Any]]:
