@@ -90,9 +90,10 @@ def test_the_revision_check_is_in_the_update_so_a_change_committed_meanwhile_win
         writer.start()
         with connect(url) as watch:  # wait until ana's UPDATE waits for the row lock
             for _ in range(1000):
-                waiting = watch.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query LIKE 'UPDATE tickets SET rev = %%'").fetchone()[0]
+                waiting = watch.execute(  # blocked by `other`: no other test's sessions
+                    "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid)) "
+                    "AND query LIKE 'UPDATE tickets SET rev = %%'",
+                    (other.info.backend_pid,)).fetchone()[0]
                 if waiting or not writer.is_alive():
                     break
                 time.sleep(0.01)
