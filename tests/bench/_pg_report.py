@@ -147,7 +147,8 @@ def write_report(out: Path, saved: dict) -> str:
     lines = ["# desk on PostgreSQL: measurements (issue 17)", "",
              f"Written by `python tests/bench/bench_postgres.py` on {meta.get('date')}: "
              f"{meta.get('nproc')} CPUs ({meta.get('cpu')}) shared with other work, PostgreSQL "
-             f"{meta.get('server')} on the same machine (local socket, fsync {meta.get('fsync')}, "
+             f"{meta.get('server')} on the same machine (unix socket {meta.get('socket')}, fsync "
+             f"{meta.get('fsync')}, "
              f"synchronous_commit {meta.get('synchronous_commit')}). Raw figures in "
              f"`{out.with_suffix('.json').name}`. **1M tickets were not measured**: every figure "
              "is at 100k (or the concurrency test's hot tickets), so a target set at 1M is "

@@ -291,6 +291,7 @@ def main() -> None:
         saved["meta"]["server"] = conn.execute("SHOW server_version").fetchone()[0]
         saved["meta"]["synchronous_commit"] = conn.execute("SHOW synchronous_commit").fetchone()[0]
         saved["meta"]["fsync"] = conn.execute("SHOW fsync").fetchone()[0]
+        saved["meta"]["socket"] = conn.info.host
     with tempfile.TemporaryDirectory(prefix="desk-bench-pg-") as tmpdir:
         tmp = Path(tmpdir)
         if "concurrency" in parts:
