@@ -163,6 +163,8 @@ def write_report(out: Path, saved: dict) -> str:
         b = saved["big"]
         lines += [f"The 100k store was made with `desk migrate` from `{b['source']}` in "
                   f"{b['migrate_s']:.0f} s ({b['tickets']:,} tickets, {b['events']:,} events).", ""]
+    if saved.get("notes"):
+        lines += ["## Notes", ""] + [f"- {n}" for n in saved["notes"]] + [""]
     text = "\n".join(lines)
     out.write_text(text)
     return text
