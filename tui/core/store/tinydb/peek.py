@@ -6,6 +6,7 @@ megabytes). Anything it cannot answer this way is None: the caller loads the sto
 
 from __future__ import annotations
 
+import functools
 import os
 import zlib
 from dataclasses import dataclass
@@ -62,7 +63,7 @@ class _Collection:
             if needle in line:
                 yield from journal_entries(line + b"\n")
 
-    @property
+    @functools.cached_property
     def damaged(self) -> bool:
         """A line whose CRC does not match (parsing every line would cost as much as loading)."""
         for line in self.journal.splitlines():

@@ -59,10 +59,13 @@ class UnloadedTeamStore:
             finally:
                 seen.close()
             ops: list[Op] = []
+            file = str(self._active.snapshot)
+
+            def as_ticket(doc: dict[str, Any]) -> Ticket:
+                return validate(Ticket, doc, file=file, record=doc.get("id", "?"))  # type: ignore[return-value]
+
             for ticket_id, mutate in mutations.items():
                 old = current[ticket_id]
-                file = str(self._active.snapshot)
-                as_ticket = lambda d: validate(Ticket, d, file=file, record=d.get("id", "?"))  # noqa: E731
                 try:
                     doc = as_ticket(revise(ticket_id, old, mutate, None, as_ticket)).to_doc()
                     before = as_ticket(old).to_doc()
