@@ -96,6 +96,7 @@ class _Shown:
 def run(args: argparse.Namespace) -> int:
     from ..core.importers.mapping import MappingError
     from ..core.importers.run import check_file, import_file
+    from ..core.store.tinydb.import_writer import ImportWriter
 
     try:
         sources = _sources(args)
@@ -108,16 +109,18 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     shown = _Shown()
     failed = False
-    store = None
+    store = writer = None
     try:
         if not args.dry_run:
             store = _open_store(chosen_dir(args))
+            writer = ImportWriter(store)
         for make in sources:
             if args.dry_run:
                 result = check_file(make(), shown)
                 counts = None
             else:
-                result, counts = import_file(store, make, skip_bad=args.skip_bad, progress=shown)
+                result, counts = import_file(store, make, skip_bad=args.skip_bad, progress=shown,
+                                             writer=writer)
             shown.stop()
             for problem in result.problems:
                 print(problem)
@@ -135,6 +138,8 @@ def run(args: argparse.Namespace) -> int:
                       f"unchanged tickets; {counts.customers} new customers, {counts.products} "
                       f"products, {counts.purchases} purchases; {counts.events} events"
                       + (f"; {len(result.bad)} row(s) skipped" if result.bad else ""))
+        if writer is not None:
+            writer.finish()  # the journals folded into snapshots, once for every file
     except Exception as exc:  # noqa: BLE001 - a store or disk error: one line, never a traceback
         shown.stop()
         from ..core.store import StoreError
@@ -145,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         shown.stop()
+        if writer is not None:
+            writer.close()
         if store is not None:
             store.close()
     return 1 if failed else 0
@@ -156,4 +163,4 @@ def _open_store(directory: Path):
 
     if not (directory / "store.json").exists():
         init_store(directory)
-    return TinyDBStore(directory)
+    return TinyDBStore(directory, load=False)  # the import never holds the store's tables

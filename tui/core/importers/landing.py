@@ -1,13 +1,12 @@
 """What lands: imported tickets become desk tickets, customers (matched by email), products
 and purchases, with their ticket-stream events (`src: import`, metrics-spec §B.3), written in
-batches through the store's journal (`TinyDBStore.write_batch`). Idempotent by source id: a
+batches through the store's journal without its tables in memory (store/tinydb/import_writer.py). Idempotent by source id: a
 ticket whose source facts are unchanged is left alone; a changed one gets a new revision and
 only the events of what is new. Ids of messages and events are derived from the source, so
 an event written twice is the same event (the metrics de-duplicate by id)."""
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from functools import lru_cache
 from dataclasses import dataclass
@@ -21,8 +20,11 @@ from ..fileio import BadLine, parse_crc_line
 from ..models import Ticket, format_ts, now_utc, record_errors
 from ..store.ticket_events import events_for_change
 from ..store.ticket_writes import CONTACT_KIND
+from ..store.tinydb.import_writer import ImportWriter
 from ..store.tinydb.names import OUTBOX
+from ..store.tinydb.staging import ACTIVE_COLL
 from .derived import customer_doc, facts_of, message_id, stable_ulid
+from .known import KnownCustomers, KnownPurchases, KnownTickets
 from .records import InDeskTicket, InTicket, InTicketFacts, Problem, Record
 from .whole_records import WholeRecords
 
@@ -117,23 +119,20 @@ Landed = tuple[InTicket | InTicketFacts | Record, dict[str, Any] | None]
 
 
 class Landing(WholeRecords):
-    """Writes imported tickets (and whole records: WholeRecords) into one store in batches."""
+    """Writes imported tickets (and whole records: WholeRecords) into one store in batches,
+    through `writer` (one for several files; without one, the landing makes its own and
+    `finish` folds the journals at the end)."""
 
-    def __init__(self, store, batch_size: int = 5000):
+    def __init__(self, store, batch_size: int = 5000, writer: ImportWriter | None = None):
         self.store = store
         self.batch_size = batch_size
         self.counts = Counts()
-        self._by_source: dict[str, tuple[str, bool]] = {}
-        for doc in store.ticket_docs(include_archive=True):
-            if doc.get("source_id"):
-                self._by_source[doc["source_id"]] = (doc["id"], doc.get("status") == "closed")
-        self._customers: dict[str, str] = {}
-        for c in store.customers():
-            for key in (c.email and c.email.lower(), c.source_id):
-                if key:
-                    self._customers[key] = c.id
-        self._products = {p.name.lower(): p.id for p in store.products()}
-        self._purchases = {(p.customer, p.product, format_ts(p.date)) for p in store.purchases()}
+        self._own_writer = writer is None
+        self.writer = writer or ImportWriter(store)
+        self._by_source = KnownTickets(self.writer)
+        self._customers = KnownCustomers(self.writer)
+        self._purchases = KnownPurchases(self.writer)
+        self._products_held: dict[str, str] | None = None
         self._seq: int | None = None
         self._pending: list[tuple[str, str, Any]] = []  # links to tickets not landed yet
         self.import_event = import_event
@@ -151,36 +150,57 @@ class Landing(WholeRecords):
             self._write(batch)
 
     def finish(self) -> None:
-        """Links to tickets later in the file, then fold the journal into snapshots once, at
-        the end (not after every batch)."""
-        if self._pending:
-            self.store.write_batch(self._late_links)
-        self.store.compact()
+        """Links to tickets later in the file; then, with its own writer, fold the journals
+        into snapshots once, at the end (not after every batch)."""
+        try:
+            if self._pending:
+                self._write_plan(self._late_links)
+            if self._own_writer:
+                self.writer.finish()
+        finally:
+            if self._own_writer:
+                self.writer.close()
+
+    def close(self) -> None:
+        """Let go of the writer this landing made (nothing is written)."""
+        if self._own_writer:
+            self.writer.close()
+
+    @property
+    def _products(self) -> dict[str, str]:
+        """Product name (lower case) -> id: a few hundred, held in memory."""
+        if self._products_held is None:
+            self._products_held = {
+                doc["name"].lower(): doc["id"] for _, doc in self.writer.staging.docs(ACTIVE_COLL, "products")
+                if isinstance(doc, dict) and isinstance(doc.get("name"), str) and "id" in doc}
+        return self._products_held
 
     # -- one batch --------------------------------------------------------------
     def _write(self, batch: list[Landed]) -> None:
-        self.store.write_batch(lambda ids, tables: self._plan(batch, ids, tables))
-        # The batch's documents now live in the store's tables for good (plain JSON, no
-        # cycles): out of the cyclic GC's reach, or every full collection walks the whole
-        # growing store (a fifth of an import's time at 20k tickets).
-        gc.freeze()
+        self._write_plan(lambda ids: self._plan(batch, ids))
 
-    def _plan(self, batch: list[Landed], ids, tables) -> tuple[list, list]:
+    def _write_plan(self, plan) -> None:
+        try:
+            self.writer.write_batch(lambda ids, _: plan(ids))
+        finally:  # written (the staging has it now) or not at all
+            for known in (self._by_source, self._customers, self._purchases):
+                known.batch_done()
+
+    def _plan(self, batch: list[Landed], ids) -> tuple[list, list]:
         ops: list = []
         events: list[dict[str, Any]] = []
         if self._seq is None:
             self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
-        customers = tables.get("customers", {})
         for t, checked in batch:
             if not isinstance(t, (InTicket, InTicketFacts)):
                 self._whole_record(t, ids, ops)
                 continue
             self.counts.read += 1
-            if self._own_ticket(t, tables):  # a desk export of this very store
+            if self._own_ticket(t):  # a desk export of this very store
                 self.counts.unchanged += 1
                 continue
             facts = t if isinstance(t, InTicketFacts) else facts_of(t)
-            customer = self._customer(facts, ids, ops, customers)
+            customer = self._customer(facts, ids, ops)
             product = self._product(facts, ids, ops, customer)
             known = self._by_source.get(t.source_id)
             if known is None:
@@ -188,7 +208,7 @@ class Landing(WholeRecords):
                 old = None
                 self._links(t, doc)
             else:
-                old = self._current(known[0], tables)
+                old = self._current(known[0])
                 doc = placed(checked, int(known[0][2:]), customer, product)
                 self._links(t, doc)
                 if old is not None and old.get("source_hash") == doc["source_hash"]:
@@ -217,18 +237,11 @@ class Landing(WholeRecords):
         ids.counters["import_seq"] = self._seq
         self.counts.events += len(events)
 
-    def _current(self, tid: str, tables) -> dict[str, Any] | None:
-        key = tid[2:]
-        for docs in (tables.get(OUTBOX, {}), tables.get("tickets", {})):
-            if key in docs:
-                return docs[key]
-        try:
-            doc, _ = self.store._find_doc(tid)
-            return doc
-        except Exception:
-            return None
+    def _current(self, tid: str) -> dict[str, Any] | None:
+        found = self.writer.current_ticket(tid)
+        return found[0] if found else None
 
-    def _customer(self, t: InTicketFacts, ids, ops: list, customers) -> str:
+    def _customer(self, t: InTicketFacts, ids, ops: list) -> str:
         c = t.customer
         keys = [k for k in (c.email, c.key) if k]
         if not keys:

@@ -7,10 +7,11 @@ the import's events (`import_event`)."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..models import Customer, Purchase, format_ts
 from ..store.tinydb.names import OUTBOX
+from ..store.tinydb.staging import ACTIVE_COLL
 from .records import InCustomerRecord, InDeskTicket, InProduct, InPurchase, InTicket, Record
 
 
@@ -18,36 +19,47 @@ class WholeRecords:
     store: Any
     counts: Any  # landing.Counts
     import_event: Callable[..., dict[str, Any]]  # landing.import_event
-    _current: Callable[[str, Any], dict[str, Any] | None]
+    _current: Callable[[str], dict[str, Any] | None]
     _number: Callable[[list, Any], None]
-    _customers: dict[str, str]
+    _customers: Any  # known.KnownCustomers
     _products: dict[str, str]
-    _purchases: set[tuple[str, str, str]]
-    _by_source: dict[str, tuple[str, bool]]
+    _purchases: Any  # known.KnownPurchases
+    _by_source: Any  # known.KnownTickets
+    writer: Any  # store/tinydb/import_writer.ImportWriter
     _pending: list[tuple[str, str, Any]]
     _stored_purchases: Counter | None  # every field of each purchase in the store, read once
     _file_purchases: Counter  # the same, of the purchases of this file so far
-    _made_here: dict[str, Any]  # customers desk made (not imported), by id
+    _made_here_held: dict[str, Any] | None  # customers desk made (not imported), by id
 
     def _whole_records_start(self) -> None:
         self._stored_purchases, self._file_purchases = None, Counter()
-        self._made_here = {c.id: c for c in self.store.customers() if not c.source_id}
+        self._made_here_held = None
+
+    def _staged(self, table: str, model) -> Iterator[Any]:
+        for _, doc in self.writer.staging.docs(ACTIVE_COLL, table):
+            yield model.model_validate(doc)
+
+    @property
+    def _made_here(self) -> dict[str, Any]:
+        if self._made_here_held is None:
+            self._made_here_held = {c.id: c for c in self._staged("customers", Customer) if not c.source_id}
+        return self._made_here_held
 
     # -- an export of this very store ----------------------------------------------------
     # Its `desk:T-12` is this store's T-12 if that ticket was made here (it has no source id)
     # and its thread starts with the same message (message ids are ULIDs: no other store
     # has it); `desk:C-3` is C-3 if made here with the same name and customer_since. desk's
     # own records are left as they are, so importing a store's export into it changes nothing.
-    def _own_ticket(self, t: InTicket, tables) -> bool:
+    def _own_ticket(self, t: InTicket) -> bool:
         if not isinstance(t, InDeskTicket) or not t.source_id.startswith("desk:T-"):
             return False
         tid = t.source_id.removeprefix("desk:")
         messages = t.kept.get("messages") or []
-        doc = self._current(tid, tables) if messages else None
+        doc = self._current(tid) if messages else None
         if doc is None or doc.get("source_id") or not doc.get("messages") \
                 or doc["messages"][0].get("id") != messages[0].get("id"):
             return False
-        self._by_source[t.source_id] = (tid, doc.get("status") == "closed")
+        self._by_source.alias(t.source_id, (tid, doc.get("status") == "closed"))
         return True
 
     def _own_customer(self, r: InCustomerRecord) -> str | None:
@@ -70,7 +82,7 @@ class WholeRecords:
         email = (r.fields.get("email") or "").lower()
         own = self._own_customer(r)
         if own:
-            self._customers[r.key] = own
+            self._customers.alias(r.key, own)
             return
         if r.key in self._customers or (email and email in self._customers):
             self._customers.setdefault(r.key, self._customers.get(email, ""))
@@ -105,7 +117,7 @@ class WholeRecords:
         key = (customer, product, format_ts(purchase.date), purchase.amount, purchase.currency,
                purchase.channel)
         if self._stored_purchases is None:
-            self._stored_purchases = Counter(map(_full_key, self.store.purchases()))
+            self._stored_purchases = Counter(map(_full_key, self._staged("purchases", Purchase)))
         seen = self._file_purchases[key]
         self._file_purchases[key] += 1
         if seen < self._stored_purchases[key]:
@@ -155,7 +167,7 @@ class WholeRecords:
             return self._event(source_id, doc, "link_repeat", dict(doc["link"]), "link")
         return self._event(source_id, doc, "merge", {"into": doc["merged_into"]}, "merge")
 
-    def _late_links(self, ids, tables) -> tuple[list, list]:
+    def _late_links(self, ids) -> tuple[list, list]:
         ops: list = []
         events: list[dict[str, Any]] = []
         changed: dict[str, dict[str, Any]] = {}
@@ -164,7 +176,7 @@ class WholeRecords:
                 self._by_source.get(value[1] if name == "link" else value)
             if own is None or target is None:
                 continue
-            doc = changed.get(own[0]) or self._current(own[0], tables)
+            doc = changed.get(own[0]) or self._current(own[0])
             if doc is None:
                 continue
             if own[0] not in changed:  # a new revision: the archive keeps the higher one

@@ -299,11 +299,17 @@ class JournaledCollection:
             self.stats.lines += 1
             self.generation += 1
 
-    def append_unloaded(self, ops: list[Op]) -> None:
-        """Append `ops` as one journal line without the tables in memory (the caller holds
-        the exclusive lock and knows the line is right, e.g. from the archive index): no
-        reload of a big snapshot just to add to it. A torn tail left by a writer that died
-        mid-line is cut off first, as `commit` does."""
+    def append_unloaded(self, ops: list[Op], events: list[dict[str, Any]] | None = None,
+                        log_at: int = 0) -> int:
+        """Append `ops` (and `events`, as `commit` does) as one journal line without the
+        tables in memory (the caller holds the exclusive lock and knows the line is right,
+        e.g. from the archive index): no reload of a big snapshot just to add to it. A torn
+        tail left by a writer that died mid-line is cut off first, as `commit` does.
+        Returns the journal's size after the line."""
+        entry: dict[str, Any] = {"ops": ops}
+        if events:
+            entry.update(events=events, log_at=log_at)
+        line = crc_line(entry)
         with self._mutex:
             fd = open_append(self.journal, readable=True)
             try:
@@ -311,9 +317,26 @@ class JournaledCollection:
                 if end != os.fstat(fd).st_size:
                     os.ftruncate(fd, end)
                     os.fsync(fd)
-                self._write_line(fd, crc_line({"ops": ops}), end)
+                self._write_line(fd, line, end)
             finally:
                 os.close(fd)
+        return end + len(line)
+
+    def replace_unloaded(self, pieces: Iterable[bytes]) -> None:
+        """A compaction without the tables in memory (caller holds the exclusive lock): the
+        snapshot written from `pieces` (all the documents, the journal's folded in), then the
+        journal emptied. The tables this object holds, if any, are read again at next use."""
+        with self._mutex:
+            snapshot_file.write_pieces(self.snapshot, iter(pieces))
+            fd = open_append(self.journal)
+            try:
+                os.ftruncate(fd, 0)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self.stamp = snapshot_file.file_stamp(self.snapshot)
+            self._snapshot_id = None  # a refresh reloads
+            self.generation += 1
 
     def _write_line(self, fd: int, line: bytes, end: int) -> None:
         """Append `line` at `end` and fdatasync it; on failure leave no partial line behind

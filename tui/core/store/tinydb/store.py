@@ -90,10 +90,11 @@ class BatchIds:
 class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketWrites):
 
     def __init__(self, data_dir: Path, *, agent: str | None = None, events: EventWriter | None = None,
-                 defer_load: bool = False):
+                 defer_load: bool = False, load: bool = True):
         """Open the store in `data_dir`. With `defer_load` and a queue summary that fits the
         snapshot, the active set is read at its first use (`queue_preview` lists the queue
-        until then); without a usable summary, `summary_due` says to write one."""
+        until then); without a usable summary, `summary_due` says to write one. Without
+        `load`, the active set is read only if something uses it (an import does not)."""
         self.data_dir = Path(data_dir)
         self._check_directory()
         self.agent = agent
@@ -126,7 +127,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketW
                 self.queue_preview = queue_summary.read(
                     self.data_dir, self._active.snapshot, self._active.journal, self._lock)
                 self.summary_due = self.queue_preview is None
-            if self.queue_preview is not None:
+            if self.queue_preview is not None or not load:
                 self._active.defer(self._open_active)
             else:
                 self._open_active()

@@ -1,0 +1,258 @@
+"""An import's batches written to a TinyDB store without its tables in memory.
+
+`TinyDBStore.write_batch` applies each batch to the tables it holds, so an import's memory
+grew with what it wrote (and the final compaction read the archive too): 494 MB at 100k
+tickets. Here the store's documents sit in a staging file on disk (staging.py), read once at
+the first batch and kept in step with the journals: each batch is one journal line like any
+change (the same line, events and outbox move as `write_batch`), written under the store's
+lock, so agents working meanwhile see it at once; lines other desks append between batches
+are read into the staging too, and a compaction by another desk has the staging read again.
+`finish` folds both journals into new snapshots written from the staging, and the archive
+index and queue summary with them (staged_files.py). Nothing is held per ticket in memory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from ...fileio import open_read
+from ...models import SCHEMA_VERSION
+from .event_replay import log_size
+from .journal import JournaledCollection, Op, journal_id
+from .names import META, OUTBOX
+from .staged_files import write_archive_index, write_queue_summary
+from .staging import ACTIVE_COLL, ARCHIVE_COLL, Staging
+
+Plan = Callable[["StagedIds", None], tuple[list, list]]
+
+
+class StagedIds:
+    """New record numbers for one batch, from the store's counters (`_meta.next`), never one
+    the store holds (as `store.BatchIds`, over the staging)."""
+
+    def __init__(self, staging: Staging):
+        self._staging = staging
+        self._meta = staging.doc(ACTIVE_COLL, META, "1") or {"schema": SCHEMA_VERSION}
+        self.counters: dict[str, int] = dict(self._meta.get("next", {}))
+        self._highest: dict[str, int] = {}  # the highest number each table holds
+
+    def take(self, table: str) -> int:
+        highest = self._highest.get(table)
+        if highest is None:
+            highest = self._highest[table] = max(
+                self._staging.max_number(coll, tbl) for coll, tbl in self._places(table))
+        number = self.counters.get(table)
+        if number is None:  # a bulk-written store: after the highest held, archive included
+            number = highest + 1
+        while number <= highest and any(self._staging.has(coll, tbl, str(number))
+                                        for coll, tbl in self._places(table)):
+            number += 1
+        self.counters[table] = number + 1
+        return number
+
+    @staticmethod
+    def _places(table: str) -> tuple[tuple[int, str], ...]:
+        if table == "tickets":
+            return (ACTIVE_COLL, "tickets"), (ACTIVE_COLL, OUTBOX), (ARCHIVE_COLL, "tickets")
+        return ((ACTIVE_COLL, table),)
+
+    def meta(self) -> dict[str, Any]:
+        return {**self._meta, "next": self.counters}
+
+
+class _Mark:
+    """Where the staging's copy of one collection stands: the snapshot it was read from and
+    the journal offset it has read to."""
+
+    def __init__(self) -> None:
+        self.snapshot: tuple[int, int] | None = None
+        self.journal_ino: int | None = None
+        self.offset = 0
+        self.lines = 0
+        self.read = False
+
+
+class ImportWriter:
+    def __init__(self, store):
+        self.store = store
+        self._staging: Staging | None = None
+        self._marks = {ACTIVE_COLL: _Mark(), ARCHIVE_COLL: _Mark()}
+
+    def __enter__(self) -> "ImportWriter":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._staging is not None:
+            self._staging.close()
+            self._staging = None
+
+    @property
+    def _collections(self) -> dict[int, JournaledCollection]:
+        return {ACTIVE_COLL: self.store._active, ARCHIVE_COLL: self.store._archive}
+
+    @property
+    def staging(self) -> Staging:
+        """The store's documents, read once at first use (under the shared lock)."""
+        if self._staging is None:
+            self._staging = Staging(self.store.data_dir)
+            with self.store._lock.shared():
+                self._catch_up()
+        return self._staging
+
+    # -- following the files ------------------------------------------------------------
+    def _catch_up(self) -> None:
+        """Bring the staging up to the files (the caller holds the store's lock)."""
+        for coll, collection in self._collections.items():
+            mark = self._marks[coll]
+            snap = _stat_id(collection.snapshot)
+            try:
+                jst = os.stat(collection.journal)
+            except FileNotFoundError:
+                jst = None
+            fresh = (not mark.read or snap != mark.snapshot
+                     or (jst is not None and (jst.st_ino != mark.journal_ino or jst.st_size < mark.offset)))
+            if fresh:
+                self._read_collection(coll, collection)
+            elif jst is not None and jst.st_size > mark.offset:
+                self._read_journal(coll, collection, mark)
+
+    def _read_collection(self, coll: int, collection: JournaledCollection) -> None:
+        staging, mark = self._staging, self._marks[coll]
+        staging.clear(coll)
+        mark.snapshot, mark.journal_ino, mark.offset, mark.lines = None, None, 0, 0
+        try:
+            fh = open_read(collection.snapshot)
+        except FileNotFoundError:
+            pass
+        else:
+            with fh:
+                st = os.fstat(fh.fileno())
+                mark.snapshot = (st.st_ino, st.st_mtime_ns)
+                staging.load_snapshot(coll, fh)
+        mark.read = True
+        self._read_journal(coll, collection, mark)
+
+    def _read_journal(self, coll: int, collection: JournaledCollection, mark: _Mark) -> None:
+        try:
+            fh = open_read(collection.journal)
+        except FileNotFoundError:
+            return
+        with fh:
+            mark.journal_ino = os.fstat(fh.fileno()).st_ino
+            fh.seek(mark.offset)
+            chunk = fh.read()
+        end = chunk.rfind(b"\n") + 1  # a torn tail waits (the next append cuts it off)
+        mark.lines += self._staging.put_journal(coll, chunk[:end], collection.journal, mark.lines + 1)
+        mark.offset += end
+
+    def _appended(self, coll: int, ops: list[Op], end: int) -> None:
+        """Our own line, ending at `end`, is in the journal: the staging takes its ops."""
+        self._staging.put(coll, ops)
+        mark = self._marks[coll]
+        mark.offset, mark.lines = end, mark.lines + 1
+        mark.journal_ino = os.stat(self._collections[coll].journal).st_ino
+
+    # -- reads for the plan ------------------------------------------------------------------
+    def current_ticket(self, tid: str) -> tuple[dict[str, Any], bool] | None:
+        """The stored document of ticket `tid` and whether it is closed (archived or on its
+        way there), or None."""
+        key = tid[2:]
+        for coll, tbl in ((ACTIVE_COLL, OUTBOX), (ACTIVE_COLL, "tickets"), (ARCHIVE_COLL, "tickets")):
+            doc = self.staging.doc(coll, tbl, key)
+            if doc is not None:
+                return doc, tbl == OUTBOX or coll == ARCHIVE_COLL
+        return None
+
+    # -- writing -----------------------------------------------------------------------------
+    def write_batch(self, plan: Plan) -> None:
+        """One batch, as `TinyDBStore.write_batch` writes it: under the lock `plan(ids, None)`
+        takes record numbers from `ids` and returns (ops, events); the ops and the id
+        counters are one journal line that carries the events, which are then appended to
+        the log; closed tickets then go from the outbox to the archive."""
+        store, staging = self.store, self.staging
+        with store._mutex, store._lock.exclusive():
+            store._catch_up_events()
+            self._catch_up()
+            ids = StagedIds(staging)
+            ops, events = plan(ids, None)
+            if not ops:
+                return
+            ops.append((META, "1", ids.meta()))
+            end = store._active.append_unloaded(ops, events, log_size(store.events.path))
+            moving = {key: doc for tbl, key, doc in ops if tbl == OUTBOX and doc is not None}
+            # The outbox's new tickets go to the archive next: the staging need not hold them
+            # in between (if that fails, the import stops and its staging is dropped).
+            self._appended(ACTIVE_COLL, [op for op in ops if op[0] != OUTBOX], end)
+            try:
+                store.events.write_many(events)
+                store._logged[store._active.journal] = journal_id(store._active.journal)
+            except OSError:
+                pass  # the journal line carries them: the next change or open writes them
+            self._flush_outbox(moving)
+
+    def _flush_outbox(self, written: dict[str, Any] | None = None) -> None:
+        """The outbox's tickets into the archive journal (those the archive does not hold at
+        this revision or later), then out of the outbox (under the lock). `written`: the
+        outbox documents this batch wrote, which need not be read back."""
+        store, staging = self.store, self._staging
+        written = written or {}
+        staged = set(staging.keys(ACTIVE_COLL, OUTBOX))
+        outbox = [(key, staging.doc(ACTIVE_COLL, OUTBOX, key)) for key in staged if key not in written]
+        outbox += written.items()
+        if not outbox:
+            return
+        highest = staging.max_number(ARCHIVE_COLL, "tickets")
+        todo: list[Op] = []
+        for key, doc in outbox:
+            archived = (None if key.isdigit() and int(key) > highest  # not archived: newer
+                        else staging.doc(ARCHIVE_COLL, "tickets", key))
+            if (archived or {}).get("_rev", -1) < doc.get("_rev", 0):
+                todo.append(("tickets", key, doc))
+        if todo:
+            end = 0
+
+            def archive() -> None:
+                nonlocal end
+                end = store._archive.append_unloaded(todo)
+            store._eventless(store._archive, archive)
+            self._appended(ARCHIVE_COLL, todo, end)
+        done: list[Op] = [(OUTBOX, key, None) for key, _ in outbox]
+        end = 0
+
+        def empty() -> None:
+            nonlocal end
+            end = store._active.append_unloaded(done)
+        store._eventless(store._active, empty)
+        self._appended(ACTIVE_COLL, [op for op in done if op[1] in staged], end)
+
+    def finish(self) -> None:
+        """Fold both journals into new snapshots written from the staging, with the archive
+        index and the queue summary derived from them (under the lock). Each step leaves the
+        store whole if the process dies: a snapshot is replaced before its journal is
+        emptied, and replaying a journal over a snapshot that holds it changes nothing."""
+        if self._staging is None:
+            return  # nothing was written
+        store, staging = self.store, self._staging
+        with store._mutex, store._lock.exclusive():
+            store._catch_up_events()  # a journal's events are in the log before it goes
+            self._catch_up()
+            self._flush_outbox()
+            store._archive.replace_unloaded(staging.snapshot_pieces(ARCHIVE_COLL))
+            write_archive_index(staging, store._archive.snapshot, store._heads.index_path)
+            store._active.replace_unloaded(staging.snapshot_pieces(ACTIVE_COLL))
+            write_queue_summary(staging, store._active.snapshot, store.data_dir)
+            for coll, collection in self._collections.items():
+                self._marks[coll] = _Mark()  # the files are new: read again if used again
+            store._logged.clear()
+
+
+def _stat_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)

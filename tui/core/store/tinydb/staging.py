@@ -1,0 +1,318 @@
+"""A store's documents on disk in a private sqlite file, while an import writes to it
+(import_writer.py): what the import looks up (a ticket by source id, a customer by email, a
+purchase) and what the snapshots are written from at its end, without the tables in memory.
+
+The file lives in a private directory inside the data directory (so its space is the
+store's, and nobody else's tmpfs), is never trusted across runs (rebuilt from the store's
+files each time) and is removed when the import ends; `remove_stale` removes what a killed
+import left. Documents are kept as orjson bytes; a few fields are copied into columns to be
+found by: a ticket's source id and customer, a customer's source id and email, a purchase's
+customer, product and date."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import orjson
+
+from ...eventlog import parse_event_ts
+from ...models import format_ts
+from ..errors import StoreCorrupt
+from .journal import Op, damaged_line, journal_entries
+from .snapshot import HEAD
+from . import snapshot as snapshot_file
+
+ACTIVE_COLL, ARCHIVE_COLL = 0, 1
+PREFIX = ".import-staging-"
+_SEP = "\x1f"
+MAYBE_BYTES = 1 << 23
+MAYBE_MASK = MAYBE_BYTES * 8 - 1
+
+NOT_A_NUMBER = -1  # `num` of a key that is not a record number (a damaged store)
+# num: the key as a number, for the snapshot's order; k1: a ticket's or customer's source id,
+# a purchase's purchase_key; k2: a customer's email; grp: a ticket's customer.
+_SCHEMA = """
+CREATE TABLE docs (coll INTEGER NOT NULL, tbl TEXT NOT NULL, num INTEGER NOT NULL,
+                   key TEXT NOT NULL, doc BLOB NOT NULL, k1 TEXT, k2 TEXT, grp TEXT,
+                   UNIQUE (coll, tbl, num, key));
+CREATE INDEX docs_k1 ON docs (tbl, k1) WHERE k1 IS NOT NULL;
+CREATE INDEX docs_k2 ON docs (k2) WHERE k2 IS NOT NULL;
+CREATE TABLE tables (coll INTEGER NOT NULL, tbl TEXT NOT NULL, pos INTEGER NOT NULL,
+                     PRIMARY KEY (coll, tbl));
+"""
+_ROW = "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+_WHERE_KEY = "coll = ? AND tbl = ? AND num = ? AND key = ?"
+
+
+def purchase_key(customer: Any, product: Any, date: Any) -> str:
+    return f"{customer}{_SEP}{product}{_SEP}{_date_form(date)}"
+
+
+def _date_form(date: Any) -> str:
+    if not isinstance(date, str):
+        return str(date)
+    try:
+        return format_ts(parse_event_ts(date))
+    except (TypeError, ValueError):
+        return date
+
+
+def _columns(tbl: str, doc: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """The lookup columns (k1, k2, grp) of a document of table `tbl`."""
+    if tbl in ("tickets", "_archive_outbox"):
+        customer = doc.get("customer")
+        return doc.get("source_id") or None, None, customer if isinstance(customer, str) else None
+    if tbl == "customers":
+        email = doc.get("email")
+        return (doc.get("source_id") or None,
+                email.lower() if isinstance(email, str) and email else None, None)
+    if tbl == "purchases":
+        return purchase_key(doc.get("customer"), doc.get("product"), doc.get("date")), None, None
+    return None, None, None
+
+
+def _number(key: str) -> int:
+    try:
+        number = int(key)
+    except ValueError:
+        return NOT_A_NUMBER
+    return number if number >= 0 else NOT_A_NUMBER
+
+
+def _row(coll: int, tbl: str, key: str, raw: bytes, doc: Any) -> tuple:
+    k1, k2, grp = _columns(tbl, doc) if isinstance(doc, dict) else (None, None, None)
+    return (coll, tbl, _number(key), key, raw, k1, k2, grp)
+
+
+def remove_stale(data_dir: Path) -> None:
+    """Staging directories of imports that are no longer running (their pid is gone)."""
+    for path in data_dir.glob(PREFIX + "*"):
+        try:
+            pid = int(path.name[len(PREFIX):].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, PermissionError, OSError):
+            continue  # someone else's, alive, or not ours to judge
+
+
+class Staging:
+    def __init__(self, data_dir: Path):
+        remove_stale(data_dir)
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=data_dir))
+        try:
+            self.db = sqlite3.connect(self._dir / "docs.sqlite", isolation_level=None)
+            self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+                                  "PRAGMA temp_store=FILE; PRAGMA cache_size=-8000;")
+            self.db.executescript(_SCHEMA)
+        except BaseException:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise
+        self._table_pos: dict[tuple[int, str], int] = {}
+        # One bit per hash of every lookup value ever staged: a clear bit means "not held",
+        # answered without a query (an import's lookups mostly miss). Fixed size, so the
+        # memory does not grow; a false "maybe" (about n / 2^26) costs only the query.
+        self._maybe = bytearray(MAYBE_BYTES)
+
+    def _note(self, value: str | None) -> None:
+        if value is not None:
+            h = hash(value) & MAYBE_MASK
+            self._maybe[h >> 3] |= 1 << (h & 7)
+
+    def may_hold(self, value: str) -> bool:
+        h = hash(value) & MAYBE_MASK
+        return bool(self._maybe[h >> 3] & (1 << (h & 7)))
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        finally:
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    # -- filling ------------------------------------------------------------------
+    def clear(self, coll: int) -> None:
+        self.db.execute("DELETE FROM docs WHERE coll = ?", (coll,))
+        self.db.execute("DELETE FROM tables WHERE coll = ?", (coll,))
+        self._table_pos = {k: v for k, v in self._table_pos.items() if k[0] != coll}
+
+    def _table(self, coll: int, tbl: str) -> None:
+        if (coll, tbl) not in self._table_pos:
+            pos = len(self._table_pos)
+            self._table_pos[(coll, tbl)] = pos
+            self.db.execute("INSERT OR IGNORE INTO tables VALUES (?, ?, ?)", (coll, tbl, pos))
+
+    def put(self, coll: int, ops: Iterable[Op]) -> None:
+        """Apply journal ops (a None document deletes)."""
+        rows, gone = [], []
+        for tbl, key, doc in ops:
+            key = str(key)
+            self._table(coll, tbl)
+            if doc is None:
+                gone.append((coll, tbl, _number(key), key))
+            else:
+                rows.append(_row(coll, tbl, key, orjson.dumps(doc), doc))
+        self._write(rows, gone)
+
+    def _write(self, rows: list, gone: list) -> None:
+        for row in rows:
+            self._note(row[5])
+            self._note(row[6])
+        self.db.execute("BEGIN")
+        try:
+            if gone:
+                self.db.executemany("DELETE FROM docs WHERE " + _WHERE_KEY, gone)
+            if rows:
+                self.db.executemany(_ROW, rows)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def put_journal(self, coll: int, chunk: bytes, journal: Path, first_line: int = 1) -> int:
+        """Apply the complete lines of journal bytes; a damaged line stops the import with
+        StoreCorrupt (the end of the import must never fold a journal without it). Returns
+        how many lines were applied."""
+        count = 0
+        for count, ops in enumerate(journal_entries(chunk), 1):
+            if ops is None:
+                raise damaged_line(journal, first_line + count - 1)
+            try:
+                self.put(coll, ops)
+            except (TypeError, ValueError):
+                raise damaged_line(journal, first_line + count - 1) from None
+        return count
+
+    def load_snapshot(self, coll: int, fh) -> None:
+        """The documents of a snapshot file, a line at a time in `snapshot.encode`'s layout
+        (any other layout is parsed whole: stock TinyDB or an old desk wrote it)."""
+        if fh.read(len(HEAD)) == HEAD:
+            try:
+                self._load_lines(coll, fh)
+                return
+            except (orjson.JSONDecodeError, ValueError, TypeError):
+                self.clear(coll)  # parsed whole below, for an error that says where
+        fh.seek(0)
+        try:
+            tables = snapshot_file.read(fh)
+        except orjson.JSONDecodeError as exc:
+            raise StoreCorrupt(f"{fh.name}: not valid JSON ({exc}). Nothing was imported; "
+                               "restore it from a backup, then run `desk check`.") from None
+        if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
+            raise StoreCorrupt(f"{fh.name}: expected TinyDB tables (an object of objects).")
+        for tbl, docs in tables.items():
+            self.put(coll, ((tbl, k, d) for k, d in docs.items()))
+
+    def _load_lines(self, coll: int, fh) -> None:
+        tbl: str | None = None
+        rows: list = []
+        for line in fh:
+            if line.endswith(b":{\n"):
+                tbl = orjson.loads(line[:-3])
+                self._table(coll, tbl)
+                continue
+            if tbl is None or line[:1] != b'"':
+                tbl = None if line[:1] == b"}" else tbl
+                continue
+            cut = line.find(b'":') + 1
+            key = orjson.loads(line[:cut])
+            raw = line[cut + 1:].rstrip(b",\n")
+            rows.append(_row(coll, tbl, key, raw, orjson.loads(raw)))
+            if len(rows) >= 2000:
+                self._write(rows, [])
+                rows = []
+        self._write(rows, [])
+
+    # -- reads ------------------------------------------------------------------------
+    def doc(self, coll: int, tbl: str, key: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT doc FROM docs WHERE " + _WHERE_KEY,
+                              (coll, tbl, _number(key), key)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def has(self, coll: int, tbl: str, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM docs WHERE " + _WHERE_KEY,
+                               (coll, tbl, _number(key), key)).fetchone() is not None
+
+    def keys(self, coll: int, tbl: str) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT key FROM docs WHERE coll = ? AND tbl = ? ORDER BY num, key", (coll, tbl))]
+
+    def max_number(self, coll: int, tbl: str) -> int:
+        row = self.db.execute("SELECT MAX(num) FROM docs WHERE coll = ? AND tbl = ?",
+                              (coll, tbl)).fetchone()
+        return max(row[0] or 0, 0)
+
+    def by_k1(self, tbl: str, value: str) -> list[tuple[int, str, str]]:
+        """(coll, tbl, key) of the documents of `tbl` (or of the outbox, for tickets) whose
+        first lookup column is `value`."""
+        if not self.may_hold(value):
+            return []
+        tbls = (tbl, "_archive_outbox") if tbl == "tickets" else (tbl,)
+        return self.db.execute(
+            f"SELECT coll, tbl, key FROM docs WHERE tbl IN ({','.join('?' * len(tbls))}) AND k1 = ?",
+            (*tbls, value)).fetchall()
+
+    def customer(self, key: str) -> str | None:
+        """The doc key of the customer whose source id, or else whose email (lower case), is
+        `key`."""
+        if not self.may_hold(key):
+            return None
+        row = self.db.execute(
+            "SELECT key FROM (SELECT 1 AS o, key FROM docs WHERE tbl = 'customers' AND k1 = ?1 "
+            "UNION ALL SELECT 2, key FROM docs WHERE k2 = ?1) ORDER BY o LIMIT 1", (key,)).fetchone()
+        return row[0] if row else None
+
+    def table_names(self, coll: int) -> list[str]:
+        return [r[0] for r in self.db.execute(
+            "SELECT tbl FROM tables WHERE coll = ? ORDER BY pos", (coll,))]
+
+    def raw_docs(self, coll: int, tbl: str) -> Iterator[tuple[str, bytes]]:
+        """(key, orjson bytes) of a table's documents, in key order."""
+        cursor = self.db.execute("SELECT key, doc FROM docs WHERE coll = ? AND tbl = ? "
+                                 "ORDER BY num, key", (coll, tbl))
+        while rows := cursor.fetchmany(1000):
+            yield from rows
+
+    def docs(self, coll: int, tbl: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for key, raw in self.raw_docs(coll, tbl):
+            yield key, orjson.loads(raw)
+
+    def by_customer(self, coll: int, tbl: str) -> Iterator[tuple[str, str, bytes]]:
+        """(customer, key, doc) of the documents that name a customer, grouped by customer."""
+        self.db.execute("CREATE INDEX IF NOT EXISTS docs_grp ON docs (coll, tbl, grp, num, key) "
+                        "WHERE grp IS NOT NULL")  # at the end, once: cheaper than kept up
+        cursor = self.db.execute("SELECT grp, key, doc FROM docs WHERE coll = ? AND tbl = ? AND "
+                                 "grp IS NOT NULL ORDER BY grp, num, key", (coll, tbl))
+        while rows := cursor.fetchmany(1000):
+            yield from rows
+
+    def numbers(self, coll: int, tbl: str) -> Iterator[int]:
+        cursor = self.db.execute("SELECT num FROM docs WHERE coll = ? AND tbl = ? ORDER BY num",
+                                 (coll, tbl))
+        while rows := cursor.fetchmany(5000):
+            for (num,) in rows:
+                yield num
+
+    def count(self, coll: int, tbl: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM docs WHERE coll = ? AND tbl = ?",
+                               (coll, tbl)).fetchone()[0]
+
+    def snapshot_pieces(self, coll: int) -> Iterator[bytes]:
+        """The bytes of a snapshot of the collection, in `snapshot.encode`'s layout."""
+        yield HEAD
+        names = self.table_names(coll)
+        for t, name in enumerate(names):
+            yield orjson.dumps(name) + b":{\n"
+            previous: bytes | None = None
+            for key, raw in self.raw_docs(coll, name):
+                if previous is not None:
+                    yield previous + b",\n"
+                previous = orjson.dumps(key) + b":" + raw
+            if previous is not None:
+                yield previous + b"\n"
+            yield b"},\n" if t < len(names) - 1 else b"}\n"
+        yield b"}\n"
