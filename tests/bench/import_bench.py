@@ -1,11 +1,14 @@
-"""`desk import` at 100k tickets: a dataset-layout CSV and a Zendesk JSON page, timed, with the
-peak memory (ru_maxrss of the importing process) and its CPU time (user + system: on a machine
-shared with other work, wall time says how busy it was as much as how fast desk is).
-Run: python tests/bench/import_bench.py [N]"""
+"""`desk import` of a dataset-layout CSV and a Zendesk JSON page, timed, with the peak memory
+(ru_maxrss of the importing process) and its CPU time (user + system: on a machine shared
+with other work, wall time says how busy it was as much as how fast desk is), at each size
+asked for, so that whether memory grows with the file shows. With `--before REV`, the same
+imports by the code of git revision REV too, alternating, in the same run.
+Run: python tests/bench/import_bench.py [N ...] [--before REV]"""
 
 from __future__ import annotations
 
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -47,7 +50,8 @@ def write_zendesk(path: Path, n: int) -> None:
         fh.write("]}")
 
 
-def run(fmt: str, path: Path, n: int, *extra: str) -> str:
+def run(fmt: str, path: Path, n: int, *extra: str, code_dir: Path | None = None, label: str = "") -> str:
+    env = dict(os.environ, PYTHONPATH=str(code_dir)) if code_dir else None
     with tempfile.TemporaryDirectory() as store:
         start = time.perf_counter()
         code = ("import resource, sys; from tui.cli import main; rc = main(sys.argv[1:]); "
@@ -55,26 +59,45 @@ def run(fmt: str, path: Path, n: int, *extra: str) -> str:
                 "print('peak_kb', ru.ru_maxrss, ru.ru_utime + ru.ru_stime, file=sys.stderr); "
                 "sys.exit(rc)")
         done = subprocess.run([sys.executable, "-c", code, "import", fmt, str(path), "--data-dir", store, *extra],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, env=env, cwd=code_dir)
         took = time.perf_counter() - start
         assert done.returncode == 0, done.stderr[-2000:]
         peak, cpu = next(line.split()[1:] for line in done.stderr.splitlines() if line.startswith("peak_kb"))
-        return (f"| {fmt} | {n:,} | {path.stat().st_size / 1e6:.0f} MB | {took:.1f} s | "
+        return (f"| {label}{fmt} | {n:,} | {path.stat().st_size / 1e6:.0f} MB | {took:.1f} s | "
                 f"{n / took:,.0f} | {float(cpu):.1f} s | {n / float(cpu):,.0f} | {int(peak) // 1024} MB |")
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
-    rows = ["| format | tickets | file | time | tickets/s | CPU time | tickets/CPU s | peak memory |",
-            "|---|---|---|---|---|---|---|---|"]
+    args = sys.argv[1:]
+    before = None
+    if "--before" in args:
+        at = args.index("--before")
+        before = args[at + 1]
+        del args[at:at + 2]
+    sizes = [int(a) for a in args] or [100_000]
+    rows = ["| code | format | tickets | file | time | tickets/s | CPU time | tickets/CPU s | peak memory |"
+            if before else "| format | tickets | file | time | tickets/s | CPU time | tickets/CPU s | peak memory |",
+            "|---|---|---|---|---|---|---|---|---|" if before else "|---|---|---|---|---|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
-        csv_path, zd_path = Path(tmp) / "tickets.csv", Path(tmp) / "zendesk.json"
-        write_csv(csv_path, n)
-        rows.append(run("csv", csv_path, n, "--mapping", "support-dataset"))
-        write_zendesk(zd_path, n)
-        rows.append(run("zendesk", zd_path, n))
+        codes: list[tuple[str, Path | None]] = [("", None)]
+        if before:
+            old = Path(tmp) / "before"
+            old.mkdir()
+            archive = subprocess.run(["git", "archive", before], capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(old)], input=archive, check=True)
+            codes = [(f"{before} | ", old), ("this | ", None)]
+        for n in sizes:
+            csv_path, zd_path = Path(tmp) / f"tickets-{n}.csv", Path(tmp) / f"zendesk-{n}.json"
+            write_csv(csv_path, n)
+            write_zendesk(zd_path, n)
+            for label, code_dir in codes:
+                rows.append(run("csv", csv_path, n, "--mapping", "support-dataset",
+                                code_dir=code_dir, label=label))
+                print(rows[-1], flush=True)
+            for label, code_dir in codes:
+                rows.append(run("zendesk", zd_path, n, code_dir=code_dir, label=label))
+                print(rows[-1], flush=True)
     print("\n".join(rows))
-    resource.getrusage(resource.RUSAGE_SELF)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from ...eventlog import EVENTS_FILE, ReadStats, read_events
+from ...eventlog import ReadStats, read_events
 from ...models import Ticket, validate
 from ..errors import StoreError
 from ..tinydb import TinyDBStore
