@@ -78,6 +78,7 @@ class ImportWriter:
         self.store = store
         self._staging: Staging | None = None
         self._marks = {ACTIVE_COLL: _Mark(), ARCHIVE_COLL: _Mark()}
+        self.wrote = False  # a line since the last fold
 
     def __enter__(self) -> "ImportWriter":
         return self
@@ -183,6 +184,7 @@ class ImportWriter:
                 return
             ops.append((META, "1", ids.meta()))
             end = store._active.append_unloaded(ops, events, log_size(store.events.path))
+            self.wrote = True
             moving = {key: doc for tbl, key, doc in ops if tbl == OUTBOX and doc is not None}
             # The outbox's new tickets go to the archive next: the staging need not hold them
             # in between (if that fails, the import stops and its staging is dropped).
@@ -234,8 +236,8 @@ class ImportWriter:
         index and the queue summary derived from them (under the lock). Each step leaves the
         store whole if the process dies: a snapshot is replaced before its journal is
         emptied, and replaying a journal over a snapshot that holds it changes nothing."""
-        if self._staging is None:
-            return  # nothing was written
+        if self._staging is None or not self.wrote:
+            return  # nothing was written: the journals are as an import found them
         store, staging = self.store, self._staging
         with store._mutex, store._lock.exclusive():
             store._catch_up_events()  # a journal's events are in the log before it goes
@@ -245,9 +247,10 @@ class ImportWriter:
             write_archive_index(staging, store._archive.snapshot, store._heads.index_path)
             store._active.replace_unloaded(staging.snapshot_pieces(ACTIVE_COLL))
             write_queue_summary(staging, store._active.snapshot, store.data_dir)
-            for coll, collection in self._collections.items():
+            for coll in self._collections:
                 self._marks[coll] = _Mark()  # the files are new: read again if used again
             store._logged.clear()
+            self.wrote = False
 
 
 def _stat_id(path: Path) -> tuple[int, int] | None:
