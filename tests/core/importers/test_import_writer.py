@@ -204,3 +204,17 @@ def test_a_killed_imports_staging_is_removed_and_a_running_ones_kept(data):
         (path / "docs.sqlite").write_bytes(b"left behind")
     Staging(data).close()
     assert not stale.exists() and alive.exists()
+
+
+def test_a_reimport_that_changes_nothing_rewrites_no_file(data, tmp_path):
+    tickets = _tickets(9)
+    for run in range(2):
+        store = TinyDBStore(data, load=False)
+        try:
+            _, counts = import_file(store, lambda: _Source(tmp_path / "t.json", tickets), skip_bad=False)
+        finally:
+            store.close()
+        if run == 0:
+            written = {p.name: os.stat(p).st_ino for p in data.iterdir() if p.is_file()}
+    assert counts.unchanged == 9
+    assert {p.name: os.stat(p).st_ino for p in data.iterdir() if p.is_file()} == written
