@@ -74,6 +74,8 @@ def test_api_json_in_three_files_lands_with_threads_customers_and_ratings(tmp_pa
     assert (renewal["status"], renewal["channel"]) == ("pending", "email")
     assert [(m["kind"], m["author"]) for m in renewal["messages"]] == [("public_reply", "Ram")]
     assert renewal["customer"] == printer["customer"] != first["customer"]
+    opened = {e["ticket"]: e["data"]["source"] for e in events(tmp_path / "s") if e["type"] == "ticket_created"}
+    assert opened == {first["id"]: "customer", printer["id"]: "customer", renewal["id"]: "agent"}
     people = customers(tmp_path / "s")
     assert people[printer["customer"]].email == "clark.kent@dailyplanet.example"
     assert people[first["customer"]].company == "SuperNova"

@@ -290,7 +290,7 @@ class Landing(WholeRecords):
 
         if old is None and facts.created_known:
             event(doc["created"], "ticket_created", {
-                "channel": doc["channel"], "source": "customer", "customer": doc["customer"],
+                "channel": doc["channel"], "source": opened_by(doc), "customer": doc["customer"],
                 "product": doc.get("product"), "issue_key": doc.get("issue_key"),
                 "priority": doc["priority"], "group": doc.get("group"), "region": None,
                 "subject": doc["subject"]}, "created")
@@ -332,6 +332,15 @@ class Landing(WholeRecords):
                 if type_ in ("field_change",):
                     event(doc["updated"], type_, data, f"{type_}/{data}/{doc['updated']}")
         return out
+
+
+def opened_by(doc: dict[str, Any]) -> str:
+    """§B.3.3 `ticket_created.source`: "agent" when the thread opens with an agent's public
+    message (an outbound email, a proactive contact: the first reply time then counts from
+    the second public reply, §C), else "customer"."""
+    messages = doc.get("messages") or []
+    first = messages[0] if messages else {}
+    return "agent" if first.get("kind") == "public_reply" and first.get("author_kind") == "agent" else "customer"
 
 
 def import_event(tid: str, sid: str, when: datetime | str, type_: str, data: dict[str, Any],
