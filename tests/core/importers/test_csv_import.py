@@ -12,6 +12,7 @@ import pytest
 
 from tui.core.eventlog import EVENTS_FILE, ReadStats, iter_lines
 from tui.core.fileio import read_file
+from tui.core.importers.textfile import detect_encoding
 from tui.core.store import TinyDBStore
 
 DATASET_HEADER = ("Ticket ID,Customer Name,Customer Email,Customer Age,Customer Gender,Product Purchased,"
@@ -136,6 +137,19 @@ MESSY_ROWS = [
     '4;RFC;body;solved;normal;web;Ana;ana@example.ro;;Fri, 01 Mar 2024 08:00:00 +0000;'
     'Fri, 01 Mar 2024 09:00:00 +0000;5',
 ]
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    # Few accented letters: once read as DOS's Baltic page cp775 ("Akku lõdt", "Zoļ M³ller")
+    ("ID;Name;Subject;Body\r\n1;Zoë Müller;Akku lädt nicht;\"Der Akku lädt nicht mehr.\r\nBitte!\"\r\n"
+     "2;José Ñúñez;Pantalla rota;La pantalla está rota\r\n3;Zoë;Noch ein Problem;\"Tastatur: \"\"ß\"\"\"\r\n",
+     "cp1252"),
+    ("Όνομα;Θέμα\r\nΓιώργος;Δεν λειτουργεί\r\n", "cp1253"),  # once read as cp1251
+    ("Иван Петров;Не работает принтер\r\nОльга;Проблема с оплатой\r\n", "cp1251"),
+    ("Łukasz Żółć;Kamera nie działa\r\nGrażyna;Płatność\r\n", "cp1250"),
+])
+def test_a_short_export_in_a_windows_code_page_is_read_in_it(text, encoding):
+    assert detect_encoding(text.encode(encoding)).replace("_", "") in (encoding, "latin1")
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])

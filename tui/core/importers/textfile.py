@@ -12,7 +12,14 @@ from typing import BinaryIO
 from charset_normalizer import from_bytes
 
 SAMPLE_BYTES = 1 << 18
-SPREADSHEET_PAGES = ("cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251", "cp1253", "cp1254")
+# Greek before Cyrillic: Greek text decodes cleanly as cp1251 too, while Russian text hits
+# bytes cp1253 leaves undefined (я, Т), so a file clean in cp1253 is Greek.
+SPREADSHEET_PAGES = ("cp1252", "latin_1", "iso8859_15", "cp1250", "cp1253", "cp1251", "cp1254")
+# Code pages no spreadsheet program writes today (DOS's OEM pages, HP's, old Macs'): a short
+# export often decodes "cleaner" in one of them (cp775 for German and Spanish text).
+_NOT_EXPORTS = ("cp437", "cp720", "cp737", "cp775", "cp850", "cp852", "cp855", "cp857", "cp858",
+                "cp860", "cp861", "cp862", "cp863", "cp864", "cp865", "cp866", "cp869", "cp1125",
+                "hp_roman8", "mac_")
 
 
 class Counted(io.RawIOBase):
@@ -49,6 +56,7 @@ def detect_encoding(head: bytes) -> str:
         if exc.start >= len(head) - 3 and len(head) >= SAMPLE_BYTES:  # a character cut at the end
             return "utf-8"
     matches = list(from_bytes(head))
+    matches = [m for m in matches if not m.encoding.startswith(_NOT_EXPORTS)] or matches
     if not matches:
         return "cp1252"
     # Short exports decode cleanly in several code pages; among the clean ones, prefer what
