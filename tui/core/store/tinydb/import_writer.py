@@ -13,7 +13,6 @@ index and queue summary with them (staged_files.py). Nothing is held per ticket 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any, Callable
 
 from ...fileio import open_read
@@ -109,7 +108,7 @@ class ImportWriter:
         """Bring the staging up to the files (the caller holds the store's lock)."""
         for coll, collection in self._collections.items():
             mark = self._marks[coll]
-            snap = _stat_id(collection.snapshot)
+            snap = JournaledCollection._stat_id(collection.snapshot)
             try:
                 jst = os.stat(collection.journal)
             except FileNotFoundError:
@@ -252,10 +251,3 @@ class ImportWriter:
             store._logged.clear()
             self.wrote = False
 
-
-def _stat_id(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_mtime_ns)
