@@ -70,3 +70,19 @@ def test_migrate_refuses_what_it_cannot_do_in_one_line(capsys, data_dir, tmp_pat
     assert main(["migrate", "--from", str(data_dir), "--to", "postgresql:///x?host=/nonexistent"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot connect" in err
+
+
+def test_export_from_postgresql_is_the_export_of_the_data_directory_it_came_from(
+        capsys, data_dir, postgres_schema, tmp_path):
+    url = postgres_schema
+    assert main(["migrate", "--from", str(data_dir), "--to", url]) == 0
+    capsys.readouterr()
+    for fmt in ("json", "csv"):
+        exported = {}
+        for name, where in (("dir", ["--data-dir", str(data_dir)]), ("pg", ["--store", url])):
+            out = tmp_path / f"{name}.{fmt}"
+            assert main(["export", "--format", fmt, *where, "--output", str(out)]) == 0, capsys.readouterr().err
+            lines = out.read_bytes().splitlines()
+            exported[name] = lines[1:] if fmt == "json" else lines  # the JSON header says when
+        assert exported["pg"] == exported["dir"] and len(exported["dir"]) > 300
+    assert "tickets" in capsys.readouterr().err

@@ -31,6 +31,8 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--output", "-o", metavar="FILE",
                         help="the file to write, whole or not at all (default: standard output)")
     parser.add_argument("--data-dir", dest="sub_data_dir", metavar="DIR")
+    parser.add_argument("--store", dest="sub_store", metavar="URL",
+                        help="a PostgreSQL store (postgresql://…) to export")
 
 
 def _usage(message: str) -> int:
