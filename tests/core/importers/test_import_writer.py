@@ -7,6 +7,7 @@ finishes; a damaged journal stops it before anything is written."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timezone
@@ -25,7 +26,7 @@ from tui.core.store.tinydb import queue_summary
 from tui.core.store.tinydb.archive_index import ArchiveIndex, build_index, read_index
 from tui.core.store.tinydb.import_writer import ImportWriter
 from tui.core.store.tinydb.snapshot import file_stamp
-from tui.core.store.tinydb.staging import PREFIX, Staging
+from tui.core.store.tinydb.staging import PREFIX, Staging, _owner_tag
 
 
 @pytest.fixture
@@ -198,12 +199,14 @@ def test_a_damaged_journal_line_stops_the_import_before_it_writes(data, tmp_path
 def test_a_killed_imports_staging_is_removed_and_a_running_ones_kept(data):
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()
-    stale, alive = data / f"{PREFIX}{gone}-x", data / f"{PREFIX}{os.getppid()}-y"
-    for path in (stale, alive):
+    host = _owner_tag().split("@", 1)[1]
+    stale, alive = data / f"{PREFIX}{gone}@{host}-x", data / f"{PREFIX}{os.getppid()}@{host}-y"
+    elsewhere = data / f"{PREFIX}{gone}@another.host-z"  # a pid of another host says nothing here
+    for path in (stale, alive, elsewhere):
         path.mkdir()
         (path / "docs.sqlite").write_bytes(b"left behind")
     Staging(data).close()
-    assert not stale.exists() and alive.exists()
+    assert not stale.exists() and alive.exists() and elsewhere.exists()
 
 
 def test_a_reimport_that_changes_nothing_rewrites_no_file(data, tmp_path):
@@ -218,3 +221,72 @@ def test_a_reimport_that_changes_nothing_rewrites_no_file(data, tmp_path):
             written = {p.name: os.stat(p).st_ino for p in data.iterdir() if p.is_file()}
     assert counts.unchanged == 9
     assert {p.name: os.stat(p).st_ino for p in data.iterdir() if p.is_file()} == written
+
+
+def _damaged(data: Path, how: str, snapshot: str = "store.json") -> None:
+    path = data / snapshot
+    lines = path.read_bytes().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line == b'"tickets":{\n') + 5
+    if how == "zeroed line":  # a block of zeros after a crash
+        lines[at] = b"\0" * (len(lines[at]) - 1) + b"\n"
+    elif how == "cut short":  # at a line's end
+        lines = lines[:at]
+    elif how == "empty":
+        lines = []
+    elif how == "newer schema":
+        lines = [line.replace(b'"schema":1', b'"schema":99') for line in lines]
+    path.write_bytes(b"".join(lines))
+
+
+@pytest.mark.parametrize(("snapshot", "how", "says"), [
+    ("store.json", "zeroed line", "not valid JSON"), ("store.json", "cut short", "not valid JSON"),
+    ("archive.json", "cut short", "not valid JSON"), ("store.json", "empty", "is empty"),
+    ("store.json", "newer schema", "newer than this desk understands")])
+def test_a_store_a_desk_would_refuse_to_open_the_import_refuses_too(data, tmp_path, snapshot, how, says):
+    # The import reads the store as its own staging, not as a desk opens it: before these
+    # checks, it folded a damaged snapshot into a valid one without the damaged documents.
+    _damaged(data, how, snapshot)
+    before = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    store = TinyDBStore(data, load=False)
+    try:
+        with pytest.raises(StoreCorrupt, match=says):
+            import_file(store, lambda: _Source(tmp_path / "t.json", _tickets(3)), skip_bad=False)
+    finally:
+        store.close()
+    after = {p.name: p.read_bytes() for p in data.iterdir() if p.is_file()}
+    assert [name for name in after if after[name] != before.get(name) and name != ".lock"] == []
+    assert not list(data.glob(PREFIX + "*"))
+
+
+def test_a_full_disk_under_the_staging_is_one_line_and_what_was_written_stands(tmp_path, monkeypatch, capsys):
+    from tui.cli import main
+    from tui.core.store.tinydb import staging as staging_module
+
+    class FullAfterOneWrite:  # the staging's disk fills up once the first batch is in the journal
+        def __init__(self, db):
+            self._db, self._writes = db, 0
+
+        def __getattr__(self, name):
+            return getattr(self._db, name)
+
+        def executemany(self, *args):
+            self._writes += 1
+            if self._writes > 1:
+                raise sqlite3.OperationalError("database or disk is full")
+            return self._db.executemany(*args)
+
+    made = staging_module.Staging.__init__
+
+    def init(self, data_dir):
+        made(self, data_dir)
+        self.db = FullAfterOneWrite(self.db)
+    monkeypatch.setattr(staging_module.Staging, "__init__", init)
+    csv = tmp_path / "t.csv"
+    csv.write_text("id;subject;description;status;priority;channel;name;email;product;created;solved;csat\r\n"
+                   "1;Hello;body;open;normal;email;Ann;ann@example.com;;2024-03-01T09:30:00+01:00;;\r\n")
+    code = main(["import", "csv", str(csv), "--mapping", "generic", "--data-dir", str(tmp_path / "store")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "database or disk is full" in err, err
+    monkeypatch.undo()
+    assert main(["import", "csv", str(csv), "--mapping", "generic", "--data-dir", str(tmp_path / "store")]) == 0
+    assert "0 new, 0 updated, 1 unchanged" in capsys.readouterr().out

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 from ...fileio import open_read
 from ...models import SCHEMA_VERSION
+from ...quickcheck import Problem, check_schema, quick_check
+from ..errors import StoreCorrupt
 from .event_replay import log_size
 from .journal import JournaledCollection, Op, journal_id
 from .names import META, OUTBOX
@@ -132,9 +134,32 @@ class ImportWriter:
             with fh:
                 st = os.fstat(fh.fileno())
                 mark.snapshot = (st.st_ino, st.st_mtime_ns)
-                staging.load_snapshot(coll, fh)
+                staging.load_snapshot(coll, fh, str(collection.snapshot))
         mark.read = True
         self._read_journal(coll, collection, mark)
+        self._refuse_if_broken(coll, str(collection.snapshot))
+
+    def _refuse_if_broken(self, coll: int, file: str) -> None:
+        """What stops a desk from opening the store stops the import before it writes
+        (`TinyDBStore._refuse_if_broken`'s checks, a slice of tickets at a time)."""
+        staging = self._staging
+        problems = check_schema(file, {META: dict(staging.docs(coll, META))})
+        chunk: dict[str, Any] = {}
+        for key, doc in staging.docs(coll, "tickets"):
+            chunk[key] = doc
+            if len(chunk) >= 2000:
+                problems += quick_check(file, {"tickets": chunk})
+                chunk = {}
+            if len(problems) >= 20:
+                break
+        problems += quick_check(file, {"tickets": chunk})
+        duplicate = None if problems else staging.duplicate_ticket_id(coll)
+        if duplicate is not None:
+            problems.append(Problem(file, duplicate, "id", "duplicate id"))
+        if problems:
+            raise StoreCorrupt("\n".join(str(p) for p in problems[:20]) + "\nThe import wrote "
+                               "nothing. Fix or restore these records, then run `desk check` to "
+                               "see every problem.")
 
     def _read_journal(self, coll: int, collection: JournaledCollection, mark: _Mark) -> None:
         try:
@@ -174,6 +199,8 @@ class ImportWriter:
         counters are one journal line that carries the events, which are then appended to
         the log; closed tickets then go from the outbox to the archive."""
         store, staging = self.store, self.staging
+        with store._lock.shared():  # a new snapshot (another desk compacted) read before
+            self._catch_up()        # the exclusive lock: writers need not wait for it
         with store._mutex, store._lock.exclusive():
             store._catch_up_events()
             self._catch_up()

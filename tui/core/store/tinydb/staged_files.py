@@ -24,10 +24,18 @@ COPY_BYTES = 1 << 20
 
 
 def write_archive_index(staging: Staging, snapshot: Path, index_path: Path) -> None:
-    """`archive-index.json` for the archive snapshot just written from `staging`."""
+    """`archive-index.json` for the archive snapshot just written from `staging`; a failed
+    write (a read-only or full disk) leaves it to the next rebuild, as a compaction does."""
     stamp = file_stamp(snapshot)
     if stamp is None:
         return
+    try:
+        _write_index(staging, stamp, index_path)
+    except OSError:
+        pass
+
+
+def _write_index(staging: Staging, stamp, index_path: Path) -> None:
     with tempfile.TemporaryFile(dir=index_path.parent, prefix=".index-body-") as body:
         directory, size, crc = _index_body(staging, body)
         ids = _index_ids(staging)

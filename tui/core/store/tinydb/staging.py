@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -22,7 +23,7 @@ import orjson
 
 from ...eventlog import parse_event_ts
 from ...models import format_ts
-from ..errors import StoreCorrupt
+from ..errors import StoreCorrupt, StoreWriteError
 from .journal import Op, damaged_line, journal_entries
 from .snapshot import HEAD
 from . import snapshot as snapshot_file
@@ -89,12 +90,23 @@ def _row(coll: int, tbl: str, key: str, raw: bytes, doc: Any) -> tuple:
     return (coll, tbl, _number(key), key, raw, k1, k2, grp)
 
 
+def _owner_tag() -> str:
+    """`<pid>@<host>`: who made a staging directory, so another host sharing the data
+    directory (or another pid namespace) never takes a running import's for a dead one's."""
+    host = "".join(c for c in socket.gethostname() if c.isalnum() or c in ".") or "host"
+    return f"{os.getpid()}@{host}"
+
+
 def remove_stale(data_dir: Path) -> None:
-    """Staging directories of imports that are no longer running (their pid is gone)."""
+    """Staging directories of imports on this host that are no longer running (their pid
+    is gone)."""
+    here = _owner_tag().split("@", 1)[1]
     for path in data_dir.glob(PREFIX + "*"):
         try:
-            pid = int(path.name[len(PREFIX):].split("-", 1)[0])
-            os.kill(pid, 0)
+            pid, _, rest = path.name[len(PREFIX):].partition("@")
+            if rest.split("-", 1)[0] != here:
+                continue
+            os.kill(int(pid), 0)
         except ProcessLookupError:
             shutil.rmtree(path, ignore_errors=True)
         except (ValueError, PermissionError, OSError):
@@ -104,7 +116,7 @@ def remove_stale(data_dir: Path) -> None:
 class Staging:
     def __init__(self, data_dir: Path):
         remove_stale(data_dir)
-        self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-", dir=data_dir))
+        self._dir = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{_owner_tag()}-", dir=data_dir))
         try:
             self.db = sqlite3.connect(self._dir / "docs.sqlite", isolation_level=None)
             self.db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
@@ -162,16 +174,22 @@ class Staging:
         for row in rows:
             self._note(row[5])
             self._note(row[6])
-        self.db.execute("BEGIN")
         try:
-            if gone:
-                self.db.executemany("DELETE FROM docs WHERE " + _WHERE_KEY, gone)
-            if rows:
-                self.db.executemany(_ROW, rows)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+            self.db.execute("BEGIN")
+            try:
+                if gone:
+                    self.db.executemany("DELETE FROM docs WHERE " + _WHERE_KEY, gone)
+                if rows:
+                    self.db.executemany(_ROW, rows)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise StoreWriteError(
+                f"{self._dir}: the import's working copy of the store could not be written "
+                f"({exc}); the import stopped. What it wrote to the store so far stands (run it "
+                "again to finish); free some space first: it needs about the store's size.") from None
 
     def put_journal(self, coll: int, chunk: bytes, journal: Path, first_line: int = 1) -> int:
         """Apply the complete lines of journal bytes; a damaged line stops the import with
@@ -187,9 +205,16 @@ class Staging:
                 raise damaged_line(journal, first_line + count - 1) from None
         return count
 
-    def load_snapshot(self, coll: int, fh) -> None:
-        """The documents of a snapshot file, a line at a time in `snapshot.encode`'s layout
-        (any other layout is parsed whole: stock TinyDB or an old desk wrote it)."""
+    def load_snapshot(self, coll: int, fh, name: str) -> None:
+        """The documents of a snapshot file, a line at a time in `snapshot.encode`'s layout,
+        as strictly as `snapshot.read` takes it: anything else (another layout, which stock
+        TinyDB or an old desk wrote, or damage) is parsed whole, and damage is StoreCorrupt
+        with the message a desk that opens the store gives. Nothing half read is kept."""
+        if os.fstat(fh.fileno()).st_size == 0:
+            raise StoreCorrupt(
+                f"{name}: is empty (0 bytes), so it holds no tables, not even empty ones; a store "
+                "file is never empty. Nothing was imported; restore it from a backup, then run "
+                "`desk check`.")
         if fh.read(len(HEAD)) == HEAD:
             try:
                 self._load_lines(coll, fh)
@@ -200,32 +225,64 @@ class Staging:
         try:
             tables = snapshot_file.read(fh)
         except orjson.JSONDecodeError as exc:
-            raise StoreCorrupt(f"{fh.name}: not valid JSON ({exc}). Nothing was imported; "
+            raise StoreCorrupt(f"{name}: not valid JSON ({exc}). Nothing was imported; "
                                "restore it from a backup, then run `desk check`.") from None
         if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
-            raise StoreCorrupt(f"{fh.name}: expected TinyDB tables (an object of objects).")
+            raise StoreCorrupt(f"{name}: expected TinyDB tables (an object of objects).")
         for tbl, docs in tables.items():
+            self._table(coll, tbl)
             self.put(coll, ((tbl, k, d) for k, d in docs.items()))
 
     def _load_lines(self, coll: int, fh) -> None:
+        """The lines of `snapshot.encode`: a header `"name":{`, its documents `"key":{...},`
+        (the last without the comma), `},` (the last `}`), then `}` and nothing more; any
+        other line, or an end before the last `}`, raises ValueError."""
         tbl: str | None = None
         rows: list = []
+        done = False
         for line in fh:
-            if line.endswith(b":{\n"):
-                tbl = orjson.loads(line[:-3])
-                self._table(coll, tbl)
+            if done:
+                if line.strip():
+                    raise ValueError("text after the closing brace")
                 continue
-            if tbl is None or line[:1] != b'"':
-                tbl = None if line[:1] == b"}" else tbl
+            if tbl is None:
+                if line.rstrip(b"\n") == b"}":
+                    done = True
+                elif line.startswith(b'"') and line.endswith(b":{\n"):
+                    tbl = orjson.loads(line[:-3])
+                    if not isinstance(tbl, str):
+                        raise ValueError("not a table name")
+                    self._table(coll, tbl)
+                else:
+                    raise ValueError("not a table header")
                 continue
-            cut = line.find(b'":') + 1
-            key = orjson.loads(line[:cut])
-            raw = line[cut + 1:].rstrip(b",\n")
-            rows.append(_row(coll, tbl, key, raw, orjson.loads(raw)))
+            if line in (b"}\n", b"},\n"):
+                tbl = None
+                continue
+            if not line.startswith(b'"') or not line.endswith((b"},\n", b"}\n")):
+                raise ValueError("not a document line")
+            member = orjson.loads(b"{" + line.rstrip(b",\n") + b"}")
+            if len(member) != 1:
+                raise ValueError("not one document")
+            (key, doc), = member.items()
+            quoted = orjson.dumps(key) + b":"
+            raw = line[len(quoted):].rstrip(b",\n") if line.startswith(quoted) else orjson.dumps(doc)
+            rows.append(_row(coll, tbl, key, raw, doc))
             if len(rows) >= 2000:
                 self._write(rows, [])
                 rows = []
+        if not done:
+            raise ValueError("the file ends before its last brace")
         self._write(rows, [])
+
+    def duplicate_ticket_id(self, coll: int) -> str | None:
+        """A ticket `id` two documents of the collection share, if any (quickcheck's check
+        across the whole table, which the staging makes without holding every id)."""
+        row = self.db.execute(
+            "SELECT i FROM (SELECT json_extract(CAST(doc AS TEXT), '$.id') AS i FROM docs "
+            "WHERE coll = ? AND tbl = 'tickets') WHERE i IS NOT NULL GROUP BY i HAVING COUNT(*) > 1 "
+            "LIMIT 1", (coll,)).fetchone()
+        return row[0] if row else None
 
     # -- reads ------------------------------------------------------------------------
     def doc(self, coll: int, tbl: str, key: str) -> dict[str, Any] | None:
@@ -258,12 +315,13 @@ class Staging:
 
     def customer(self, key: str) -> str | None:
         """The doc key of the customer whose source id, or else whose email (lower case), is
-        `key`."""
+        `key` (of several, the last made)."""
         if not self.may_hold(key):
             return None
         row = self.db.execute(
-            "SELECT key FROM (SELECT 1 AS o, key FROM docs WHERE tbl = 'customers' AND k1 = ?1 "
-            "UNION ALL SELECT 2, key FROM docs WHERE k2 = ?1) ORDER BY o LIMIT 1", (key,)).fetchone()
+            "SELECT key FROM (SELECT 1 AS o, num, key FROM docs WHERE tbl = 'customers' AND k1 = ?1 "
+            "UNION ALL SELECT 2, num, key FROM docs WHERE k2 = ?1) ORDER BY o, num DESC LIMIT 1",
+            (key,)).fetchone()
         return row[0] if row else None
 
     def table_names(self, coll: int) -> list[str]:
