@@ -35,19 +35,26 @@ def write_csv(path: Path, n: int) -> None:
 
 
 def write_zendesk(path: Path, n: int) -> None:
+    """A page with n tickets, n / 5 users (as many as the CSV's customers at 100k) and a
+    satisfaction rating for each solved ticket, so that both grow with the file."""
+    users = max(n // 5, 1)
     with open(path, "w", encoding="utf-8") as fh:
         fh.write('{"users": [')
         fh.write(",".join(json.dumps({"id": u, "name": f"User {u}", "email": f"u{u}@example.com",
-                                      "role": "end-user"}) for u in range(20000)))
+                                      "role": "end-user"}) for u in range(users)))
         fh.write('], "tickets": [')
         for i in range(1, n + 1):
             fh.write(("," if i > 1 else "") + json.dumps({
                 "id": i, "subject": f"Ticket {i}", "status": ["open", "solved", "pending"][i % 3],
-                "priority": "normal", "requester_id": i % 20000, "created_at": "2024-03-01T10:00:00Z",
+                "priority": "normal", "requester_id": i % users, "created_at": "2024-03-01T10:00:00Z",
                 "updated_at": "2024-03-02T10:00:00Z", "via": {"channel": "email"},
-                "comments": [{"id": i * 10, "author_id": i % 20000, "public": True,
+                "comments": [{"id": i * 10, "author_id": i % users, "public": True,
                               "html_body": "<p>Help &amp; more</p>", "created_at": "2024-03-01T10:00:00Z"}]}))
-        fh.write("]}")
+        fh.write('], "satisfaction_ratings": [')
+        fh.write(",".join(json.dumps({"id": i, "ticket_id": i, "score": "good" if i % 2 else "bad",
+                                      "comment": "", "created_at": "2024-03-02T10:00:00Z"})
+                          for i in range(1, n + 1) if i % 3 == 1))
+        fh.write('], "count": %d}' % n)
 
 
 def run(fmt: str, path: Path, n: int, *extra: str, code_dir: Path | None = None, label: str = "") -> str:

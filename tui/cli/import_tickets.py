@@ -48,10 +48,11 @@ def _sources(args) -> list:
 
         return freshdesk_sources([Path(p) for p in args.paths], tz, args.mapping)
     if args.format == "zendesk":
-        from ..core.importers.zendesk import ZendeskSource
+        from ..core.importers.zendesk import ZendeskSource, zendesk_people
 
         every = [Path(p) for p in args.paths]
-        return [lambda p=p: ZendeskSource(p, tz, every) for p in every]
+        people = zendesk_people(every)  # read once for every file, at the first ticket
+        return [lambda p=p: ZendeskSource(p, tz, every, people) for p in every]
     if args.format == "desk":
         from ..core.importers.desk_format import DeskSource
 

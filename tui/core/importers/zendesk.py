@@ -21,6 +21,7 @@ import orjson
 
 from .cleaning import body_text, email, one_value, parse_time
 from .records import BadValue, InCustomer, InMessage, InTicket, Problem
+from .zendesk_people import ZendeskPeople
 from .textfile import Counted
 
 STATUS = {"new": "new", "open": "open", "pending": "pending", "hold": "on_hold",
@@ -31,7 +32,7 @@ CHANNEL = {"email": "email", "web": "web", "api": "web", "mobile": "web", "web_w
 RATING = {"good": 5, "bad": 1}
 
 
-_PAGE_KEYS = ("tickets", "users", "ticket", "count")
+_PAGE_KEYS = ("tickets", "users", "organizations", "satisfaction_ratings", "ticket", "count", "next_page")
 _HEAD = 1 << 20
 
 
@@ -110,35 +111,19 @@ def _kind(obj: dict) -> str:
 
 
 class ZendeskSource:
-    def __init__(self, path: Path, tz: Any = timezone.utc, every_path: list[Path] | None = None):
+    def __init__(self, path: Path, tz: Any = timezone.utc, every_path: list[Path] | None = None,
+                 people: ZendeskPeople | None = None):
+        """`people`: the users, organizations and ratings of every file named (one for all of
+        them); without it, this source reads them from `every_path`."""
         self.path, self.tz = path, tz
         self.size = path.stat().st_size
-        self._every = every_path or [path]
+        self.people = people or zendesk_people(every_path or [path])
         self._counted: Counted | None = None
 
     def progress(self) -> tuple[int, int]:
         return (self._counted.done if self._counted else 0, self.size)
 
-    def _people(self) -> tuple[dict, dict, dict]:
-        users: dict[Any, dict] = {}
-        orgs: dict[Any, str] = {}
-        ratings: dict[Any, dict] = {}
-        for path in self._every:
-            lines = _is_lines(path)
-            for prefix in (("users", "organizations", "satisfaction_ratings") if not lines else ("x",)):
-                for _, obj in _objects(path, prefix):
-                    kind = _kind(obj) if lines else {"users": "user", "organizations": "organization",
-                                                     "satisfaction_ratings": "rating"}[prefix]
-                    if kind == "user":
-                        users[obj.get("id")] = obj
-                    elif kind == "organization":
-                        orgs[obj.get("id")] = obj.get("name")
-                    elif kind == "rating":
-                        ratings[obj.get("ticket_id")] = obj
-        return users, orgs, ratings
-
     def items(self) -> Iterator[InTicket | Problem]:
-        users, orgs, ratings = self._people()
         lines = _is_lines(self.path)
         for where, obj in _objects(self.path, "tickets", lambda c: setattr(self, "_counted", c)):
             if "__bad__" in obj:
@@ -147,11 +132,12 @@ class ZendeskSource:
             if lines and _kind(obj) != "ticket":
                 continue
             try:
-                yield self._ticket(where, obj, users, orgs, ratings)
+                yield self._ticket(where, obj)
             except BadValue as exc:
                 yield Problem(str(self.path), where, exc.column, exc.reason)
 
-    def _ticket(self, where, obj: dict, users: dict, orgs: dict, ratings: dict) -> InTicket:
+    def _ticket(self, where, obj: dict) -> InTicket:
+        people = self.people
         if obj.get("id") is None:
             raise BadValue("id", "no ticket id")
         t = InTicket(source_id=f"zendesk:{obj['id']}", where=(str(self.path), where))
@@ -169,19 +155,20 @@ class ZendeskSource:
         t.created = parse_time(obj.get("created_at"), "created_at", self.tz)
         t.updated = parse_time(obj.get("updated_at"), "updated_at", self.tz)
         t.tags = [str(tag).lower() for tag in obj.get("tags") or []]
-        requester = users.get(obj.get("requester_id"), {})
+        requester = people.user(obj.get("requester_id"))
         t.customer = InCustomer(name=one_value(requester.get("name")),
                                 email=email(requester.get("email"), "requester.email"),
                                 key=f"zendesk:user:{obj['requester_id']}" if obj.get("requester_id") else None,
                                 phone=one_value(requester.get("phone")),
-                                company=orgs.get(obj.get("organization_id") or requester.get("organization_id")))
-        assignee = users.get(obj.get("assignee_id"))
+                                company=people.orgs.get(obj.get("organization_id") or requester.get("organization_id")))
+        assignee = people.user(obj.get("assignee_id"))
         t.assignee = one_value(assignee.get("name")) if assignee else None
         t.group = str(obj["group_id"]) if obj.get("group_id") else None
         t.category = one_value(obj.get("type"))
         comments = obj.get("comments") or []
         for c in comments:
-            author = users.get(c.get("author_id"), {})
+            author = people.user(c.get("author_id")) if c.get("author_id") != obj.get("requester_id") \
+                else requester
             by_customer = c.get("author_id") == obj.get("requester_id") or author.get("role") == "end-user"
             kind = ("customer_message" if by_customer else
                     "public_reply" if c.get("public", True) else "internal_note")
@@ -196,10 +183,15 @@ class ZendeskSource:
             t.messages.append(InMessage("description", "customer_message", "customer",
                                         t.customer.name or "customer", body_text(obj["description"]), t.created))
         t.messages.sort(key=lambda m: m.created or t.created)
-        rating = ratings.get(obj["id"]) or obj.get("satisfaction_rating") or {}
+        rating = people.rating(obj["id"]) or obj.get("satisfaction_rating") or {}
         score = RATING.get(str(rating.get("score", "")).lower())
         if score:
             when = parse_time(rating.get("updated_at") or rating.get("created_at"), "satisfaction_rating",
                               self.tz) or t.updated
             t.csat = (score, one_value(rating.get("comment")) or "", when)
         return t
+
+
+def zendesk_people(paths: list[Path]) -> ZendeskPeople:
+    """The users, organizations and ratings of the files `paths` (read at first use)."""
+    return ZendeskPeople(paths, _objects, _is_lines, _kind)

@@ -1,0 +1,89 @@
+"""What a Zendesk ticket needs from the other records of an import: its requester's,
+assignee's and comment authors' users, their organizations and the ticket's satisfaction
+rating. Users and ratings can each outnumber the tickets, so they are spilled to an on-disk
+SQLite file keyed by id and read back ticket by ticket (the few fields a ticket uses);
+organizations (a customer base's companies: few) are held in memory. Built once, from every
+file named, and shared by every file's pass."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+import weakref
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import orjson
+
+USER_FIELDS = ("name", "email", "phone", "organization_id", "role")
+RATING_FIELDS = ("score", "comment", "created_at", "updated_at")
+Objects = Callable[[Path, str], Iterator[tuple[Any, dict]]]  # zendesk._objects
+
+
+class ZendeskPeople:
+    def __init__(self, paths: list[Path], objects: Objects, is_lines: Callable[[Path], bool],
+                 kind: Callable[[dict], str]):
+        self.paths = paths
+        self._objects, self._is_lines, self._kind = objects, is_lines, kind
+        self.orgs: dict[Any, str] = {}
+        self._db: sqlite3.Connection | None = None
+        self._folder: str | None = None
+
+    def build(self) -> None:
+        """Read every file once (the first time only)."""
+        if self._db is not None:
+            return
+        self._folder = tempfile.mkdtemp(prefix="desk-zendesk-")
+        weakref.finalize(self, shutil.rmtree, self._folder, True)
+        db = sqlite3.connect(Path(self._folder) / "people.db")
+        db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+                         "CREATE TABLE u (id TEXT PRIMARY KEY, obj BLOB);"
+                         "CREATE TABLE r (tid TEXT PRIMARY KEY, obj BLOB);")
+        rows: dict[str, list[tuple]] = {"u": [], "r": []}
+        for path in self.paths:
+            lines = self._is_lines(path)
+            for prefix in (("users", "organizations", "satisfaction_ratings") if not lines else ("x",)):
+                for _, obj in self._objects(path, prefix):
+                    kind = self._kind(obj) if lines else {"users": "user", "organizations": "organization",
+                                                          "satisfaction_ratings": "rating"}[prefix]
+                    if kind == "user" and obj.get("id") is not None:
+                        rows["u"].append((str(obj["id"]), orjson.dumps({k: obj.get(k) for k in USER_FIELDS})))
+                    elif kind == "organization":
+                        self.orgs[obj.get("id")] = obj.get("name")
+                    elif kind == "rating" and obj.get("ticket_id") is not None:
+                        rows["r"].append((str(obj["ticket_id"]),
+                                          orjson.dumps({k: obj.get(k) for k in RATING_FIELDS})))
+                    if len(rows["u"]) + len(rows["r"]) >= 5000:
+                        _flush(db, rows)
+        _flush(db, rows)
+        self._db = db
+
+    def user(self, user_id: Any) -> dict[str, Any]:
+        """The user's fields ({} for one not in any file)."""
+        return self._one("SELECT obj FROM u WHERE id = ?", user_id) or {}
+
+    def rating(self, ticket_id: Any) -> dict[str, Any] | None:
+        return self._one("SELECT obj FROM r WHERE tid = ?", ticket_id)
+
+    def _one(self, sql: str, key: Any) -> dict[str, Any] | None:
+        self.build()
+        if key is None:
+            return None
+        row = self._db.execute(sql, (str(key),)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._folder:
+            shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _flush(db: sqlite3.Connection, rows: dict[str, list[tuple]]) -> None:
+    """The rows so far; a later record of the same id wins, as the last one read did."""
+    for table, batch in rows.items():
+        db.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?)", batch)
+        batch.clear()
+    db.commit()
