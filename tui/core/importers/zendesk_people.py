@@ -16,6 +16,9 @@ from typing import Any, Callable, Iterator
 
 import orjson
 
+CACHE_USERS = 50_000
+RATED_BYTES = 1 << 20
+RATED_MASK = RATED_BYTES * 8 - 1
 USER_FIELDS = ("name", "email", "phone", "organization_id", "role")
 RATING_FIELDS = ("score", "comment", "created_at", "updated_at")
 Objects = Callable[[Path, str], Iterator[tuple[Any, dict]]]  # zendesk._objects
@@ -29,6 +32,8 @@ class ZendeskPeople:
         self.orgs: dict[Any, str] = {}
         self._db: sqlite3.Connection | None = None
         self._folder: str | None = None
+        self._users: dict[str, dict[str, Any]] = {}  # found, up to CACHE_USERS (tickets share requesters)
+        self._rated = bytearray(RATED_BYTES)  # a bit per hash of a rated ticket's id: clear = no rating
 
     def build(self) -> None:
         """Read every file once (the first time only)."""
@@ -52,6 +57,8 @@ class ZendeskPeople:
                     elif kind == "organization":
                         self.orgs[obj.get("id")] = obj.get("name")
                     elif kind == "rating" and obj.get("ticket_id") is not None:
+                        bit = hash(str(obj["ticket_id"])) & RATED_MASK
+                        self._rated[bit >> 3] |= 1 << (bit & 7)
                         rows["r"].append((str(obj["ticket_id"]),
                                           orjson.dumps({k: obj.get(k) for k in RATING_FIELDS})))
                     if len(rows["u"]) + len(rows["r"]) >= 5000:
@@ -61,9 +68,20 @@ class ZendeskPeople:
 
     def user(self, user_id: Any) -> dict[str, Any]:
         """The user's fields ({} for one not in any file)."""
-        return self._one("SELECT obj FROM u WHERE id = ?", user_id) or {}
+        key = str(user_id)
+        found = self._users.get(key)
+        if found is None:
+            found = self._one("SELECT obj FROM u WHERE id = ?", user_id) or {}
+            if len(self._users) >= CACHE_USERS:
+                self._users.clear()
+            self._users[key] = found
+        return found
 
     def rating(self, ticket_id: Any) -> dict[str, Any] | None:
+        self.build()
+        bit = hash(str(ticket_id)) & RATED_MASK
+        if not self._rated[bit >> 3] & (1 << (bit & 7)):
+            return None
         return self._one("SELECT obj FROM r WHERE tid = ?", ticket_id)
 
     def _one(self, sql: str, key: Any) -> dict[str, Any] | None:
