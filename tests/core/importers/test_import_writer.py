@@ -233,6 +233,10 @@ def _damaged(data: Path, how: str, snapshot: str = "store.json") -> None:
         lines = lines[:at]
     elif how == "empty":
         lines = []
+    elif how == "null ticket":  # a ticket's document replaced by null
+        lines[at] = lines[at].split(b":", 1)[0] + b":null,\n"
+    elif how == "missing comma":  # a document line whose comma was lost (a hand edit)
+        lines[at] = lines[at].rstrip(b",\n") + b"\n"
     elif how == "newer schema":
         lines = [line.replace(b'"schema":1', b'"schema":99') for line in lines]
     path.write_bytes(b"".join(lines))
@@ -241,6 +245,7 @@ def _damaged(data: Path, how: str, snapshot: str = "store.json") -> None:
 @pytest.mark.parametrize(("snapshot", "how", "says"), [
     ("store.json", "zeroed line", "not valid JSON"), ("store.json", "cut short", "not valid JSON"),
     ("archive.json", "cut short", "not valid JSON"), ("store.json", "empty", "is empty"),
+    ("store.json", "null ticket", "is not an object"), ("store.json", "missing comma", "not valid JSON"),
     ("store.json", "newer schema", "newer than this desk understands")])
 def test_a_store_a_desk_would_refuse_to_open_the_import_refuses_too(data, tmp_path, snapshot, how, says):
     # The import reads the store as its own staging, not as a desk opens it: before these

@@ -335,12 +335,14 @@ class Landing(WholeRecords):
 
 
 def opened_by(doc: dict[str, Any]) -> str:
-    """§B.3.3 `ticket_created.source`: "agent" when the thread opens with an agent's public
-    message (an outbound email, a proactive contact: the first reply time then counts from
-    the second public reply, §C), else "customer"."""
+    """§B.3.3 `ticket_created.source`: "agent" when the thread opens, at the ticket's
+    creation, with an agent's public message (an outbound email, a proactive contact: the
+    first reply time then counts from the second public reply, §C), else "customer" (a
+    thread whose customer message is missing, answered later, was still opened by them)."""
     messages = doc.get("messages") or []
     first = messages[0] if messages else {}
-    return "agent" if first.get("kind") == "public_reply" and first.get("author_kind") == "agent" else "customer"
+    opening = first.get("kind") == "public_reply" and first.get("author_kind") == "agent"
+    return "agent" if opening and first.get("created") == doc.get("created") else "customer"
 
 
 def import_event(tid: str, sid: str, when: datetime | str, type_: str, data: dict[str, Any],

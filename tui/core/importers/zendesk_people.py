@@ -37,8 +37,17 @@ class ZendeskPeople:
 
     def build(self) -> None:
         """Read every file once (the first time only)."""
-        if self._db is not None:
-            return
+        if self._db is None:
+            try:
+                self._build()
+            except sqlite3.Error as exc:
+                self.close()
+                raise OSError(f"{self._folder}: the import's temporary catalog of Zendesk users "
+                              f"and ratings could not be written ({exc}); nothing was imported "
+                              "from this file. Free some space in the temporary folder "
+                              "($TMPDIR) and run it again.") from None
+
+    def _build(self) -> None:
         self._folder = tempfile.mkdtemp(prefix="desk-zendesk-")
         weakref.finalize(self, shutil.rmtree, self._folder, True)
         db = sqlite3.connect(Path(self._folder) / "people.db")
@@ -88,7 +97,11 @@ class ZendeskPeople:
         self.build()
         if key is None:
             return None
-        row = self._db.execute(sql, (str(key),)).fetchone()
+        try:
+            row = self._db.execute(sql, (str(key),)).fetchone()
+        except sqlite3.Error as exc:
+            raise OSError(f"{self._folder}: the import's temporary catalog of Zendesk users and "
+                          f"ratings could not be read ({exc})") from None
         return orjson.loads(row[0]) if row else None
 
     def close(self) -> None:

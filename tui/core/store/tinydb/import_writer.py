@@ -143,7 +143,11 @@ class ImportWriter:
         """What stops a desk from opening the store stops the import before it writes
         (`TinyDBStore._refuse_if_broken`'s checks, a slice of tickets at a time)."""
         staging = self._staging
-        problems = check_schema(file, {META: dict(staging.docs(coll, META))})
+        meta = dict(staging.docs(coll, META))
+        if not all(isinstance(doc, dict) for doc in meta.values()):
+            problems = [Problem(file, "_meta/1", "(record)", "is not an object")]
+        else:
+            problems = check_schema(file, {META: meta})
         chunk: dict[str, Any] = {}
         for key, doc in staging.docs(coll, "tickets"):
             chunk[key] = doc

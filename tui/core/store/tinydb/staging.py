@@ -65,13 +65,14 @@ def _date_form(date: Any) -> str:
 
 def _columns(tbl: str, doc: dict[str, Any]) -> tuple[Any, Any, Any]:
     """The lookup columns (k1, k2, grp) of a document of table `tbl`."""
+    source = doc.get("source_id")
+    source = source if isinstance(source, str) and source else None
     if tbl in ("tickets", "_archive_outbox"):
         customer = doc.get("customer")
-        return doc.get("source_id") or None, None, customer if isinstance(customer, str) else None
+        return source, None, customer if isinstance(customer, str) else None
     if tbl == "customers":
         email = doc.get("email")
-        return (doc.get("source_id") or None,
-                email.lower() if isinstance(email, str) and email else None, None)
+        return source, email.lower() if isinstance(email, str) and email else None, None
     if tbl == "purchases":
         return purchase_key(doc.get("customer"), doc.get("product"), doc.get("date")), None, None
     return None, None, None
@@ -231,7 +232,9 @@ class Staging:
             raise StoreCorrupt(f"{name}: expected TinyDB tables (an object of objects).")
         for tbl, docs in tables.items():
             self._table(coll, tbl)
-            self.put(coll, ((tbl, k, d) for k, d in docs.items()))
+            # Every document as it is (a null one too, for the checks to refuse), never
+            # through `put`, where None deletes.
+            self._write([_row(coll, tbl, str(k), orjson.dumps(d), d) for k, d in docs.items()], [])
 
     def _load_lines(self, coll: int, fh) -> None:
         """The lines of `snapshot.encode`: a header `"name":{`, its documents `"key":{...},`
@@ -240,6 +243,7 @@ class Staging:
         tbl: str | None = None
         rows: list = []
         done = False
+        comma = True  # the table's previous document line ended with a comma (or there is none)
         for line in fh:
             if done:
                 if line.strip():
@@ -253,21 +257,25 @@ class Staging:
                     if not isinstance(tbl, str):
                         raise ValueError("not a table name")
                     self._table(coll, tbl)
+                    comma = True
                 else:
                     raise ValueError("not a table header")
                 continue
             if line in (b"}\n", b"},\n"):
                 tbl = None
                 continue
+            if not comma:
+                raise ValueError("two documents without a comma between them")
             if not line.startswith(b'"') or not line.endswith((b"},\n", b"}\n")):
                 raise ValueError("not a document line")
+            comma = line.endswith(b",\n")
             member = orjson.loads(b"{" + line.rstrip(b",\n") + b"}")
             if len(member) != 1:
-                raise ValueError("not one document")
+                raise ValueError("not one document")  # (a key twice on one line: parsed whole)
             (key, doc), = member.items()
-            quoted = orjson.dumps(key) + b":"
-            raw = line[len(quoted):].rstrip(b",\n") if line.startswith(quoted) else orjson.dumps(doc)
-            rows.append(_row(coll, tbl, key, raw, doc))
+            # Written again rather than cut from the line: the same bytes for what orjson
+            # wrote, and never more than the one document for what it did not.
+            rows.append(_row(coll, tbl, key, orjson.dumps(doc), doc))
             if len(rows) >= 2000:
                 self._write(rows, [])
                 rows = []
