@@ -161,9 +161,10 @@ class ImportWriter:
         if duplicate is not None:
             problems.append(Problem(file, duplicate, "id", "duplicate id"))
         if problems:
-            raise StoreCorrupt("\n".join(str(p) for p in problems[:20]) + "\nThe import wrote "
-                               "nothing. Fix or restore these records, then run `desk check` to "
-                               "see every problem.")
+            done = ("The import stopped; the batches it wrote before stand" if self.wrote
+                    else "The import wrote nothing")
+            raise StoreCorrupt("\n".join(str(p) for p in problems[:20]) + f"\n{done}. Fix or "
+                               "restore these records, then run `desk check` to see every problem.")
 
     def _read_journal(self, coll: int, collection: JournaledCollection, mark: _Mark) -> None:
         try:
