@@ -18,6 +18,7 @@ from typing import Iterator
 import orjson
 
 from .json_records import BAD, records
+from .temp_catalog import catalog_error
 
 WRAPPERS = frozenset({"tickets", "contacts", "conversations", "satisfaction_ratings", "agents",
                       "companies", "groups", "products", "results"})
@@ -26,6 +27,7 @@ KIND_OF_PAGE = {"tickets": "ticket", "contacts": "contact", "conversations": "co
                 "groups": "group", "products": "product"}
 
 
+WHAT = "Freshdesk contacts, conversations and ratings"
 CONTACT_FIELDS = ("name", "email", "phone", "mobile", "company_id")
 
 
@@ -73,8 +75,14 @@ class FreshdeskCatalog:
 
     def build(self) -> None:
         """Read every file once (the first time only)."""
-        if self._db is not None:
-            return
+        if self._db is None:
+            try:
+                self._build()
+            except sqlite3.Error as exc:
+                self.close()
+                raise catalog_error(self._folder, WHAT, exc, writing=True) from None
+
+    def _build(self) -> None:
         self._folder = tempfile.mkdtemp(prefix="desk-freshdesk-")
         weakref.finalize(self, shutil.rmtree, self._folder, True)
         db = sqlite3.connect(Path(self._folder) / "catalog.db")
@@ -122,15 +130,21 @@ class FreshdeskCatalog:
         assert self._db is not None, "build() first"
         if key is None:
             return None
-        row = self._db.execute(sql, (str(key),)).fetchone()
+        try:
+            row = self._db.execute(sql, (str(key),)).fetchone()
+        except sqlite3.Error as exc:
+            raise catalog_error(self._folder, WHAT, exc, writing=False) from None
         return _found(*row) if row else None
 
     def conversations(self, ticket_id: object) -> Iterator[Found]:
         """The conversations of a ticket found in files of their own, in file order."""
         assert self._db is not None, "build() first"
-        cursor = self._db.execute("SELECT file, place, obj FROM c WHERE tid = ? ORDER BY rowid",
-                                  (str(ticket_id),))
-        for row in cursor:
+        try:
+            rows = self._db.execute("SELECT file, place, obj FROM c WHERE tid = ? ORDER BY rowid",
+                                    (str(ticket_id),)).fetchall()
+        except sqlite3.Error as exc:
+            raise catalog_error(self._folder, WHAT, exc, writing=False) from None
+        for row in rows:
             yield _found(*row)
 
     def close(self) -> None:

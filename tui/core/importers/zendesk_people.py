@@ -16,6 +16,9 @@ from typing import Any, Callable, Iterator
 
 import orjson
 
+from .temp_catalog import catalog_error
+
+WHAT = "Zendesk users and ratings"
 CACHE_USERS = 50_000
 RATED_BYTES = 1 << 20
 RATED_MASK = RATED_BYTES * 8 - 1
@@ -42,10 +45,7 @@ class ZendeskPeople:
                 self._build()
             except sqlite3.Error as exc:
                 self.close()
-                raise OSError(f"{self._folder}: the import's temporary catalog of Zendesk users "
-                              f"and ratings could not be written ({exc}); nothing was imported "
-                              "from this file. Free some space in the temporary folder "
-                              "($TMPDIR) and run it again.") from None
+                raise catalog_error(self._folder, WHAT, exc, writing=True) from None
 
     def _build(self) -> None:
         self._folder = tempfile.mkdtemp(prefix="desk-zendesk-")
@@ -100,8 +100,7 @@ class ZendeskPeople:
         try:
             row = self._db.execute(sql, (str(key),)).fetchone()
         except sqlite3.Error as exc:
-            raise OSError(f"{self._folder}: the import's temporary catalog of Zendesk users and "
-                          f"ratings could not be read ({exc})") from None
+            raise catalog_error(self._folder, WHAT, exc, writing=False) from None
         return orjson.loads(row[0]) if row else None
 
     def close(self) -> None:

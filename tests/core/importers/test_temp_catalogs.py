@@ -1,8 +1,9 @@
-"""A full temp disk under the Zendesk catalog: one line (as the staging's full disk is), not a
+"""A full temp disk under the Zendesk or Freshdesk catalog: one line (as the staging's full disk is), not a
 traceback; the catalog's folder is not left behind."""
 import json
 import sqlite3
 import tempfile
+from pathlib import Path
 
 from tui.cli import main
 from tui.core.importers import zendesk_people as zp
@@ -25,3 +26,19 @@ def test_full_tmp_under_the_zendesk_catalog_is_one_line(tmp_path, monkeypatch, c
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "disk is full" in err, err
     assert list((tmp_path / "tmp").iterdir()) == []  # the catalog's folder is not left behind
+
+
+def test_full_tmp_under_the_freshdesk_catalog_is_one_line(tmp_path, monkeypatch, capsys):
+    from tui.core.importers import freshdesk_catalog
+
+    def full(db, rows):
+        raise sqlite3.OperationalError("database or disk is full")
+    monkeypatch.setattr(freshdesk_catalog, "_flush", full)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    fixtures = Path(__file__).parent / "fixtures"
+    code = main(["import", "freshdesk", str(fixtures / "freshdesk-tickets.json"),
+                 "--data-dir", str(tmp_path / "store")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "disk is full" in err, err
+    assert list((tmp_path / "tmp").iterdir()) == []
