@@ -7,10 +7,7 @@ in memory. Built once, from every file named, and shared by both passes of every
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +15,7 @@ from typing import Iterator
 import orjson
 
 from .json_records import BAD, records
-from .temp_catalog import catalog_error
+from .temp_catalog import TempCatalog
 
 WRAPPERS = frozenset({"tickets", "contacts", "conversations", "satisfaction_ratings", "agents",
                       "companies", "groups", "products", "results"})
@@ -27,7 +24,6 @@ KIND_OF_PAGE = {"tickets": "ticket", "contacts": "contact", "conversations": "co
                 "groups": "group", "products": "product"}
 
 
-WHAT = "Freshdesk contacts, conversations and ratings"
 CONTACT_FIELDS = ("name", "email", "phone", "mobile", "company_id")
 
 
@@ -63,29 +59,19 @@ class Found:
     obj: dict
 
 
-class FreshdeskCatalog:
+class FreshdeskCatalog(TempCatalog):
+    what = "Freshdesk contacts, conversations and ratings"
+    prefix = "desk-freshdesk-"
+
     def __init__(self, paths: list[Path]):
+        super().__init__()
         self.paths = paths
         self.agents: dict[object, str] = {}
         self.companies: dict[object, str] = {}
         self.groups: dict[object, str] = {}
         self.products: dict[object, str] = {}
-        self._db: sqlite3.Connection | None = None
-        self._folder: str | None = None
 
-    def build(self) -> None:
-        """Read every file once (the first time only)."""
-        if self._db is None:
-            try:
-                self._build()
-            except sqlite3.Error as exc:
-                self.close()
-                raise catalog_error(self._folder, WHAT, exc, writing=True) from None
-
-    def _build(self) -> None:
-        self._folder = tempfile.mkdtemp(prefix="desk-freshdesk-")
-        weakref.finalize(self, shutil.rmtree, self._folder, True)
-        db = sqlite3.connect(Path(self._folder) / "catalog.db")
+    def _fill(self, db: sqlite3.Connection) -> sqlite3.Connection:
         db.executescript("""
             CREATE TABLE c (tid TEXT, file TEXT, place TEXT, obj BLOB);
             CREATE TABLE p (id TEXT PRIMARY KEY, file TEXT, place TEXT, obj BLOB);
@@ -117,7 +103,7 @@ class FreshdeskCatalog:
         _flush(db, rows)
         db.execute("CREATE INDEX c_tid ON c (tid)")
         db.commit()
-        self._db = db
+        return db
 
     def contact(self, contact_id: object) -> Found | None:
         return self._one("SELECT file, place, obj FROM p WHERE id = ?", contact_id)
@@ -130,29 +116,14 @@ class FreshdeskCatalog:
         assert self._db is not None, "build() first"
         if key is None:
             return None
-        try:
-            row = self._db.execute(sql, (str(key),)).fetchone()
-        except sqlite3.Error as exc:
-            raise catalog_error(self._folder, WHAT, exc, writing=False) from None
-        return _found(*row) if row else None
+        rows = self._rows(sql, key)
+        return _found(*rows[0]) if rows else None
 
     def conversations(self, ticket_id: object) -> Iterator[Found]:
         """The conversations of a ticket found in files of their own, in file order."""
         assert self._db is not None, "build() first"
-        try:
-            rows = self._db.execute("SELECT file, place, obj FROM c WHERE tid = ? ORDER BY rowid",
-                                    (str(ticket_id),)).fetchall()
-        except sqlite3.Error as exc:
-            raise catalog_error(self._folder, WHAT, exc, writing=False) from None
-        for row in rows:
+        for row in self._rows("SELECT file, place, obj FROM c WHERE tid = ? ORDER BY rowid", ticket_id):
             yield _found(*row)
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-        if self._folder:
-            shutil.rmtree(self._folder, ignore_errors=True)
-
 
 def _found(file: str, place: str, obj: bytes) -> Found:
     return Found(file, int(place) if place.isdigit() else place, orjson.loads(obj))

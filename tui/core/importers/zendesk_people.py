@@ -7,18 +7,14 @@ file named, and shared by every file's pass."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
-import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import orjson
 
-from .temp_catalog import catalog_error
+from .temp_catalog import TempCatalog
 
-WHAT = "Zendesk users and ratings"
 CACHE_USERS = 50_000
 RATED_BYTES = 1 << 20
 RATED_MASK = RATED_BYTES * 8 - 1
@@ -27,30 +23,20 @@ RATING_FIELDS = ("score", "comment", "created_at", "updated_at")
 Objects = Callable[[Path, str], Iterator[tuple[Any, dict]]]  # zendesk._objects
 
 
-class ZendeskPeople:
+class ZendeskPeople(TempCatalog):
+    what = "Zendesk users and ratings"
+    prefix = "desk-zendesk-"
+
     def __init__(self, paths: list[Path], objects: Objects, is_lines: Callable[[Path], bool],
                  kind: Callable[[dict], str]):
+        super().__init__()
         self.paths = paths
         self._objects, self._is_lines, self._kind = objects, is_lines, kind
         self.orgs: dict[Any, str] = {}
-        self._db: sqlite3.Connection | None = None
-        self._folder: str | None = None
         self._users: dict[str, dict[str, Any]] = {}  # found, up to CACHE_USERS (tickets share requesters)
         self._rated = bytearray(RATED_BYTES)  # a bit per hash of a rated ticket's id: clear = no rating
 
-    def build(self) -> None:
-        """Read every file once (the first time only)."""
-        if self._db is None:
-            try:
-                self._build()
-            except sqlite3.Error as exc:
-                self.close()
-                raise catalog_error(self._folder, WHAT, exc, writing=True) from None
-
-    def _build(self) -> None:
-        self._folder = tempfile.mkdtemp(prefix="desk-zendesk-")
-        weakref.finalize(self, shutil.rmtree, self._folder, True)
-        db = sqlite3.connect(Path(self._folder) / "people.db")
+    def _fill(self, db: sqlite3.Connection) -> sqlite3.Connection:
         db.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
                          "CREATE TABLE u (id TEXT PRIMARY KEY, obj BLOB);"
                          "CREATE TABLE r (tid TEXT PRIMARY KEY, obj BLOB);")
@@ -73,7 +59,7 @@ class ZendeskPeople:
                     if len(rows["u"]) + len(rows["r"]) >= 5000:
                         _flush(db, rows)
         _flush(db, rows)
-        self._db = db
+        return db
 
     def user(self, user_id: Any) -> dict[str, Any]:
         """The user's fields ({} for one not in any file)."""
@@ -94,21 +80,11 @@ class ZendeskPeople:
         return self._one("SELECT obj FROM r WHERE tid = ?", ticket_id)
 
     def _one(self, sql: str, key: Any) -> dict[str, Any] | None:
-        self.build()
+        self.build()  # the organizations too, whatever is asked
         if key is None:
             return None
-        try:
-            row = self._db.execute(sql, (str(key),)).fetchone()
-        except sqlite3.Error as exc:
-            raise catalog_error(self._folder, WHAT, exc, writing=False) from None
-        return orjson.loads(row[0]) if row else None
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
-        if self._folder:
-            shutil.rmtree(self._folder, ignore_errors=True)
+        rows = self._rows(sql, key)
+        return orjson.loads(rows[0][0]) if rows else None
 
 
 def _flush(db: sqlite3.Connection, rows: dict[str, list[tuple]]) -> None:
