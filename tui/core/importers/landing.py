@@ -181,7 +181,7 @@ class Landing(WholeRecords):
 
     def _write_plan(self, plan) -> None:
         try:
-            self.writer.write_batch(lambda ids, _: plan(ids))
+            self.writer.write_batch(plan)
         finally:  # written (the staging has it now) or not at all
             for known in (self._by_source, self._customers, self._purchases):
                 known.batch_done()

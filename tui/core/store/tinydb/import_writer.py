@@ -25,7 +25,7 @@ from .names import META, OUTBOX
 from .staged_files import write_archive_index, write_queue_summary
 from .staging import ACTIVE_COLL, ARCHIVE_COLL, Staging
 
-Plan = Callable[["StagedIds", None], tuple[list, list]]
+Plan = Callable[["StagedIds"], tuple[list, list]]
 
 
 class StagedIds:
@@ -80,12 +80,6 @@ class ImportWriter:
         self._staging: Staging | None = None
         self._marks = {ACTIVE_COLL: _Mark(), ARCHIVE_COLL: _Mark()}
         self.wrote = False  # a line since the last fold
-
-    def __enter__(self) -> "ImportWriter":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.close()
 
     def close(self) -> None:
         if self._staging is not None:
@@ -199,7 +193,7 @@ class ImportWriter:
 
     # -- writing -----------------------------------------------------------------------------
     def write_batch(self, plan: Plan) -> None:
-        """One batch, as `TinyDBStore.write_batch` writes it: under the lock `plan(ids, None)`
+        """One batch, as `TinyDBStore.write_batch` writes it: under the lock `plan(ids)`
         takes record numbers from `ids` and returns (ops, events); the ops and the id
         counters are one journal line that carries the events, which are then appended to
         the log; closed tickets then go from the outbox to the archive."""
@@ -210,7 +204,7 @@ class ImportWriter:
             store._catch_up_events()
             self._catch_up()
             ids = StagedIds(staging)
-            ops, events = plan(ids, None)
+            ops, events = plan(ids)
             if not ops:
                 return
             ops.append((META, "1", ids.meta()))
@@ -231,7 +225,7 @@ class ImportWriter:
         """The outbox's tickets into the archive journal (those the archive does not hold at
         this revision or later), then out of the outbox (under the lock). `written`: the
         outbox documents this batch wrote, which need not be read back."""
-        store, staging = self.store, self._staging
+        staging = self._staging
         written = written or {}
         staged = set(staging.keys(ACTIVE_COLL, OUTBOX))
         outbox = [(key, staging.doc(ACTIVE_COLL, OUTBOX, key)) for key in staged if key not in written]
@@ -246,21 +240,17 @@ class ImportWriter:
             if (archived or {}).get("_rev", -1) < doc.get("_rev", 0):
                 todo.append(("tickets", key, doc))
         if todo:
-            end = 0
-
-            def archive() -> None:
-                nonlocal end
-                end = store._archive.append_unloaded(todo)
-            store._eventless(store._archive, archive)
-            self._appended(ARCHIVE_COLL, todo, end)
+            self._appended(ARCHIVE_COLL, todo, self._append_eventless(ARCHIVE_COLL, todo))
         done: list[Op] = [(OUTBOX, key, None) for key, _ in outbox]
-        end = 0
-
-        def empty() -> None:
-            nonlocal end
-            end = store._active.append_unloaded(done)
-        store._eventless(store._active, empty)
+        end = self._append_eventless(ACTIVE_COLL, done)
         self._appended(ACTIVE_COLL, [op for op in done if op[1] in staged], end)
+
+    def _append_eventless(self, coll: int, ops: list[Op]) -> int:
+        """Append a line without events (the store's `_eventless` keeps its log mark right);
+        the journal's size after it."""
+        collection, ends = self._collections[coll], []
+        self.store._eventless(collection, lambda: ends.append(collection.append_unloaded(ops)))
+        return ends[0]
 
     def finish(self) -> None:
         """Fold both journals into new snapshots written from the staging, with the archive

@@ -363,10 +363,6 @@ class Staging:
             for (num,) in rows:
                 yield num
 
-    def count(self, coll: int, tbl: str) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM docs WHERE coll = ? AND tbl = ?",
-                               (coll, tbl)).fetchone()[0]
-
     def snapshot_pieces(self, coll: int) -> Iterator[bytes]:
         """The bytes of a snapshot of the collection, in `snapshot.encode`'s layout."""
         yield HEAD
