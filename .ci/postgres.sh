@@ -75,6 +75,9 @@ EOF
     as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$base" -U postgres -d postgres <<EOF
 CREATE ROLE $role LOGIN CREATEROLE;
 CREATE DATABASE desk_test OWNER $role;
+\connect desk_test
+-- in public, once: a test schema that made it would take it along when dropped
+CREATE EXTENSION pg_trgm SCHEMA public;
 EOF
     echo "export DESK_TEST_POSTGRES='postgresql:///desk_test?host=$base&user=$role'" >"$base/env"
     chmod 0644 "$base/env"

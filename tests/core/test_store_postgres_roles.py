@@ -16,7 +16,7 @@ import pytest
 from tests.core.postgres_server import connect, postgres_schema  # noqa: F401
 from tui.cli import main
 from tui.core.store import PostgresStore, StoreError
-from tui.core.store.postgres.schema import DDL
+from tui.core.store.postgres.schema import DDL, SCHEMA_VERSION
 
 GROUP = "support"
 CUSTOMER = {"id": "C-1", "name": "Håkon Bråten", "customer_since": "2020-01-01T00:00:00.000Z"}
@@ -199,10 +199,12 @@ def test_the_owner_brings_schema_1_tables_up_to_date_and_an_agent_is_told_to_ask
         admin.commit()
     with pytest.raises(StoreError, match="tables are of schema 1.*desk init --store"):
         PostgresStore(as_role(postgres_schema, "alice"))
-    PostgresStore(postgres_schema).close()  # the owner opens it: schema 2
+    PostgresStore(postgres_schema).close()  # the owner opens it: the current schema
     with connect(postgres_schema) as admin:
-        assert admin.execute("SELECT value FROM desk_meta WHERE key = 'schema'").fetchone()[0] == 2
+        assert admin.execute("SELECT value FROM desk_meta WHERE key = 'schema'").fetchone()[0] \
+            == SCHEMA_VERSION
         assert admin.execute("SELECT to_regclass('presence') IS NOT NULL").fetchone()[0]
+        assert admin.execute("SELECT to_regclass('queue') IS NOT NULL").fetchone()[0]
 
 
 def test_init_refuses_a_login_role_as_the_agents_role_and_changes_nothing(url, capsys):

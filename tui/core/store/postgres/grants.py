@@ -21,6 +21,7 @@ ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")  # needs no quoting in SQL or a
 TABLE_RIGHTS = {
     "desk_meta": "SELECT",
     "tickets": "SELECT, INSERT, UPDATE",
+    "queue": "SELECT, INSERT, UPDATE",
     "customers": "SELECT, INSERT, UPDATE",
     "products": "SELECT, INSERT, UPDATE",
     "purchases": "SELECT, INSERT, UPDATE",

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import orjson
 
 from ...eventlog import global_order
-from .reads import like_pattern
+from .like import like_pattern
 
 RECENT_ROWS = 200_000  # how far back from the log's end a starting desk looks for its last run
 

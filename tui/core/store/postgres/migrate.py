@@ -18,6 +18,7 @@ from ..errors import StoreError
 from ..tinydb import TinyDBStore
 from .connection import jsonb
 from .events import INSERT
+from .queue_table import sync_tickets
 from .schema import SEQUENCES
 from .store import TICKET_COLUMNS, PostgresStore, ticket_row
 
@@ -80,7 +81,9 @@ def _load_tickets(target: PostgresStore, docs: list[dict[str, Any]], report: Pro
                     "rev = excluded.rev, status = excluded.status, customer = excluded.customer, "
                     "folded = excluded.folded, doc = excluded.doc WHERE tickets.rev < excluded.rev",
                     batch)
-                return cur.rowcount  # the sum over the batch: skipped rows not counted
+                written = cur.rowcount  # the sum over the batch: skipped rows not counted
+            sync_tickets(conn, [row[0] for row in batch])
+            return written
         written += target._transaction(write, writing=True)
         report("tickets", min(done * BATCH, len(rows)), len(rows))
     target._transaction(lambda conn: conn.execute(

@@ -10,6 +10,8 @@ from ...models import Customer, Product, Purchase, Ticket, validate
 from ...textfold import fold
 from ..base import CustomerHistory, TicketHead
 from ..errors import NotFound
+from . import queue_sql
+from .like import like_pattern
 
 OPEN_ONLY = "status <> 'closed'"
 
@@ -20,12 +22,6 @@ def record_number(record_id: str, prefix: str) -> int | None:
     if head != prefix or not digits.isdigit():
         return None
     return int(digits)
-
-
-def like_pattern(needle: str) -> str:
-    """`needle` anywhere, its LIKE wildcards taken literally."""
-    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class PostgresReads:
@@ -82,6 +78,12 @@ class PostgresReads:
         return self._read(lambda conn: [row[0] for row in conn.execute(
             sql + " ORDER BY num", params).fetchall()])
 
+    def queue_selection(self, view: Any, flt: Any, ctx: Any) -> tuple[queue_sql.SqlRows, int]:
+        """The queue's rows for a view and filter, read in SQL a page at a time, and the
+        view's count (queue_sql.py): the app never reads every open ticket."""
+        counts = self.__dict__.setdefault("_queue_counts", queue_sql.QueueCounts())
+        return queue_sql.select(self._read, view, flt, ctx, counts, self.generation)
+
     # -- customers, products, purchases -------------------------------------------
     def _documents(self, table: str) -> list[dict[str, Any]]:
         return self._read(lambda conn: [row[0] for row in conn.execute(
@@ -129,7 +131,7 @@ class PostgresReads:
 
     def agents(self) -> list[str]:
         rows = self._read(lambda conn: conn.execute(
-            f"SELECT DISTINCT doc->>'assignee' FROM tickets WHERE {OPEN_ONLY}").fetchall())
+            f"SELECT DISTINCT assignee FROM queue WHERE {OPEN_ONLY}").fetchall())
         names = {row[0] for row in rows} | {self.agent}
         return sorted(n for n in names if n)
 

@@ -12,13 +12,18 @@ Schema 2 adds who may write as whom: `presence` (presence.py), and row-level sec
 and on `events`, so that a role other than the tables' owner (an agent: grants.py) inserts
 events and presence only under its own name (`session_user`). The owner, the administrator,
 is not bound by them (a migration copies every agent's events).
+
+Schema 3 adds `queue`, a narrow row per ticket that the queue lists, sorts and filters on in
+SQL (queue_table.py, queue_sql.py).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-SCHEMA_VERSION = 2
+from . import queue_table
+
+SCHEMA_VERSION = 3
 RECORD_TABLES = ("customers", "products", "purchases")
 SEQUENCES = {"tickets": "ticket_numbers", "customers": "customer_numbers",
              "products": "product_numbers", "purchases": "purchase_numbers"}
@@ -80,7 +85,7 @@ CREATE TRIGGER purchases_changed AFTER INSERT OR UPDATE ON purchases
 PRESENCE_LOCK = 1684370283
 
 # What each version adds to the one before it.
-UPGRADES = {2: f"""
+UPGRADES: dict[int, str | Callable[[Any], Any]] = {2: f"""
 CREATE TABLE presence (
     backend integer PRIMARY KEY,  -- pg_backend_pid() of the connection that holds it
     agent text NOT NULL DEFAULT session_user,
@@ -106,6 +111,8 @@ CREATE POLICY events_own ON events FOR INSERT WITH CHECK (
     event->>'agent' = session_user AND type = event->>'type'
     AND ticket IS NOT DISTINCT FROM event->>'ticket');
 """}
+# Schema 3: the queue's rows (queue_table.py), made and filled from the tickets.
+UPGRADES[3] = queue_table.create
 
 
 def ensure_schema(conn: Any) -> tuple[int, str]:
@@ -129,7 +136,11 @@ def ensure_schema(conn: Any) -> tuple[int, str]:
         version = int(conn.execute("SELECT value FROM desk_meta WHERE key = 'schema'").fetchone()[0])
         if version < SCHEMA_VERSION and owns_tables(conn):
             for step in range(version + 1, SCHEMA_VERSION + 1):
-                conn.execute(UPGRADES[step])
+                upgrade = UPGRADES[step]
+                if callable(upgrade):
+                    upgrade(conn)
+                else:
+                    conn.execute(upgrade)
             conn.execute("UPDATE desk_meta SET value = %s::jsonb WHERE key = 'schema'",
                          (str(SCHEMA_VERSION),))
             version = SCHEMA_VERSION

@@ -29,6 +29,7 @@ from .grants import Granted, grant_agents
 from .presence import PostgresPresence
 from .log_reads import PostgresLogReads
 from .reads import PostgresReads, record_number
+from .queue_table import sync_records, sync_tickets
 from .search import PostgresSearch
 from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema, owns_tables
 
@@ -210,6 +211,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
                 if conn.execute(f"INSERT INTO tickets {TICKET_COLUMNS} ON CONFLICT (num) DO NOTHING",
                                 ticket_row(doc)).rowcount:
                     break
+            sync_tickets(conn, [number])
             logged[:] = self._new_ticket_events(doc, source, region)
             insert_events(conn, logged)
             return self._stored(doc)
@@ -232,6 +234,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
                 doc = customer.model_dump(mode="json", by_alias=True, exclude_none=True)
                 if conn.execute("INSERT INTO customers VALUES (%s, %s::jsonb) ON CONFLICT (num) "
                                 "DO NOTHING", (number, jsonb(doc))).rowcount:
+                    sync_records(conn, "customers", [doc["id"]])  # tickets made before it
                     return customer  # type: ignore[return-value]
 
         return self._transaction(write, writing=True)
@@ -264,6 +267,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
                                     "DO UPDATE SET doc = excluded.doc" + unchanged,
                                     [(n, jsonb(d)) for n, d in rows])
                 written = max(cur.rowcount, 0)  # summed over the rows; skipped ones not counted
+            sync_records(conn, table, [d["id"] for _, d in rows])
             conn.execute(f"SELECT setval(%s, greatest((SELECT max(num) FROM {table}), "
                          "(SELECT last_value FROM " + SEQUENCES[table] + ")))", (SEQUENCES[table],))
             return written
@@ -293,6 +297,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
                 (rev, status, customer, folded, body, number, seen)).rowcount
             if updated != 1:
                 raise ConflictError(ticket_id, seen, self._stored(self._ticket_doc(conn, ticket_id)))
+            sync_tickets(conn, [number])
             insert_events(conn, logged)
             committed[:] = logged
             return old, doc
