@@ -203,14 +203,15 @@ class SqlRows:
             (*self.where.params, sorted(ticket_ids))).fetchall()])
 
     def facts(self, since: float) -> Facts:
-        """The widest id (from the highest ticket number) and the rows created since `since`."""
+        """The widest id (the highest ticket number's, as the in-memory queue's widest id of
+        its rows) and the rows created since `since`."""
         def read(conn: Any) -> Facts:
             top = conn.execute("SELECT max(num) FROM queue").fetchone()[0]
             recent = conn.execute(
                 f"SELECT {', '.join(ROW_COLUMNS)} FROM queue WHERE ({self.where.sql}) "
                 f"AND created >= %s ORDER BY {ORDER} LIMIT 200",
                 (*self.where.params, since)).fetchall()
-            return Facts(max(7, len(f"T-{top}")) if top else 7, [row_of(r) for r in recent])
+            return Facts(len(f"T-{top}") if top else 7, [row_of(r) for r in recent])
         return self.read(read)
 
 
