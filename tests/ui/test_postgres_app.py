@@ -23,8 +23,8 @@ from .conftest import AGENT, TICKETS, _snapshot, choose, ready, screen_text, ts,
 
 
 def build_database(url: str) -> None:
-    """The UI tests' store (conftest.build_store), made through the PostgreSQL store's API.
-    A NUL is shown as ␀: PostgreSQL's text and jsonb cannot hold one (see the report)."""
+    """The UI tests' store (conftest.build_store), made through the PostgreSQL store's API
+    (which stores a NUL as ␀: PostgreSQL's text and jsonb cannot hold one)."""
     snapshot = _snapshot()
     store = PostgresStore(url, agent=AGENT)
     try:
@@ -33,7 +33,7 @@ def build_database(url: str) -> None:
         for customer, subject, body, fields in TICKETS:
             fields = {k: ts(v) if isinstance(v, timedelta) else v for k, v in fields.items()}
             ticket = store.insert_ticket(customer=customer, subject=subject,
-                                         body=body.replace("\x00", "␀"),
+                                         body=body,
                                          channel=fields.pop("channel", "email"), **fields)
             if ticket.status == "solved":
                 store.append_message(ticket.id, kind="public_reply", body="Toimitettu.")

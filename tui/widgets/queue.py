@@ -27,7 +27,7 @@ from ..core import humanize
 from ..core.queue import QueueRow
 from ..core.sla import SlaState
 from ..ui.bindings import bindings
-from ..ui.messages import MarksChanged, OpenTicket, TicketHighlighted
+from ..ui.messages import STORE_ERRORS, MarksChanged, OpenTicket, TicketHighlighted
 from ..ui.text import one_line
 
 ROW_ID, ROW_CREATED, ROW_KEY = attrgetter("id"), attrgetter("created"), attrgetter("key")
@@ -319,7 +319,11 @@ class QueueList(ScrollView, can_focus=True):
 
     def action_mark_all(self) -> None:
         """Mark every ticket shown (the view and filter); if all are marked, unmark them."""
-        shown = set(self.rows.ids()) if self._paged else {row.id for row in self.rows}  # type: ignore[attr-defined]
+        try:
+            shown = set(self.rows.ids()) if self._paged else {row.id for row in self.rows}  # type: ignore[attr-defined]
+        except STORE_ERRORS as exc:
+            self.app.say(f"Cannot mark the tickets shown: {exc}", "error")
+            return
         self.marked = self.marked - shown if shown <= self.marked else self.marked | shown
         self.unmark(set())
 
@@ -332,7 +336,10 @@ class QueueList(ScrollView, can_focus=True):
     def marked_in_order(self) -> list[str]:
         """The marked tickets, those shown first in queue order, then the others."""
         if self._paged:
-            shown = self.rows.in_order(self.marked)  # type: ignore[attr-defined]
+            try:
+                shown = self.rows.in_order(self.marked)  # type: ignore[attr-defined]
+            except STORE_ERRORS:
+                shown = []  # the server cannot say now: every marked ticket in id order
         else:
             shown = [row.id for row in self.rows if row.id in self.marked]
         return shown + sorted(self.marked - set(shown), key=lambda t: (len(t), t))
