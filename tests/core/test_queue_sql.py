@@ -190,5 +190,6 @@ def test_a_page_the_server_cannot_give_is_a_row_that_says_so_and_is_asked_again(
     answers.append([queue_sql.row_of(("T-1", 1, "Back", "C-1", "Ann", "normal", "open", None,
                                       0.0, None, None, None, "", "email", []))])
     assert rows[0].id == "T-1" and rows[2].id == "T-1"  # one row came back: the last stands in
+    assert rows.position_of(rows[0]) == 0  # found in the page read: no question asked
     answers[:] = [StoreError("gone"), StoreError("gone")]
-    assert rows.position_of(rows[0]) is None and rows.facts(0.0).recent == []
+    assert rows.position_of_id("T-77") is None and rows.facts(0.0).recent == []

@@ -10,7 +10,7 @@ from typing import Any, Iterable
 import orjson
 
 from ...eventlog import global_order
-from .like import like_pattern
+from .sql_values import like_pattern
 
 RECENT_ROWS = 200_000  # how far back from the log's end a starting desk looks for its last run
 

@@ -18,14 +18,20 @@ from ...queue_views import View, ViewContext
 from ...sla import SlaClock
 from ...textfold import fold
 from ..errors import StoreError
-from .like import like_pattern
+from .sql_values import like_pattern, record_number
 
 ROW_COLUMNS = ("id", "rev", "subject", "customer_id", "customer_name", "priority", "status",
                "assignee", "created", "solved", "next_due", "risk_from", "product", "channel",
                "tags")
 ORDER = "no_due, due_key, prio_rank, created, id"
+# Rows before a key in ORDER. A row comparison bounds a btree scan by its first column only
+# (PostgreSQL 15), so it is a filter here (IS TRUE), under plain bounds that let the scan stop
+# at the key: a row near the top is found by reading a few pages.
+_EARLIER = f"(({ORDER}) < (%s, %s, %s, %s, %s)) IS TRUE"
+_BEFORE_DUE = f"NOT no_due AND due_key <= %s AND {_EARLIER}"  # a row with an SLA clock
+_BEFORE_UNDUE = f"(NOT no_due OR {_EARLIER})"  # one without: every row with a clock is before
 PAGE = 100
-MATCH_CAP = 5000  # a filter's matches are counted up to here ("5000+"): a count is a scan
+MATCH_CAP = 1000  # a filter's matches are counted up to here ("1000+"): a count is a scan
 
 _OPEN = "status IN (" + ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES)) + ")"
 _RESOLVED = "status IN (" + ", ".join(f"'{s}'" for s in sorted(RESOLVED_STATUSES)) + ")"
@@ -173,23 +179,34 @@ class SqlRows:
 
     def prefetch(self) -> None:
         """Read the first page now (in the worker), so that the first frame needs no read."""
-        if self.length:
+        if self.length and 0 not in self._pages:
             self._page(0)
 
     def position_of(self, row: QueueRow) -> int | None:
         """Where `row`'s ticket is in these rows, or None if it is not among them (or the
         server cannot say now: the list then keeps its place)."""
+        for page, rows in self._pages.items():  # read already (a filter keystroke: the top)
+            for offset, found in enumerate(rows):
+                if found.id == row.id and page * PAGE + offset < self.length:
+                    return page * PAGE + offset
+        number = record_number(row.id, "T")
+        if number is None:
+            return None
+
         def find(conn: Any) -> int | None:
             at = conn.execute(
-                "SELECT " + ", ".join(("no_due", "due_key", "prio_rank", "created", "id")) +
-                f" FROM queue WHERE id = %s AND ({self.where.sql})",
-                (row.id, *self.where.params)).fetchone()
+                f"SELECT {ORDER} FROM queue WHERE num = %s AND ({self.where.sql})",  # by its key
+                (number, *self.where.params)).fetchone()
             if at is None:
                 return None
-            before = conn.execute(
-                f"SELECT count(*) FROM queue WHERE ({self.where.sql}) AND ({ORDER}) < "
-                "(%s, %s, %s, %s, %s)", (*self.where.params, *at)).fetchone()[0]
+            with conn.transaction():  # a count of a few rows: no parallel workers to start
+                conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                bound, params = (_BEFORE_UNDUE, at) if at[0] else (_BEFORE_DUE, (at[1], *at))
+                before = conn.execute(
+                    f"SELECT count(*) FROM queue WHERE ({self.where.sql}) AND {bound}",
+                    (*self.where.params, *params)).fetchone()[0]
             return before if before < self.length else None
+
         try:
             return self.read(find)
         except StoreError:
@@ -287,9 +304,14 @@ def select(read: Read, view: View, flt: Filter, ctx: ViewContext, counts: QueueC
         if matching is None:
             return SqlRows(read, base, in_view), in_view
         where = base & matching
-        found = count(conn, where, MATCH_CAP)
-        return SqlRows(read, where, min(found, MATCH_CAP), capped=found > MATCH_CAP), in_view
+        # The first page first: a filter that matches less than a page needs no count (a
+        # rare word is a scan, and would be two).
+        first = read_page(conn, where, 0, PAGE, None)
+        found = len(first) if len(first) < PAGE else count(conn, where, MATCH_CAP)
+        rows = SqlRows(read, where, min(found, MATCH_CAP), capped=found > MATCH_CAP)
+        rows._pages[0] = first
+        return rows, in_view
 
     rows, in_view = read(run)
-    rows.prefetch()
+    rows.prefetch()  # read already, with a filter
     return rows, in_view

@@ -11,17 +11,9 @@ from ...textfold import fold
 from ..base import CustomerHistory, TicketHead
 from ..errors import NotFound
 from . import queue_sql
-from .like import like_pattern
+from .sql_values import like_pattern, record_number
 
 OPEN_ONLY = "status <> 'closed'"
-
-
-def record_number(record_id: str, prefix: str) -> int | None:
-    """`T-1042` -> 1042; None if `record_id` is not one of `prefix`'s ids."""
-    head, _, digits = record_id.partition("-")
-    if head != prefix or not digits.isdigit():
-        return None
-    return int(digits)
 
 
 class PostgresReads:

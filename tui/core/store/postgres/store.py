@@ -29,7 +29,8 @@ from .events import LoggedEvents, TableEventWriter, event_log, insert_events
 from .grants import Granted, grant_agents
 from .presence import PostgresPresence
 from .log_reads import PostgresLogReads
-from .reads import PostgresReads, record_number
+from .reads import PostgresReads
+from .sql_values import record_number
 from .queue_table import sync_records, sync_tickets
 from .search import PostgresSearch
 from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema, owns_tables
