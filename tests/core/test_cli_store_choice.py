@@ -67,7 +67,7 @@ def test_ticket_verbs_work_on_a_store_given_by_flag_env_or_config(capsys, url, t
 
 def test_a_command_without_postgres_support_refuses_it_in_one_line(capsys, monkeypatch):
     monkeypatch.setenv("DESK_STORE", NOWHERE)
-    for args in (["import", "csv", "x.csv"], ["serve"]):
+    for args in (["import", "csv", "x.csv"], ["sync"]):
         code, out, err = run(capsys, *args)
         assert code == 2 and out == "" and err.count("\n") == 1, args
         assert "does not work on a PostgreSQL store yet" in err and "desk ticket" in err

@@ -25,7 +25,8 @@ def chosen_dir(args: argparse.Namespace) -> Path:
     return paths.data_dir(getattr(args, "sub_data_dir", None) or args.data_dir)
 
 
-POSTGRES_COMMANDS = ("app", "ticket", "check", "migrate", "init", "metrics", "report", "export")  # the commands that work on a PostgreSQL store so far
+POSTGRES_COMMANDS = ("app", "ticket", "check", "migrate", "init", "metrics", "report", "export",
+                     "serve")  # the commands that work on a PostgreSQL store so far
 DATA_DIR_OPTIONS = ("sub_data_dir", "report_data_dir", "data_dir")
 
 

@@ -3,7 +3,8 @@
 
 Bound to 127.0.0.1 unless told otherwise. Every request needs the access token printed at start
 (in the URL once; the page then keeps it in a cookie): on a shared host, loopback is open to
-every local user, and the app acts as the login that serves it. Bound to another address, desk
+every local user, and the app acts as the login that serves it (on a PostgreSQL store, the
+database role that login connects as). Bound to another address, desk
 warns that anyone who can reach it and has the URL works as that agent, over plain HTTP.
 """
 
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import os
 import secrets
 import shlex
 import sys
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_USAGE, chosen_dir
+from .common import EXIT_IO, EXIT_USAGE, chosen_store
 from .output import printable, report_errors_in_one_line
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -32,6 +34,17 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return parser
 
 
+def unreachable(url: str) -> str | None:
+    """Why the PostgreSQL store cannot be opened now (each tab would say the same), or None."""
+    from ..core.store import PostgresStore, StoreError
+
+    try:
+        PostgresStore(url).close()
+    except StoreError as exc:
+        return str(exc)
+    return None
+
+
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -41,17 +54,29 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def app_command(data_dir: Path) -> str:
-    """The shell command textual-serve runs for each browser: this desk, on the same store."""
-    return shlex.join([sys.executable, "-m", "tui", "--data-dir", str(data_dir)])
+def app_command(data_dir: Path | None) -> str:
+    """The shell command textual-serve runs for each browser: this desk, on the same store
+    (a PostgreSQL store's URL goes in $DESK_STORE, never on a command line others can read:
+    it may hold a password)."""
+    store = ["--data-dir", str(data_dir)] if data_dir is not None else []
+    return shlex.join([sys.executable, "-m", "tui", *store])
 
 
 def run(args: argparse.Namespace) -> int:
-    data_dir = chosen_dir(args)
-    if not (data_dir / "store.json").exists():
-        sys.stderr.write(f"desk serve: there is no store in {printable(data_dir)} "
-                         "(create one with `desk init` or `desk demo --out DIR`)\n")
-        return EXIT_USAGE
+    location = chosen_store(args)
+    if isinstance(location, str):
+        problem = unreachable(location)
+        if problem is not None:
+            sys.stderr.write(f"desk serve: {problem}\n")
+            return EXIT_IO
+        os.environ["DESK_STORE"] = location  # each tab's desk inherits it (app_command)
+        data_dir = None
+    else:
+        data_dir = location
+        if not (data_dir / "store.json").exists():
+            sys.stderr.write(f"desk serve: there is no store in {printable(data_dir)} "
+                             "(create one with `desk init` or `desk demo --out DIR`)\n")
+            return EXIT_USAGE
     if not 0 < args.port < 65536:
         sys.stderr.write(f"desk serve: --port {args.port} is not a port (1-65535)\n")
         return EXIT_USAGE
