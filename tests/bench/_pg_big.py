@@ -175,7 +175,11 @@ def _secondary(conn: Any) -> list[tuple[str, str]]:
         "ORDER BY i.indexname").fetchall()
 
 
-def build(url: str, n: int, *, seed: int = 7, say: Callable[[str], None] = print) -> dict[str, Any]:
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def build(url: str, n: int, *, seed: int = 7, say: Callable[[str], None] = _say) -> dict[str, Any]:
     """Fill the schema of `url` with `n` tickets unless it holds them; what was done."""
     import psycopg
     from tui.core.store import PostgresStore
