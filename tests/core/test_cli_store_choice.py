@@ -97,10 +97,16 @@ def test_check_validates_a_postgres_store_and_names_table_record_and_field(capsy
     with connect(url) as conn:
         conn.execute("UPDATE customers SET doc = jsonb_set(doc, '{language}', '\"no tag\"')")
         conn.execute("UPDATE tickets SET status = 'closed' WHERE num = %s", (ticket.number,))
+        other = PostgresStore(url).insert_ticket(customer="C-1", subject="Still down", body="x")
+        conn.execute("DELETE FROM queue WHERE num = %s", (other.number,))
     code, out, err = run(capsys, "--store", url, "check")
-    assert code == 1 and "2 problem(s)" in err and "Nothing was changed" in err
+    # the customer's language (and so the ticket's queue row), the ticket's status column,
+    # the other ticket's missing queue row
+    assert code == 1 and "4 problem(s)" in err and "Nothing was changed" in err
     assert "table customers: record C-1: field language:" in out
     assert f"table tickets: record {ticket.id}: field status: the column differs" in out
+    assert f"table queue: record {ticket.id}: field f_lang: the queue row differs" in out
+    assert f"table queue: record {other.id}: field (row): the ticket has no queue row" in out
     code, _, err = run(capsys, "--store", url, "check", "--repair")
     assert code == 2 and "--repair" in err
 

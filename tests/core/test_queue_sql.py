@@ -170,3 +170,25 @@ def test_the_trigram_indexes_are_made_when_pg_trgm_is_there(postgres_schema):
             "SELECT indexname FROM pg_indexes WHERE tablename = 'queue' "
             "AND schemaname = current_schema()").fetchall()}
     assert {"queue_text", "queue_customer", "queue_order"} <= names
+
+
+def test_a_page_the_server_cannot_give_is_a_row_that_says_so_and_is_asked_again():
+    """Pages are read while the list is drawn (the UI's thread): a lost server must not
+    break the drawing; the next draw asks again."""
+    from tui.core.store.errors import StoreError
+
+    answers: list = [StoreError("the server went away")]
+
+    def read(fn):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    rows = queue_sql.SqlRows(read, queue_sql.Where("TRUE"), 3)
+    assert rows[1].subject == "(not read: the server went away)"
+    answers.append([queue_sql.row_of(("T-1", 1, "Back", "C-1", "Ann", "normal", "open", None,
+                                      0.0, None, None, None, "", "email", []))])
+    assert rows[0].id == "T-1" and rows[2].id == "T-1"  # one row came back: the last stands in
+    answers[:] = [StoreError("gone"), StoreError("gone")]
+    assert rows.position_of(rows[0]) is None and rows.facts(0.0).recent == []

@@ -256,3 +256,27 @@ def test_events_emitted_through_the_stores_writer_are_rows_of_the_log(url, desks
         ("ticket", "ticket_created"), ("ticket", "customer_contact"), ("work", "ticket_view")]
     assert [e["seq"] for e in rows] == [1, 2, 3] and rows[-1]["data"] == {"ms": 1200}
     assert rows[-1]["agent"] == "ana" and rows[-1]["ticket"] == ticket.id
+
+
+def test_a_nul_in_ticket_text_is_stored_as_a_visible_mark_and_nothing_fails(url):
+    """PostgreSQL's text and jsonb cannot hold U+0000: a NUL from an import or a paste is
+    kept as ␀ (in the document, the search text and the queue row), never a failed write."""
+    store = PostgresStore(url, agent="ana")
+    try:
+        store.load_records("customers", [{"id": "C-9", "name": "Nul\x00Person",
+                                          "customer_since": "2020-01-01T00:00:00.000Z"}])
+        made = store.insert_ticket(customer="C-9", subject="oops\x00 [/]", body="a\x00b")
+        store.append_message(made.id, kind="internal_note", body="note\x00")
+        store.change_tags(made.id, add=["x\x00y"])
+        store.update_ticket(made.id, {"priority": "high"}, store.get_ticket(made.id).rev)
+        got = store.get_ticket(made.id)
+        assert got.subject == "oops␀ [/]" and [m.body for m in got.messages] == ["a␀b", "note␀"]
+        assert "x␀y" in got.tags and got.priority == "high"
+        assert store.get_customer("C-9").name == "Nul␀Person"
+        assert store.search("oops␀") == [made.id]
+        assert [e["type"] for e in store.ticket_events(made.id)][:1] == ["ticket_created"]
+        with connect(url) as conn:
+            assert conn.execute("SELECT subject, customer_name FROM queue WHERE id = %s",
+                                (made.id,)).fetchone() == ("oops␀ [/]", "Nul␀Person")
+    finally:
+        store.close()

@@ -23,8 +23,8 @@ from .conftest import AGENT, TICKETS, _snapshot, choose, ready, screen_text, ts,
 
 
 def build_database(url: str) -> None:
-    """The UI tests' store (conftest.build_store), made through the PostgreSQL store's API.
-    A NUL is shown as ␀: PostgreSQL's text and jsonb cannot hold one (see the report)."""
+    """The UI tests' store (conftest.build_store), made through the PostgreSQL store's API
+    (which stores a NUL as ␀: PostgreSQL's text and jsonb cannot hold one)."""
     snapshot = _snapshot()
     store = PostgresStore(url, agent=AGENT)
     try:
@@ -33,7 +33,7 @@ def build_database(url: str) -> None:
         for customer, subject, body, fields in TICKETS:
             fields = {k: ts(v) if isinstance(v, timedelta) else v for k, v in fields.items()}
             ticket = store.insert_ticket(customer=customer, subject=subject,
-                                         body=body.replace("\x00", "␀"),
+                                         body=body,
                                          channel=fields.pop("channel", "email"), **fields)
             if ticket.status == "solved":
                 store.append_message(ticket.id, kind="public_reply", body="Toimitettu.")
@@ -353,3 +353,55 @@ async def test_assign_tags_macro_and_new_ticket(pg_app, other, size):
     new = other.get_ticket(screen.ticket.id)
     assert (new.customer, new.messages[0].body) == ("C-4", "It jams every time.")
     assert [e["data"]["to_agent"] for e in logged(other, "T-4", "assign")] == [AGENT]
+
+
+async def test_the_queue_reads_a_page_at_a_time_and_never_every_ticket(pg_app, other, size,
+                                                                       monkeypatch):
+    from tui.core.filter import parse
+    from tui.core.queue import QueueIndex, by_id
+    from tui.core.queue_views import VIEWS_BY_KEY, ViewContext, select
+    from tui.core.store.postgres import queue_sql
+    from tui.core.models import now_utc
+
+    def listed(text: str = "") -> list[str]:
+        rows = QueueIndex().update(other.ticket_docs(), by_id(other._documents("customers")),
+                                   by_id(other._documents("products")))
+        return [r.id for r in select(rows, VIEWS_BY_KEY["open"], parse(text),
+                                     ViewContext.at(AGENT, now_utc())).rows]
+
+    expected = listed()
+    monkeypatch.setattr(queue_sql, "PAGE", 1)  # a page a row: End reads from the end
+    monkeypatch.setattr(queue_sql, "MATCH_CAP", 2)
+
+    def every_ticket(*args, **kwargs):
+        raise AssertionError("the app read every ticket's document")
+    monkeypatch.setattr(PostgresStore, "ticket_docs", every_ticket)
+    app = pg_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await ready(pilot)
+        queue = screen.queue_panel.queue
+        assert [r.id for r in queue.rows] == expected and len(expected) > 4
+        assert queue._id_width == max(map(len, expected))  # the columns as on a data directory
+        await pilot.press("end")
+        await until(pilot, lambda: screen.ticket is not None and screen.ticket.id == expected[-1])
+        await pilot.press("up", "up")
+        await until(pilot, lambda: screen.ticket.id == expected[-3])
+        # another desk moves the cursor's ticket to the top: the cursor goes with it
+        moved = expected[-3]
+        overdue = ts(timedelta(days=-30))
+        other.update_ticket(moved, {"priority": "urgent", "first_reply_due": overdue,
+                                    "resolution_due": overdue},
+                            expected_rev=other.get_ticket(moved).rev)
+        await until(pilot, lambda: queue.rows[0].id == moved)
+        assert queue.highlighted_id == moved and queue.cursor == 0
+        # a filter that matches more than the count's cap says so
+        await pilot.press("slash", "t", "minus")
+        await until(pilot, lambda: screen.queue_panel.shown == ("open", "t-"))
+        assert queue.rows.capped and len(queue.rows) == 2
+        assert f"2+ of {len(expected)} match" in screen_text(app)
+        await pilot.press("escape")
+        await until(pilot, lambda: screen.queue_panel.shown == ("open", ""))
+        await pilot.press("asterisk")  # mark all shown: every ticket of the view, not a page
+        await until(pilot, lambda: len(queue.marked) == len(expected))
+        assert queue.marked == set(expected)
+        assert queue.marked_in_order() == [r.id for r in queue.rows]

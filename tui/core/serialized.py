@@ -171,6 +171,16 @@ class SerializedRepository(Repository):
 
     # Without the lock: asked while a worker may be reading the archive (or, the first
     # time, the active set) for seconds.
+    @property
+    def queue_in_store(self) -> bool:  # type: ignore[override]
+        return self.inner.queue_in_store
+
+    def queue_selection(self, view: Any, flt: Any, ctx: Any) -> tuple[Any, int]:
+        """The store's pages read without this lock later (the store that pages them is
+        safe to share between threads)."""
+        with self._serial():
+            return self.inner.queue_selection(view, flt, ctx)
+
     def take_queue_preview(self) -> Any:
         return self.inner.take_queue_preview()
 

@@ -71,7 +71,7 @@ class TicketCommands(_WorkspaceProvider):
         if len(query) < 2:
             return
         needle, found = fold(query), 0
-        for row in self.main.queue_panel.rows_for_search():
+        for row in self.main.queue_panel.rows_for_search(query):
             if needle in fold(row.subject) or needle in row.id.lower():
                 text = f"{row.id} {line(row.subject).plain}"
                 yield Hit(0.6, highlight(text, query), partial(self.main.open_ticket, row.id),

@@ -27,7 +27,7 @@ from ..core import humanize
 from ..core.queue import QueueRow
 from ..core.sla import SlaState
 from ..ui.bindings import bindings
-from ..ui.messages import MarksChanged, OpenTicket, TicketHighlighted
+from ..ui.messages import STORE_ERRORS, MarksChanged, OpenTicket, TicketHighlighted
 from ..ui.text import one_line
 
 ROW_ID, ROW_CREATED, ROW_KEY = attrgetter("id"), attrgetter("created"), attrgetter("key")
@@ -107,6 +107,7 @@ class QueueList(ScrollView, can_focus=True):
         self.rows: list[QueueRow] = []
         self._positions: dict[str, int] | None = {}  # see _positions_by_id
         self._ordered = False  # rows are in queue order (set_rows had their source)
+        self._paged = False  # rows read a page at a time (see set_rows)
         self._facts: tuple[object, tuple[int, list[QueueRow]]] = (None, (7, []))
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._highlighted: str | None = None  # the ticket the detail pane was told about
@@ -140,6 +141,9 @@ class QueueList(ScrollView, can_focus=True):
         """
         keep = self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
         self.rows = rows
+        # Rows read a page at a time (a PostgreSQL store's, core/store/postgres/queue_sql.py):
+        # never walked whole; they answer positions, ids and facts themselves.
+        self._paged = hasattr(rows, "position_of")
         self._ordered = source is not None
         self._positions = None
         self._id_width = self._source_facts(source if source is not None else rows)[0]
@@ -160,7 +164,10 @@ class QueueList(ScrollView, can_focus=True):
     def _source_facts(self, source: list[QueueRow]) -> tuple[int, list[QueueRow]]:
         """(widest id, rows created since desk started) of `source`, kept while it is the same
         list (a QueueIndex hands out the same one until the store changes)."""
-        if self._facts[0] is not source:
+        if self._facts[0] is not source and hasattr(source, "facts"):
+            facts = source.facts(self._since)
+            self._facts = (source, (facts.id_width, facts.recent))
+        elif self._facts[0] is not source:
             ids = list(map(ROW_ID, source))
             recent = list(compress(source, map(self._since.__le__, map(ROW_CREATED, source))))
             self._facts = (source, (max(map(len, ids), default=7), recent))
@@ -176,6 +183,8 @@ class QueueList(ScrollView, can_focus=True):
     def _position_of(self, row: QueueRow, *, same_rows: bool = True) -> int | None:
         """Where `row`'s ticket is now. In queue-ordered rows of the same source (`same_rows`:
         its key has not changed), a binary search; otherwise by id."""
+        if self._paged:
+            return self.rows.position_of(row)  # type: ignore[attr-defined]
         if self._ordered and same_rows and row.key:
             n = bisect_left(self.rows, row.key, key=ROW_KEY)
             return n if n < len(self.rows) and self.rows[n].id == row.id else None
@@ -202,8 +211,8 @@ class QueueList(ScrollView, can_focus=True):
         """A ticket created since desk started shows up in the view the agent is looking at:
         a toast (and the bell, if configured). Not on the first load, nor when the agent
         changed the view or the filter (`quiet`): then the rows are new to them anyway."""
-        if source is None:
-            recent = self._source_facts(rows)[1]
+        if source is None or self._paged:  # paged rows' facts are of these rows already
+            recent = self._source_facts(source if source is not None else rows)[1]
         else:  # the few recent tickets of the whole queue that this view shows
             recent = [row for row in self._source_facts(source)[1]
                       if self._position_of(row) is not None]
@@ -228,13 +237,21 @@ class QueueList(ScrollView, can_focus=True):
         """Mark the tickets other desks are on; only their rows are drawn again."""
         changed = {t for t in here.keys() | self.here.keys() if here.get(t) != self.here.get(t)}
         self.here = here
+        if self._paged:  # only the rows on screen are looked at
+            top = int(self.scroll_y)
+            for index in range(top, min(len(self.rows), top + self.size.height)):
+                if self.rows[index].id in changed:
+                    self.refresh_line(index + 1)
+            return
         positions = self._positions_by_id() if changed else {}
         for ticket_id in changed:
             if (index := positions.get(ticket_id)) is not None:
                 self.refresh_line(index + 1)
 
     def move_to(self, ticket_id: str) -> bool:
-        if (index := self._positions_by_id().get(ticket_id)) is not None:
+        index = (self.rows.position_of_id(ticket_id) if self._paged  # type: ignore[attr-defined]
+                 else self._positions_by_id().get(ticket_id))
+        if index is not None:
             self.cursor = index
             return True
         return False
@@ -302,7 +319,11 @@ class QueueList(ScrollView, can_focus=True):
 
     def action_mark_all(self) -> None:
         """Mark every ticket shown (the view and filter); if all are marked, unmark them."""
-        shown = {row.id for row in self.rows}
+        try:
+            shown = set(self.rows.ids()) if self._paged else {row.id for row in self.rows}  # type: ignore[attr-defined]
+        except STORE_ERRORS as exc:
+            self.app.say(f"Cannot mark the tickets shown: {exc}", "error")
+            return
         self.marked = self.marked - shown if shown <= self.marked else self.marked | shown
         self.unmark(set())
 
@@ -314,7 +335,13 @@ class QueueList(ScrollView, can_focus=True):
 
     def marked_in_order(self) -> list[str]:
         """The marked tickets, those shown first in queue order, then the others."""
-        shown = [row.id for row in self.rows if row.id in self.marked]
+        if self._paged:
+            try:
+                shown = self.rows.in_order(self.marked)  # type: ignore[attr-defined]
+            except STORE_ERRORS:
+                shown = []  # the server cannot say now: every marked ticket in id order
+        else:
+            shown = [row.id for row in self.rows if row.id in self.marked]
         return shown + sorted(self.marked - set(shown), key=lambda t: (len(t), t))
 
     def action_open(self) -> None:

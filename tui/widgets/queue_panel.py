@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import time
 from datetime import datetime, timezone
-from typing import Callable, Self
+from typing import Callable, Iterable, Self
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -17,9 +17,10 @@ from textual.worker import get_current_worker
 from tinydb import Query
 
 from ..core.bulk import bulk_objects
-from ..core.filter import parse
+from ..core.filter import Filter, Term, parse
 from ..core.queue import QueueIndex, QueueRow, Rows, by_id
-from ..core.queue_views import VIEWS_BY_KEY, ViewContext, select
+from ..core.queue_views import VIEWS_BY_KEY, Selection, ViewContext, select
+from ..core.textfold import fold
 from ..ui.bindings import bindings
 from ..ui.messages import STORE_ERRORS, MarksChanged, QueueSelected
 from ..ui.text import line
@@ -83,8 +84,13 @@ class QueuePanel(Vertical):
     def queue(self) -> QueueList:
         return self.query_one(QueueList)
 
-    def rows_for_search(self) -> list[QueueRow]:
-        """Every ticket loaded so far, whatever the view and filter."""
+    def rows_for_search(self, text: str = "") -> Iterable[QueueRow]:
+        """Every ticket loaded so far, whatever the view and filter; from a store that
+        selects in SQL, the tickets whose queue text holds `text`, read as they are asked for."""
+        if self.in_sql:
+            ctx = ViewContext.at(self.app.agent, datetime.now(timezone.utc))
+            words = Filter((Term(None, (fold(text),)),)) if text.strip() else Filter()
+            return self.app.store.queue_selection(VIEWS_BY_KEY["all"], words, ctx)[0]
         return self._index.rows()
 
     def set_view(self, view: str) -> None:
@@ -153,6 +159,8 @@ class QueuePanel(Vertical):
     def _select(self, cancelled: Callable[[], bool]) -> QueueSelected | None:
         view = VIEWS_BY_KEY[self.view]
         store = self.app.store
+        if self.in_sql:
+            return self._select_in_sql()
         try:
             docs = store.ticket_docs(include_archive=view.needs_archive)
             everything = Query().noop()
@@ -162,6 +170,21 @@ class QueuePanel(Vertical):
             self.app.say(f"Cannot list tickets: {exc}", "error")
             return None
         return self._selection(self._index.update(docs, customers, products), cancelled)
+
+    @property
+    def in_sql(self) -> bool:
+        """The store selects and pages the queue itself (PostgreSQL): nothing is held here."""
+        return self.app.store.queue_in_store
+
+    def _select_in_sql(self) -> QueueSelected | None:
+        view, filter_text = VIEWS_BY_KEY[self.view], self.filter_text
+        ctx = ViewContext.at(self.app.agent, datetime.now(timezone.utc))
+        try:
+            rows, in_view = self.app.store.queue_selection(view, parse(filter_text), ctx)
+        except STORE_ERRORS as exc:
+            self.app.say(f"Cannot list tickets: {exc}", "error")
+            return None
+        return QueueSelected(Selection(rows, in_view), view.key, filter_text, rows)
 
     def _selection(self, rows: Rows, cancelled: Callable[[], bool]) -> QueueSelected | None:
         view, filter_text = VIEWS_BY_KEY[self.view], self.filter_text
@@ -214,7 +237,8 @@ class QueuePanel(Vertical):
         label = VIEWS_BY_KEY[self.view].label
         flt = parse(self.filter_text)
         if flt:
-            bar = Content.assemble((label, "bold"), f" · {matching} of {in_view} match")
+            capped = "+" if getattr(self.queue.rows, "capped", False) else ""
+            bar = Content.assemble((label, "bold"), f" · {matching}{capped} of {in_view} match")
         else:
             bar = Content.assemble((label, "bold"), f" · {in_view} tickets")
         if self.queue.marked:

@@ -78,6 +78,15 @@ class Repository(ABC):
         """The customer, their purchases and their tickets' heads; never reads the whole
         archive (but rebuilds the archive index once if it is missing or out of date)."""
 
+    # -- the queue selected by the store itself (PostgreSQL) ---------------------------
+    queue_in_store: bool = False
+    """True if `queue_selection` selects and pages the queue in the store (SQL), so that the
+    app never holds every open ticket; else the app selects from `ticket_docs`."""
+
+    def queue_selection(self, view: Any, flt: Any, ctx: Any) -> tuple[Any, int]:
+        """(the rows of `view` matching `flt`, read a page at a time; the view's count)."""
+        raise NotImplementedError("this store's queue is selected by the app")
+
     # -- opening: the queue before the active set is read -----------------------------
     queue_preview: Any = None
     """The queue's rows from the queue summary while the active set is not read yet

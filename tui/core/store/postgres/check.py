@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
-
 from ...models import MODELS_BY_TABLE
 from ...quickcheck import Problem, document_problems
 from ..errors import StoreError
+from . import queue_table
 from .store import PostgresStore, folded_text
 
 PREFIXES = {"tickets": "T", "customers": "C", "products": "P", "purchases": "O"}
@@ -44,7 +44,32 @@ def _problems(store: PostgresStore) -> Iterator[Problem]:
                 yield Problem(file, record, "id", f"stored under number {num}")
             if stored:
                 yield from _ticket_columns(file, record, doc, *stored)
+    yield from _queue_rows(store)
     yield from _events(store)
+
+
+def _queue_rows(store: PostgresStore) -> Iterator[Problem]:
+    """Each ticket's row in `queue` is what its document, customer and product make."""
+    file = store._file("queue")
+    columns = ", ".join(f"q.{c}" for c in queue_table.COLUMNS)
+    rows = store._read(lambda conn: conn.execute(
+        queue_table.DOCUMENTS.replace(" FROM tickets t ", f", {columns} FROM tickets t ")
+        + " LEFT JOIN queue q ON q.num = t.num ORDER BY t.num").fetchall())
+    for doc, customer, product, *stored in rows:
+        record = doc.get("id", "?") if isinstance(doc, dict) else "?"
+        try:
+            expected = queue_table.queue_values(doc, customer, product)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue  # a broken document: said above, with its field
+        if stored[0] is None:
+            yield Problem(file, record, "(row)", "the ticket has no queue row, so the queue "
+                          "never lists it")
+            continue
+        differs = [name for name, want, got in zip(queue_table.COLUMNS, expected, stored)
+                   if want != got]
+        if differs:
+            yield Problem(file, record, differs[0], "the queue row differs from the ticket; "
+                          "the queue lists it wrongly until the ticket next changes")
 
 
 def _ticket_columns(file: str, record: str, doc: dict[str, Any], rev: int, status: str,

@@ -146,6 +146,29 @@ def reached_no_server(exc: BaseException) -> bool:
                                             and connection_lost(exc))
 
 
+NUL_SHOWN_AS = "\u2400"  # ␀: PostgreSQL's text and jsonb cannot hold U+0000
+
+
 def jsonb(doc: Any) -> str:
-    """A document as JSON text, for a `%s::jsonb` parameter (orjson: datetimes included)."""
-    return orjson.dumps(doc).decode()
+    """A document as JSON text, for a `%s::jsonb` parameter (orjson: datetimes included).
+    A NUL in any string or key is stored as ␀, which jsonb can hold and a person can see."""
+    return storable(doc)[1]
+
+
+def storable(doc: Any) -> tuple[Any, str]:
+    """(`doc` with each NUL as ␀, its JSON text): what the database will hold."""
+    text = orjson.dumps(doc).decode()
+    if "\\u0000" in text:  # seldom: the escape is only looked for in the text first
+        doc = without_nul(doc)
+        text = orjson.dumps(doc).decode()
+    return doc, text
+
+
+def without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", NUL_SHOWN_AS)
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [without_nul(v) for v in value]
+    return value

@@ -17,6 +17,7 @@ from ...queue import Lookups, QueueRow, _sort_key
 from ...queue_views import View, ViewContext
 from ...sla import SlaClock
 from ...textfold import fold
+from ..errors import StoreError
 from .like import like_pattern
 
 ROW_COLUMNS = ("id", "rev", "subject", "customer_id", "customer_name", "priority", "status",
@@ -158,7 +159,11 @@ class SqlRows:
         found = self._pages.get(number)
         if found is None:
             length = None if self.capped else self.length
-            found = self.read(lambda conn: read_page(conn, self.where, number * PAGE, PAGE, length))
+            try:
+                found = self.read(lambda conn: read_page(conn, self.where, number * PAGE, PAGE,
+                                                         length))
+            except StoreError as exc:  # drawn in the UI's thread: a row says so, and the next
+                return [_gone_row(f"(not read: {exc})")]  # draw asks again
             if not found:
                 found = [_gone_row()]
             if len(self._pages) >= 64:
@@ -172,7 +177,8 @@ class SqlRows:
             self._page(0)
 
     def position_of(self, row: QueueRow) -> int | None:
-        """Where `row`'s ticket is in these rows, or None if it is not among them."""
+        """Where `row`'s ticket is in these rows, or None if it is not among them (or the
+        server cannot say now: the list then keeps its place)."""
         def find(conn: Any) -> int | None:
             at = conn.execute(
                 "SELECT " + ", ".join(("no_due", "due_key", "prio_rank", "created", "id")) +
@@ -184,7 +190,10 @@ class SqlRows:
                 f"SELECT count(*) FROM queue WHERE ({self.where.sql}) AND ({ORDER}) < "
                 "(%s, %s, %s, %s, %s)", (*self.where.params, *at)).fetchone()[0]
             return before if before < self.length else None
-        return self.read(find)
+        try:
+            return self.read(find)
+        except StoreError:
+            return None
 
     def position_of_id(self, ticket_id: str) -> int | None:
         return self.position_of(QueueRow(ticket_id, 0, "", "", "", "", "", None, 0.0, None,
@@ -197,25 +206,31 @@ class SqlRows:
             (*self.where.params, self.length)).fetchall()])
 
     def in_order(self, ticket_ids: set[str]) -> list[str]:
-        """Those of `ticket_ids` that are among these rows, in queue order."""
+        """Those of `ticket_ids` that are among these rows, in queue order (StoreError if
+        the server cannot say)."""
         return self.read(lambda conn: [r[0] for r in conn.execute(
             f"SELECT id FROM queue WHERE ({self.where.sql}) AND id = ANY(%s) ORDER BY {ORDER}",
             (*self.where.params, sorted(ticket_ids))).fetchall()])
 
     def facts(self, since: float) -> Facts:
-        """The widest id (from the highest ticket number) and the rows created since `since`."""
+        """The widest id (the highest ticket number's, as the in-memory queue's widest id of
+        its rows) and the rows created since `since`."""
         def read(conn: Any) -> Facts:
             top = conn.execute("SELECT max(num) FROM queue").fetchone()[0]
             recent = conn.execute(
                 f"SELECT {', '.join(ROW_COLUMNS)} FROM queue WHERE ({self.where.sql}) "
                 f"AND created >= %s ORDER BY {ORDER} LIMIT 200",
                 (*self.where.params, since)).fetchall()
-            return Facts(max(7, len(f"T-{top}")) if top else 7, [row_of(r) for r in recent])
-        return self.read(read)
+            return Facts(len(f"T-{top}") if top else 7, [row_of(r) for r in recent])
+        try:
+            return self.read(read)
+        except StoreError:  # asked by the list in the UI's thread: no arrivals told this time
+            return Facts(7, [])
 
 
-def _gone_row() -> QueueRow:
-    return QueueRow("…", 0, "", "", "", "", "", None, 0.0, None, SlaClock(None, None),
+def _gone_row(subject: str = "") -> QueueRow:
+    """A row that could not be read, or that left the view since it was counted."""
+    return QueueRow("…", 0, subject, "", "", "", "", None, 0.0, None, SlaClock(None, None),
                     _NO_LOOKUPS)
 
 

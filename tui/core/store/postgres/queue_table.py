@@ -110,7 +110,7 @@ def _record_key(column: str, prefix: str) -> str:
 
 
 _PRODUCT = "(t.doc->>'product')"
-_SELECT = ("SELECT t.doc, c.doc, p.doc FROM tickets t "
+DOCUMENTS = ("SELECT t.doc, c.doc, p.doc FROM tickets t "
            f"LEFT JOIN customers c ON c.num = {_record_key('t.customer', 'C')} "
            f"LEFT JOIN products p ON p.num = {_record_key(_PRODUCT, 'P')}")
 
@@ -118,7 +118,7 @@ _SELECT = ("SELECT t.doc, c.doc, p.doc FROM tickets t "
 def sync_queue(conn: Any, where: str = "", params: Iterable[Any] = ()) -> int:
     """Write the queue rows of the tickets `where` picks (an SQL condition on `t`, the
     tickets table; every ticket if empty) from their documents as they are now. How many."""
-    sql = _SELECT + (f" WHERE {where}" if where else "") + " ORDER BY t.num"
+    sql = DOCUMENTS + (f" WHERE {where}" if where else "") + " ORDER BY t.num"
     written = 0
     with conn.cursor(name="desk_queue_sync") if not where else conn.cursor() as read:
         read.execute(sql, list(params))

@@ -78,6 +78,8 @@ class PostgresReads:
         return self._read(lambda conn: [row[0] for row in conn.execute(
             sql + " ORDER BY num", params).fetchall()])
 
+    queue_in_store = True
+
     def queue_selection(self, view: Any, flt: Any, ctx: Any) -> tuple[queue_sql.SqlRows, int]:
         """The queue's rows for a view and filter, read in SQL a page at a time, and the
         view's count (queue_sql.py): the app never reads every open ticket."""

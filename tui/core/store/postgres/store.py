@@ -22,7 +22,8 @@ from ...models import MODELS_BY_TABLE, Customer, Ticket, now_utc, validate
 from ...textfold import fold
 from ..errors import ConflictError, StoreError, StoreWriteError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
-from .connection import database_errors, describe, jsonb, open_pool, reached_no_server, rights_hint
+from .connection import (database_errors, describe, jsonb, open_pool, reached_no_server,
+                         rights_hint, storable)
 from .changes import ChangeListener, channel_of
 from .events import LoggedEvents, TableEventWriter, event_log, insert_events
 from .grants import Granted, grant_agents
@@ -44,8 +45,9 @@ def folded_text(doc: dict[str, Any]) -> str:
 
 
 def ticket_row(doc: dict[str, Any]) -> tuple[Any, ...]:
+    doc, text = storable(doc)  # a NUL as ␀, in the columns as in the document
     return (int(doc["id"][2:]), doc.get("_rev", 0), doc["status"], doc["customer"],
-            folded_text(doc), jsonb(doc))
+            folded_text(doc), text)
 
 
 class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrites):
