@@ -41,7 +41,7 @@ from tui.core.models import Customer, Product, Purchase, Ticket, format_ts  # no
 from tui.core.store.postgres import queue_table  # noqa: E402
 from tui.core.store.postgres.connection import jsonb  # noqa: E402
 from tui.core.store.postgres.schema import SEQUENCES  # noqa: E402
-from tui.core.store.postgres.store import folded_text  # noqa: E402
+from tui.core.store.postgres.store import ticket_row  # noqa: E402
 
 BATCH = 20_000
 AGENTS = words.AGENTS + ["lars", "sofia", "mikael", "ioana", "tomas", "signe", "emil", "zuzana",
@@ -240,8 +240,7 @@ def _load(conn: Any, n: int, seed: int, say: Callable[[str], None]) -> dict[str,
             cust = rng.choice(loyal) if rng.random() < 0.6 else rng.choice(custs)
             doc = ticket(rng, num, cust, prods, now)
             product = prods[int(doc["product"][2:]) - 1]
-            tickets.append((num, doc["_rev"], doc["status"], doc["customer"], folded_text(doc),
-                            jsonb(doc)))
+            tickets.append(ticket_row(doc))
             queue.append(queue_table.queue_values(doc, cust, product))
             if rng.random() < 0.9:
                 purchases += 1
