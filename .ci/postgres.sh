@@ -9,7 +9,7 @@
 # one of the agent roles the rights tests make (tests/core/test_store_postgres_roles.py).
 # desk_test owns the database and may create roles (CREATEROLE), as desk's administrator would.
 set -euo pipefail
-base=/tmp/desk-ci-pg
+base=${DESK_PG_BASE:-/tmp/desk-ci-pg}  # another base: a private cluster (tests/bench/pg_cluster.sh)
 data=$base/data
 role=desk_test
 agent_roles="alice bob carol"  # LOGIN roles the rights tests create as agents

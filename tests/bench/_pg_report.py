@@ -66,8 +66,8 @@ def concurrency_section(c: dict) -> list[str]:
     ]
 
 
-def updates_section(u: dict, tiny: dict | None) -> list[str]:
-    lines = ["## 2. Durable update (update_ticket committed)", "",
+def updates_section(u: dict, tiny: dict | None, label: str) -> list[str]:
+    lines = [f"## 2. Durable update (update_ticket committed), {label} tickets", "",
              "Each writer process picks random open tickets, reads one and times update_ticket "
              "with its revision, from the call to its return after COMMIT (synchronous_commit on, "
              "fsync on). Median of the runs' p50 and p95.", "",
@@ -90,8 +90,9 @@ def updates_section(u: dict, tiny: dict | None) -> list[str]:
                   + ", ".join(extra) + "."]
     if "32" in u:
         p95 = u["32"]["p95"]
-        lines += ["", f"Target ≤ 10 ms p95 with 32 writers (at 1M): {ms(p95)} at 100k → "
-                  f"**{verdict(p95, TARGETS['update_p95_32'])}** (measured at 100k, not 1M)."]
+        lines += ["", f"Target ≤ 10 ms p95 with 32 writers (at 1M): {ms(p95)} at {label} → "
+                  f"**{verdict(p95, TARGETS['update_p95_32'])}**"
+                  + (f" (measured at {label}, not 1M)." if label != "1M" else ".")]
     return lines + [""]
 
 
@@ -101,31 +102,34 @@ def statistics_median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def app_section(a: dict, big: dict, tiny: dict | None) -> list[str]:
+def app_section(a: dict, big: dict, tiny: dict | None, label: str) -> list[str]:
     s = a["session"]
     start = statistics_median(a["start"])
     f95, d50 = bs.pct(s["filter_settled"], 95), bs.pct(s["down_settled"], 50)
     t_start = statistics_median(tiny["desk_start"]) if tiny else None
     t_f95 = bs.pct(tiny["desk"]["filter_settled"], 95) if tiny else None
     t_d50 = bs.pct(tiny["desk"]["down_settled"], 50) if tiny else None
-    read = a["ticket_docs"]
-    return [
-        "## 3. The app on a pseudo-terminal (`python -m tui --store URL`, 120×40)", "",
+    read = a.get("ticket_docs")
+    made = (", migrated from the demo store" if "migrate_s" in big else
+            f", built by _pg_big.py in {big['build_s']:.0f} s" if "build_s" in big else
+            ", built by _pg_big.py" if "built" in big else "")
+    lines = [
+        f"## 3. The app on a pseudo-terminal (`python -m tui --store URL`, 120×40), {label} tickets", "",
         f"The store: {big['tickets']:,} tickets ({big['open']:,} not closed), {big['events']:,} "
-        "events, migrated from the demo store. Measured as run.py does on a data directory "
+        f"events{made}. Measured as run.py does on a data directory "
         "(bench_ui.py's pty_start and key_to_settled): start = fork to the end of the burst "
         "that first shows a ticket row; Down and filter keys = key to the last byte before "
         "300 ms of quiet.", "",
-        "| figure | PostgreSQL 100k | TinyDB data dir 100k (run.py) | target (1M) |",
+        f"| figure | PostgreSQL {label} | TinyDB data dir 100k (run.py) | target (1M) |",
         "|---|---|---|---|",
         f"| start → painted queue (median of {len(a['start'])}) | {ms(start)} | {ms(t_start)} | "
-        f"≤ 1.2 s → **{verdict(start, TARGETS['start'])}** at 100k |",
+        f"≤ 1.2 s → **{verdict(start, TARGETS['start'])}** at {label} |",
         f"| start → settled (customer pane filled) | {ms(statistics_median(a['settled']))} | "
         f"{ms(statistics_median(tiny['desk_start_settled'])) if tiny else '–'} | – |",
         f"| filter keystroke p50 / p95 ({len(s['filter_settled'])} keys) | "
         f"{ms(bs.pct(s['filter_settled'], 50))} / {ms(f95)} | "
         f"{ms(bs.pct(tiny['desk']['filter_settled'], 50)) if tiny else '–'} / {ms(t_f95)} | "
-        f"≤ 100 ms p95 → **{verdict(f95, TARGETS['filter_p95'])}** at 100k |",
+        f"≤ 100 ms p95 → **{verdict(f95, TARGETS['filter_p95'])}** at {label} |",
         f"| Down p50 / p95 ({len(s['down_settled'])} presses) | {ms(d50)} / "
         f"{ms(bs.pct(s['down_settled'], 95))} | {ms(t_d50)} / "
         f"{ms(bs.pct(tiny['desk']['down_settled'], 95)) if tiny else '–'} | – |",
@@ -133,36 +137,52 @@ def app_section(a: dict, big: dict, tiny: dict | None) -> list[str]:
         f"{tiny['desk']['rss']['VmHWM']:,.0f} MB peak | – |" if tiny else
         f"| RSS at the end of the session | {s['rss'].get('VmHWM', 0):,.0f} MB peak | – | – |",
         "",
-        f"**The app reads every open ticket at start on PostgreSQL** (the queue is built in "
-        f"memory from `ticket_docs()`, not from the rows it shows plus a count, as issue 17 "
-        f"asks): that read alone, in a fresh process, took {ms(read['s'])} for "
-        f"{read['docs']:,} documents, and it grows with the table.",
-        f"Load (1-minute) before → after the app part: {a['load'][0]:.1f} → {a['load'][1]:.1f}.",
-        "",
     ]
+    if read:
+        lines.append(f"`store.ticket_docs()` (every open ticket's document) in a fresh process "
+                     f"took {ms(read['s'])} for {read['docs']:,} documents.")
+    return lines + [f"Load (1-minute) before → after the app part: {a['load'][0]:.1f} → "
+                    f"{a['load'][1]:.1f}.", ""]
+
+
+def by_size(saved: dict) -> dict[str, dict]:
+    """The figures of each big store; an older file's one store (before --sizes) as 100k."""
+    sizes = dict(saved.get("sizes", {}))
+    if not sizes and "big" in saved:
+        sizes["100k"] = {k: saved[k] for k in ("big", "updates", "app") if k in saved}
+    return sizes
 
 
 def write_report(out: Path, saved: dict) -> str:
-    meta, tiny = saved.get("meta", {}), tinydb_100k()
+    meta, tiny, sizes = saved.get("meta", {}), tinydb_100k(), by_size(saved)
+    measured = ", ".join(sizes) or "none"
     lines = ["# desk on PostgreSQL: measurements (issue 17)", "",
              f"Written by `python tests/bench/bench_postgres.py` on {meta.get('date')}: "
              f"{meta.get('nproc')} CPUs ({meta.get('cpu')}) shared with other work, PostgreSQL "
              f"{meta.get('server')} on the same machine (unix socket {meta.get('socket')}, fsync "
              f"{meta.get('fsync')}, "
              f"synchronous_commit {meta.get('synchronous_commit')}). Raw figures in "
-             f"`{out.with_suffix('.json').name}`. **1M tickets were not measured**: every figure "
-             "is at 100k (or the concurrency test's hot tickets), so a target set at 1M is "
-             "judged here at 100k only.", ""]
+             f"`{out.with_suffix('.json').name}`. Big stores measured: {measured} tickets"
+             + ("." if "1M" in sizes else "; **1M tickets were not measured**, so a target set "
+                "at 1M is judged here at the sizes measured only."), ""]
     if "concurrency" in saved:
         lines += concurrency_section(saved["concurrency"])
-    if "updates" in saved:
-        lines += updates_section(saved["updates"], tiny)
-    if "app" in saved and "big" in saved:
-        lines += app_section(saved["app"], saved["big"], tiny)
-    if "big" in saved and "migrate_s" in saved["big"]:
-        b = saved["big"]
-        lines += [f"The 100k store was made with `desk migrate` from `{b['source']}` in "
-                  f"{b['migrate_s']:.0f} s ({b['tickets']:,} tickets, {b['events']:,} events).", ""]
+    for label, at in sizes.items():
+        if "updates" in at:
+            lines += updates_section(at["updates"], tiny, label)
+    for label, at in sizes.items():
+        if "app" in at and "big" in at:
+            lines += app_section(at["app"], at["big"], tiny, label)
+    built = [f"{label}: {at['big']['tickets']:,} tickets in {at['big']['build_s']:.0f} s"
+             for label, at in sizes.items() if "build_s" in at.get("big", {})]
+    if built:
+        lines += ["The big stores were built by `_pg_big.py` (COPY, indexes made after the "
+                  "load, VACUUM ANALYZE): " + "; ".join(built) + ".", ""]
+    for label, at in sizes.items():
+        b = at.get("big", {})
+        if "migrate_s" in b:
+            lines += [f"The {label} store was made with `desk migrate` from `{b['source']}` in "
+                      f"{b['migrate_s']:.0f} s ({b['tickets']:,} tickets, {b['events']:,} events).", ""]
     if saved.get("notes"):
         lines += ["## Notes", ""] + [f"- {n}" for n in saved["notes"]] + [""]
     text = "\n".join(lines)

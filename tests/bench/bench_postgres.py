@@ -10,10 +10,12 @@
 3. app: `python -m tui --store URL` on a pty (_pty.py): start to a painted queue, Down and a
    filter keystroke, as bench_ui.py measures them on a data directory.
 
-The big store is `desk migrate` of bench_sync's cached demo store (--source), into a schema
-of its own that is kept for later runs (--big-schema); the concurrency test makes and drops a
-schema of its own. The server is $DESK_TEST_POSTGRES (.ci/postgres.sh). Writes PG-RESULTS.json
-and, from it, PG-RESULTS.md (_pg_report.py).
+The big stores, one a size (--sizes 100k,1M), are built directly by _pg_big.py, each in a
+schema of its own (desk_pgbench_100k, desk_pgbench_1m) kept for later runs (--drop-big drops
+them); updates and app run on each. The concurrency test makes and drops a schema of its own.
+The server is $DESK_TEST_POSTGRES: a private cluster (bash tests/bench/pg_cluster.sh start;
+. /tmp/desk-pgbench-pg/env), not the shared test cluster. Writes PG-RESULTS.json and, from it,
+PG-RESULTS.md (_pg_report.py).
 """
 
 from __future__ import annotations
@@ -214,7 +216,7 @@ def open_tickets_read(url: str) -> dict:
     return {"docs": len(docs), "s": took}
 
 
-def app(url: str, starts: int, presses: int, tmp: Path) -> dict:
+def app(url: str, starts: int, presses: int, tmp: Path, *, ticket_docs: bool = True) -> dict:
     cfg = tmp / "config"
     cfg.mkdir(exist_ok=True)
     (cfg / "config.toml").write_text(f"[metrics]\nidle_cutoff_s = {bu.IDLE_CUTOFF_S}\n")
@@ -226,26 +228,39 @@ def app(url: str, starts: int, presses: int, tmp: Path) -> dict:
         f"{bs.fmt_ms(bs.pct(session['filter_settled'], 95))}")
     more = [app_start(url, cfg) for _ in range(starts - 1)]
     painted = [session["painted"]] + [s["painted"] for s in more]
-    read = open_tickets_read(url)
-    log(f"app: starts {[round(x, 2) for x in painted]}; ticket_docs() {read['docs']} in {read['s']:.2f} s")
-    return {"session": session, "start": painted, "settled": [session["settled"]] +
-            [s["settled"] for s in more], "ticket_docs": read,
-            "load": [load0, os.getloadavg()[0]]}
+    log(f"app: starts {[round(x, 2) for x in painted]}")
+    out = {"session": session, "start": painted, "settled": [session["settled"]] +
+           [s["settled"] for s in more], "load": [load0, os.getloadavg()[0]]}
+    if ticket_docs:
+        out["ticket_docs"] = read = open_tickets_read(url)
+        log(f"app: ticket_docs() {read['docs']} in {read['s']:.2f} s")
+    return out
 
 
-# -- the big store -----------------------------------------------------------------------
-def big_store(base_url: str, schema: str, source: Path) -> tuple[str, dict]:
+# -- the big stores -----------------------------------------------------------------------
+def parse_sizes(text: str) -> dict[str, int]:
+    """`100k,1M` -> {"100k": 100000, "1M": 1000000}."""
+    scale = {"k": 1_000, "m": 1_000_000}
+    sizes = {}
+    for label in filter(None, (x.strip() for x in text.split(","))):
+        unit = scale.get(label[-1].lower(), 1)
+        sizes[label] = int(float(label[:-1] if unit > 1 else label) * unit)
+    return sizes
+
+
+def big_schema(label: str) -> str:
+    return f"desk_pgbench_{label.lower()}"
+
+
+def big_store(base_url: str, label: str, n: int) -> tuple[str, dict]:
+    """The store of `n` tickets (_pg_big.py), built if its schema does not hold them."""
+    from _pg_big import build  # noqa: PLC0415
+
+    schema = big_schema(label)
     url = in_schema(base_url, schema)
     with admin(base_url) as conn:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        there = conn.execute("SELECT to_regclass(%s)", (f"{schema}.tickets",)).fetchone()[0]
-    info: dict = {"schema": schema, "source": str(source)}
-    if there is None:
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tui", "migrate", "--from", str(source), "--to", url],
-                       check=True, stdout=subprocess.DEVNULL)
-        info["migrate_s"] = time.perf_counter() - t0
-        log(f"migrated {source} in {info['migrate_s']:.0f} s")
+    info: dict = {"schema": schema, **build(url, n, say=log)}
     with admin(url) as conn:
         info["tickets"], info["open"] = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE status <> 'closed') FROM tickets").fetchone()
@@ -264,11 +279,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="runs per writer count (median)")
     ap.add_argument("--starts", type=int, default=3, help="app starts (median)")
     ap.add_argument("--presses", type=int, default=30, help="Down presses")
-    ap.add_argument("--source", type=Path, default=Path(tempfile.gettempdir()) / "desk-bench-sync"
-                    / "demo-100000-s7", help="the data directory `desk migrate` copies")
-    ap.add_argument("--big-schema", default="desk_pgbench_100k",
-                    help="schema of the big store (kept; made by migrate if missing)")
-    ap.add_argument("--drop-big", action="store_true", help="drop the big store's schema at the end")
+    ap.add_argument("--sizes", default="100k,1M",
+                    help="ticket counts of the big stores (one schema each, kept; built if missing)")
+    ap.add_argument("--ticket-docs-max", type=int, default=100_000,
+                    help="time store.ticket_docs() (every open document) only up to this size")
+    ap.add_argument("--drop-big", action="store_true", help="drop the big stores' schemas at the end")
     ap.add_argument("--out", type=Path, default=HERE / "PG-RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="PG-RESULTS.md again from the .json")
     args = ap.parse_args()
@@ -280,8 +295,8 @@ def main() -> None:
         return
     base = os.environ.get("DESK_TEST_POSTGRES")
     if not base:
-        raise SystemExit("DESK_TEST_POSTGRES is not set: bash .ci/postgres.sh start; "
-                         ". /tmp/desk-ci-pg/env")
+        raise SystemExit("DESK_TEST_POSTGRES is not set: bash tests/bench/pg_cluster.sh start; "
+                         ". /tmp/desk-pgbench-pg/env")
     parts = set(args.parts.split(","))
     saved = json.loads(raw.read_text()) if raw.exists() else {}
     saved.setdefault("meta", {}).update(
@@ -299,19 +314,27 @@ def main() -> None:
             log(f"concurrency: {json.dumps(saved['concurrency'])}")
             raw.write_text(json.dumps(saved, indent=1))
         if parts & {"updates", "app"}:
-            url, saved["big"] = big_store(base, args.big_schema, args.source)
-            log(f"big store: {saved['big']}")
-            if "updates" in parts:
-                counts = [int(n) for n in args.writers.split(",")]
-                per = {n: max(50, args.updates // n) for n in counts}
-                saved["updates"] = updates(url, counts, per, args.repeat, tmp)
+            saved.pop("big", None), saved.pop("updates", None), saved.pop("app", None)  # before sizes
+            for label, n in parse_sizes(args.sizes).items():
+                at = saved.setdefault("sizes", {}).setdefault(label, {})
+                before = at.get("big", {})
+                url, at["big"] = big_store(base, label, n)
+                if not at["big"]["built"]:  # kept from the run that built it
+                    at["big"].update({k: v for k, v in before.items() if k.endswith("_s")})
+                log(f"big store {label}: {at['big']}")
                 raw.write_text(json.dumps(saved, indent=1))
-            if "app" in parts:
-                saved["app"] = app(url, args.starts, args.presses, tmp)
-                raw.write_text(json.dumps(saved, indent=1))
-            if args.drop_big:
-                with admin(base) as conn:
-                    conn.execute(f"DROP SCHEMA {args.big_schema} CASCADE")
+                if "updates" in parts:
+                    counts = [int(n) for n in args.writers.split(",")]
+                    per = {n: max(50, args.updates // n) for n in counts}
+                    at["updates"] = updates(url, counts, per, args.repeat, tmp)
+                    raw.write_text(json.dumps(saved, indent=1))
+                if "app" in parts:
+                    at["app"] = app(url, args.starts, args.presses, tmp,
+                                    ticket_docs=n <= args.ticket_docs_max)
+                    raw.write_text(json.dumps(saved, indent=1))
+                if args.drop_big:
+                    with admin(base) as conn:
+                        conn.execute(f"DROP SCHEMA {big_schema(label)} CASCADE")
     print(write_report(args.out, saved))
 
 
