@@ -14,8 +14,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -56,12 +58,19 @@ def store_dir(tmp_path) -> Path:
 @pytest.fixture
 def served(tmp_path, store_dir):
     """`desk serve` on a free port of 127.0.0.1; yields the URL it printed."""
-    env = {**os.environ, "DESK_CONFIG_DIR": str(tmp_path / "config")}
+    with desk_serve(["--data-dir", str(store_dir)], tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def desk_serve(store: list[str], tmp_path: Path, **more_env: str) -> Iterator[str]:
+    """`desk STORE serve` on a free port of 127.0.0.1; the URL it printed, then it stops."""
+    env = {**os.environ, "DESK_CONFIG_DIR": str(tmp_path / "config"), **more_env}
     env.pop("TEXTUAL_DRIVER", None)
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "--data-dir", str(store_dir), "serve", "--port",
-         str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        [sys.executable, "-m", "tui", *store, "serve", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
         found = URL.search(line)

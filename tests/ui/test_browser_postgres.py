@@ -5,14 +5,12 @@ cannot be reached refused in one line before anything listens."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.core.postgres_server import postgres_schema  # noqa: F401
 from tests.ui.cdp import Browser, chromium
-from tests.ui.test_browser import URL, free_port, until, wait_for_port
+from tests.ui.test_browser import desk_serve, free_port, until
 from tests.ui.test_postgres_app import build_database
 from tui.cli import main
 from tui.cli.serve import app_command
@@ -23,30 +21,13 @@ pytestmark = pytest.mark.skipif(not chromium() and os.environ.get("DESK_CI") != 
 
 async def test_the_queue_of_a_postgres_store_in_a_browser(postgres_schema, tmp_path):  # noqa: F811
     build_database(postgres_schema)
-    env = {**os.environ, "DESK_CONFIG_DIR": str(tmp_path / "config"),
-           "DESK_DATA_DIR": str(tmp_path / "local")}
-    env.pop("TEXTUAL_DRIVER", None)
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "tui", "--store", postgres_schema, "serve",
-                                "--port", str(port)], stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        found = URL.search(line)
-        assert found, f"desk serve printed {line!r}; stderr: {process.stderr.read()[-500:]}"
-        wait_for_port(port)
+    with desk_serve(["--store", postgres_schema], tmp_path,
+                    DESK_DATA_DIR=str(tmp_path / "local")) as url:
         async with Browser() as page:
-            await page.navigate(found.group(1))
+            await page.navigate(url)
             screen = await until(page, lambda t: "Kahvinkeitin vuotaa" in t and "T-1" in t,
                                  "the queue read from the database")
             assert "All open" in screen
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_the_url_is_not_on_the_command_line_and_an_unreachable_server_is_one_line(capsys):

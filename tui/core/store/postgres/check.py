@@ -53,7 +53,7 @@ def _queue_rows(store: PostgresStore) -> Iterator[Problem]:
     file = store._file("queue")
     columns = ", ".join(f"q.{c}" for c in queue_table.COLUMNS)
     rows = store._read(lambda conn: conn.execute(
-        queue_table.DOCUMENTS.replace(" FROM tickets t ", f", {columns} FROM tickets t ")
+        queue_table.documents_select(f", {columns}")
         + " LEFT JOIN queue q ON q.num = t.num ORDER BY t.num").fetchall())
     for doc, customer, product, *stored in rows:
         record = doc.get("id", "?") if isinstance(doc, dict) else "?"

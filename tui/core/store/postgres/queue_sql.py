@@ -185,11 +185,14 @@ class SqlRows:
     def position_of(self, row: QueueRow) -> int | None:
         """Where `row`'s ticket is in these rows, or None if it is not among them (or the
         server cannot say now: the list then keeps its place)."""
+        return self.position_of_id(row.id)
+
+    def position_of_id(self, ticket_id: str) -> int | None:
         for page, rows in self._pages.items():  # read already (a filter keystroke: the top)
             for offset, found in enumerate(rows):
-                if found.id == row.id and page * PAGE + offset < self.length:
+                if found.id == ticket_id and page * PAGE + offset < self.length:
                     return page * PAGE + offset
-        number = record_number(row.id, "T")
+        number = record_number(ticket_id, "T")
         if number is None:
             return None
 
@@ -211,10 +214,6 @@ class SqlRows:
             return self.read(find)
         except StoreError:
             return None
-
-    def position_of_id(self, ticket_id: str) -> int | None:
-        return self.position_of(QueueRow(ticket_id, 0, "", "", "", "", "", None, 0.0, None,
-                                         SlaClock(None, None), _NO_LOOKUPS))
 
     def ids(self) -> list[str]:
         """Every ticket id of these rows, in queue order (mark all)."""

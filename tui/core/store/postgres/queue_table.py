@@ -110,15 +110,19 @@ def _record_key(column: str, prefix: str) -> str:
 
 
 _PRODUCT = "(t.doc->>'product')"
-DOCUMENTS = ("SELECT t.doc, c.doc, p.doc FROM tickets t "
-           f"LEFT JOIN customers c ON c.num = {_record_key('t.customer', 'C')} "
-           f"LEFT JOIN products p ON p.num = {_record_key(_PRODUCT, 'P')}")
+
+
+def documents_select(columns: str = "") -> str:
+    """Each ticket's document with its customer's and product's (then `columns`)."""
+    return (f"SELECT t.doc, c.doc, p.doc{columns} FROM tickets t "
+            f"LEFT JOIN customers c ON c.num = {_record_key('t.customer', 'C')} "
+            f"LEFT JOIN products p ON p.num = {_record_key(_PRODUCT, 'P')}")
 
 
 def sync_queue(conn: Any, where: str = "", params: Iterable[Any] = ()) -> int:
     """Write the queue rows of the tickets `where` picks (an SQL condition on `t`, the
     tickets table; every ticket if empty) from their documents as they are now. How many."""
-    sql = DOCUMENTS + (f" WHERE {where}" if where else "") + " ORDER BY t.num"
+    sql = documents_select() + (f" WHERE {where}" if where else "") + " ORDER BY t.num"
     written = 0
     with conn.cursor(name="desk_queue_sync") if not where else conn.cursor() as read:
         read.execute(sql, list(params))
