@@ -193,3 +193,66 @@ def test_a_page_the_server_cannot_give_is_a_row_that_says_so_and_is_asked_again(
     assert rows.position_of(rows[0]) == 0  # found in the page read: no question asked
     answers[:] = [StoreError("gone"), StoreError("gone")]
     assert rows.position_of_id("T-77") is None and rows.facts(0.0).recent == []
+
+
+def test_queue_queries_are_never_prepared_so_each_gets_a_plan_for_its_own_needle(demo_pg):
+    """psycopg prepares a query run 5 times; a prepared query may switch to a generic plan
+    that cannot see a needle is short (the trigram index then reads all of itself)."""
+    ctx = context()
+    with connect(demo_pg.url) as conn:
+        conn.autocommit = True
+        view = queue_sql.view_where(VIEWS_BY_KEY["open"], ctx)
+        for needle in ["r", "ro", "rou", "rout", "route", "router", "e", "zq", "a", "ab"] * 2:
+            where = view & queue_sql.filter_where(parse(needle), AGENT)
+            queue_sql.read_page(conn, where, 0, queue_sql.PAGE, None)
+            queue_sql.count(conn, where, queue_sql.MATCH_CAP)
+        prepared = conn.execute("SELECT count(*) FROM pg_prepared_statements "
+                                "WHERE statement LIKE '%%FROM queue%%'").fetchone()[0]
+    assert prepared == 0
+
+
+@pytest.mark.parametrize("text, index", [("tag:defect", "queue_open_tags"),
+                                         ("router", "queue_open_text"),
+                                         ("customer:foster", "queue_open_customer")])
+def test_a_filter_in_an_open_view_can_use_the_indexes_of_open_tickets(demo_pg, text, index):
+    """The open views' condition must imply the partial indexes' own, or PostgreSQL never
+    uses them. The demo store is small, so the planner is left no other way than the index
+    asked about or a sequential scan, which is ruled out (in a transaction rolled back)."""
+    where = (queue_sql.view_where(VIEWS_BY_KEY["open"], context())
+             & queue_sql.filter_where(parse(text), AGENT))
+    with connect(demo_pg.url) as conn:
+        others = [r[0] for r in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'queue' AND "
+            "schemaname = current_schema() AND indexname NOT IN ('queue_pkey', %s)",
+            (index,)).fetchall()]
+        conn.execute(f"DROP INDEX {', '.join(others)}")
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in conn.execute(
+            f"EXPLAIN SELECT count(*) FROM queue WHERE {where.sql}", where.params).fetchall())
+        conn.rollback()
+    assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+def test_a_schema_3_store_gets_the_indexes_of_open_tickets(postgres_schema):
+    store = PostgresStore(postgres_schema)
+    store.load_records("customers", [{"id": "C-1", "name": "Ann Lee",
+                                      "customer_since": "2020-01-01T00:00:00.000Z"}])
+    made = store.insert_ticket(customer="C-1", subject="Printer says no", body="Hi",
+                               tags=["printer"])
+    store.close()
+    open_indexes = ("SELECT indexname FROM pg_indexes WHERE tablename = 'queue' AND "
+                    "schemaname = current_schema() AND indexname LIKE 'queue_open_%%'")
+    with connect(postgres_schema) as conn:  # back to schema 3
+        for (name,) in conn.execute(open_indexes).fetchall():
+            if name != "queue_open_order":
+                conn.execute(f"DROP INDEX {name}")
+        conn.execute("UPDATE desk_meta SET value = '3'::jsonb WHERE key = 'schema'")
+    store = PostgresStore(postgres_schema, agent=AGENT)
+    try:
+        assert in_sql(store, "open", "tag:printer", context()) == ([made.id], 1)
+        with connect(postgres_schema) as conn:
+            names = {r[0] for r in conn.execute(open_indexes).fetchall()}
+        assert names == {"queue_open_order", "queue_open_num", "queue_open_tags",
+                         "queue_open_text", "queue_open_customer"}
+    finally:
+        store.close()

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ...filter import UNASSIGNED, Filter, Term, norm
-from ...models import OPEN_STATUSES, RESOLVED_STATUSES
+from ...models import RESOLVED_STATUSES
 from ...queue import Lookups, QueueRow, _sort_key
 from ...queue_views import View, ViewContext
 from ...sla import SlaClock
 from ...textfold import fold
 from ..errors import StoreError
+from .queue_table import OPEN as _OPEN
 from .sql_values import like_pattern, record_number
 
 ROW_COLUMNS = ("id", "rev", "subject", "customer_id", "customer_name", "priority", "status",
@@ -33,7 +34,6 @@ _BEFORE_UNDUE = f"(NOT no_due OR {_EARLIER})"  # one without: every row with a c
 PAGE = 100
 MATCH_CAP = 1000  # a filter's matches are counted up to here ("1000+"): a count is a scan
 
-_OPEN = "status IN (" + ", ".join(f"'{s}'" for s in sorted(OPEN_STATUSES)) + ")"
 _RESOLVED = "status IN (" + ", ".join(f"'{s}'" for s in sorted(RESOLVED_STATUSES)) + ")"
 _NO_LOOKUPS = Lookups({}, {})
 
@@ -45,6 +45,13 @@ class Where:
 
     def __and__(self, other: "Where") -> "Where":
         return Where(f"({self.sql}) AND ({other.sql})", self.params + other.params)
+
+
+def run(conn: Any, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
+    """Execute never prepared: a prepared statement may switch to a generic plan, which
+    cannot see that a needle is short (the trigram index then reads all of itself: seconds
+    at 1M tickets for 'r'), nor which partial index a view's values allow."""
+    return conn.execute(sql, params, prepare=False)
 
 
 def view_where(view: View, ctx: ViewContext) -> Where:
@@ -197,15 +204,15 @@ class SqlRows:
             return None
 
         def find(conn: Any) -> int | None:
-            at = conn.execute(
+            at = run(conn,
                 f"SELECT {ORDER} FROM queue WHERE num = %s AND ({self.where.sql})",  # by its key
                 (number, *self.where.params)).fetchone()
             if at is None:
                 return None
             with conn.transaction():  # a count of a few rows: no parallel workers to start
-                conn.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+                run(conn, "SET LOCAL max_parallel_workers_per_gather = 0")
                 bound, params = (_BEFORE_UNDUE, at) if at[0] else (_BEFORE_DUE, (at[1], *at))
-                before = conn.execute(
+                before = run(conn,
                     f"SELECT count(*) FROM queue WHERE ({self.where.sql}) AND {bound}",
                     (*self.where.params, *params)).fetchone()[0]
             return before if before < self.length else None
@@ -217,14 +224,14 @@ class SqlRows:
 
     def ids(self) -> list[str]:
         """Every ticket id of these rows, in queue order (mark all)."""
-        return self.read(lambda conn: [r[0] for r in conn.execute(
+        return self.read(lambda conn: [r[0] for r in run(conn,
             f"SELECT id FROM queue WHERE {self.where.sql} ORDER BY {ORDER} LIMIT %s",
             (*self.where.params, self.length)).fetchall()])
 
     def in_order(self, ticket_ids: set[str]) -> list[str]:
         """Those of `ticket_ids` that are among these rows, in queue order (StoreError if
         the server cannot say)."""
-        return self.read(lambda conn: [r[0] for r in conn.execute(
+        return self.read(lambda conn: [r[0] for r in run(conn,
             f"SELECT id FROM queue WHERE ({self.where.sql}) AND id = ANY(%s) ORDER BY {ORDER}",
             (*self.where.params, sorted(ticket_ids))).fetchall()])
 
@@ -232,8 +239,8 @@ class SqlRows:
         """The widest id (the highest ticket number's, as the in-memory queue's widest id of
         its rows) and the rows created since `since`."""
         def read(conn: Any) -> Facts:
-            top = conn.execute("SELECT max(num) FROM queue").fetchone()[0]
-            recent = conn.execute(
+            top = run(conn, "SELECT max(num) FROM queue").fetchone()[0]
+            recent = run(conn,
                 f"SELECT {', '.join(ROW_COLUMNS)} FROM queue WHERE ({self.where.sql}) "
                 f"AND created >= %s ORDER BY {ORDER} LIMIT 200",
                 (*self.where.params, since)).fetchall()
@@ -259,19 +266,19 @@ def read_page(conn: Any, where: Where, offset: int, limit: int, length: int | No
     if length is not None and offset > length // 2 and length > 4 * limit:
         take = min(limit, length - offset)
         descending = ", ".join(f"{c} DESC" for c in ORDER.split(", "))
-        found = conn.execute(f"{select} ORDER BY {descending} LIMIT %s OFFSET %s",
+        found = run(conn, f"{select} ORDER BY {descending} LIMIT %s OFFSET %s",
                              (*where.params, take, length - offset - take)).fetchall()
         return [row_of(r) for r in reversed(found)]
-    found = conn.execute(f"{select} ORDER BY {ORDER} LIMIT %s OFFSET %s",
+    found = run(conn, f"{select} ORDER BY {ORDER} LIMIT %s OFFSET %s",
                          (*where.params, limit, offset)).fetchall()
     return [row_of(r) for r in found]
 
 
 def count(conn: Any, where: Where, cap: int | None = None) -> int:
     if cap is None:
-        return conn.execute(f"SELECT count(*) FROM queue WHERE {where.sql}",
+        return run(conn, f"SELECT count(*) FROM queue WHERE {where.sql}",
                             where.params).fetchone()[0]
-    return conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM queue WHERE {where.sql} LIMIT %s) s",
+    return run(conn, f"SELECT count(*) FROM (SELECT 1 FROM queue WHERE {where.sql} LIMIT %s) s",
                         (*where.params, cap + 1)).fetchone()[0]
 
 
@@ -298,7 +305,7 @@ def select(read: Read, view: View, flt: Filter, ctx: ViewContext, counts: QueueC
     base = view_where(view, ctx)
     matching = filter_where(flt, ctx.agent)
 
-    def run(conn: Any) -> tuple[SqlRows, int]:
+    def selecting(conn: Any) -> tuple[SqlRows, int]:
         in_view = counts.in_view(conn, base, generation)
         if matching is None:
             return SqlRows(read, base, in_view), in_view
@@ -311,6 +318,6 @@ def select(read: Read, view: View, flt: Filter, ctx: ViewContext, counts: QueueC
         rows._pages[0] = first
         return rows, in_view
 
-    rows, in_view = read(run)
+    rows, in_view = read(selecting)
     rows.prefetch()  # read already, with a filter
     return rows, in_view

@@ -14,7 +14,7 @@ events and presence only under its own name (`session_user`). The owner, the adm
 is not bound by them (a migration copies every agent's events).
 
 Schema 3 adds `queue`, a narrow row per ticket that the queue lists, sorts and filters on in
-SQL (queue_table.py, queue_sql.py).
+SQL (queue_table.py, queue_sql.py); schema 4, its indexes over the open tickets alone.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from . import queue_table
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RECORD_TABLES = ("customers", "products", "purchases")
 SEQUENCES = {"tickets": "ticket_numbers", "customers": "customer_numbers",
              "products": "product_numbers", "purchases": "purchase_numbers"}
@@ -113,6 +113,8 @@ CREATE POLICY events_own ON events FOR INSERT WITH CHECK (
 """}
 # Schema 3: the queue's rows (queue_table.py), made and filled from the tickets.
 UPGRADES[3] = queue_table.create
+# Schema 4: the queue's indexes over open tickets alone.
+UPGRADES[4] = queue_table.add_open_indexes
 
 
 def ensure_schema(conn: Any) -> tuple[int, str]:
