@@ -166,6 +166,38 @@ def test_a_connection_the_server_dropped_is_replaced_without_failing_a_call(url,
     assert ana.update_ticket(ticket.id, {"priority": "high"}, ticket.rev).rev == ticket.rev + 1
 
 
+def test_a_lent_connection_is_tried_only_when_the_server_has_spoken_on_it(url):
+    """The pool's check: a healthy connection is lent as it is; one whose session the
+    server ended is found out before any call meets it."""
+    import psycopg
+
+    from tui.core.store.postgres.connection import check_connection
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        check_connection(conn)
+        assert not conn.closed
+        pid = conn.info.backend_pid
+        with connect(url) as admin:
+            assert admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,)).fetchone()[0]
+        with pytest.raises(psycopg.OperationalError):
+            check_connection(conn)
+
+
+def test_ticket_ids_are_read_as_the_tables_keys_and_nothing_else(desks):
+    """`T-١` is not T-1 (the keys are ASCII digits), and 19 digits are more than a key holds:
+    no such ticket, never a database error."""
+    from tui.core.store.errors import NotFound
+    from tui.core.store.postgres.sql_values import record_number
+
+    ana = desks("ana")
+    ticket = new(ana)
+    assert record_number(ticket.id, "T") == int(ticket.id[2:])
+    for wrong in ("T-\u0661", "T-" + "9" * 19, "T-", "T-1x", "C-1"):
+        assert record_number(wrong, "T") is None
+        with pytest.raises(NotFound):
+            ana.get_ticket(wrong)
+
+
 def _trigger_on_tickets(url: str, body: str) -> None:
     with connect(url) as conn:
         conn.execute(f"CREATE FUNCTION test_trap() RETURNS trigger LANGUAGE plpgsql AS $$ "

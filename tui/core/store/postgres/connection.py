@@ -61,12 +61,12 @@ def open_pool(url: str, *, max_size: int = 4) -> Any:
     except psycopg.Error as exc:
         raise StoreError(f"{describe(url)}: cannot connect ({_first_line(exc)}). Is the server "
                          "running, and may this user log in?") from None
-    # `check`: each connection is tried (an empty query) before it is lent, so one the server
-    # dropped (a restart, a failover, an idle timeout) is replaced instead of failing a call.
+    # `check`: a connection the server dropped (a restart, a failover, an idle timeout) is
+    # replaced before it is lent instead of failing a call.
     pool = ConnectionPool(url, min_size=1, max_size=max_size, configure=_configure, open=False,
                           kwargs={"connect_timeout": CONNECT_TIMEOUT_S, "autocommit": True,
                                   "application_name": APPLICATION},
-                          check=ConnectionPool.check_connection, timeout=CONNECT_TIMEOUT_S * 2,
+                          check=check_connection, timeout=CONNECT_TIMEOUT_S * 2,
                           name="desk")
     try:
         pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
@@ -75,6 +75,25 @@ def open_pool(url: str, *, max_size: int = 4) -> Any:
         raise StoreError(f"{describe(url)}: cannot connect (no connection in "
                          f"{CONNECT_TIMEOUT_S * 2} s)") from None
     return pool
+
+
+def check_connection(conn: Any) -> None:
+    """Raise if the server has ended `conn`. A session the server ends (a restart, a
+    failover, pg_terminate_backend) leaves its last words or its end on the socket: only
+    then is it tried with an empty query, so a healthy connection is lent with no round
+    trip (one fewer per call: a tenth of an update's time)."""
+    from psycopg_pool import ConnectionPool
+
+    if conn.closed or _readable(conn.fileno()):
+        ConnectionPool.check_connection(conn)
+
+
+def _readable(fd: int) -> bool:
+    import select
+
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -17,6 +17,7 @@ import psycopg
 from ...filter import norm
 from ...models import OPEN_STATUSES, PRIORITY_RANK
 from ...queue import NO_RANK, Lookups, build_row
+from .sql_values import record_number
 
 QUEUE_DDL = """
 CREATE TABLE queue (
@@ -133,6 +134,16 @@ def sync_queue(conn: Any, where: str = "", params: Iterable[Any] = ()) -> int:
             with conn.cursor() as cur:
                 cur.executemany(_UPSERT, [queue_values(t, c, p) for t, c, p in found])
             written += len(found)
+
+
+def sync_ticket(conn: Any, doc: dict[str, Any]) -> None:
+    """Write the queue row of one ticket being written, from `doc` as stored (see
+    connection.storable): its customer and product are read, the ticket is not read back."""
+    customer = record_number(str(doc.get("customer", "")), "C")
+    product = record_number(str(doc.get("product") or ""), "P")
+    found = conn.execute("SELECT (SELECT doc FROM customers WHERE num = %s), "
+                         "(SELECT doc FROM products WHERE num = %s)", (customer, product)).fetchone()
+    conn.execute(_UPSERT, queue_values(doc, *found))
 
 
 def sync_tickets(conn: Any, numbers: list[int]) -> int:

@@ -9,8 +9,9 @@ def like_pattern(needle: str) -> str:
 
 
 def record_number(record_id: str, prefix: str) -> int | None:
-    """`T-1042` -> 1042; None if `record_id` is not one of `prefix`'s ids."""
+    """`T-1042` -> 1042; None if `record_id` is not one of `prefix`'s ids (ASCII digits,
+    as many as a bigint holds: queue_table._record_key's SQL says the same)."""
     head, _, digits = record_id.partition("-")
-    if head != prefix or not digits.isdigit():
+    if head != prefix or not (digits.isascii() and digits.isdigit()) or len(digits) > 18:
         return None
     return int(digits)

@@ -31,7 +31,7 @@ from .presence import PostgresPresence
 from .log_reads import PostgresLogReads
 from .reads import PostgresReads
 from .sql_values import record_number
-from .queue_table import sync_records, sync_tickets
+from .queue_table import sync_records, sync_ticket
 from .search import PostgresSearch
 from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema, owns_tables
 
@@ -46,9 +46,14 @@ def folded_text(doc: dict[str, Any]) -> str:
 
 
 def ticket_row(doc: dict[str, Any]) -> tuple[Any, ...]:
+    return stored_ticket(doc)[1]
+
+
+def stored_ticket(doc: dict[str, Any]) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """(the document as the table holds it, its row of TICKET_COLUMNS)."""
     doc, text = storable(doc)  # a NUL as ␀, in the columns as in the document
-    return (int(doc["id"][2:]), doc.get("_rev", 0), doc["status"], doc["customer"],
-            folded_text(doc), text)
+    return doc, (int(doc["id"][2:]), doc.get("_rev", 0), doc["status"], doc["customer"],
+                 folded_text(doc), text)
 
 
 class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrites):
@@ -211,10 +216,11 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
                                  channel=channel, priority=priority, product=product,
                                  source=source, author=author, file=self._records_file(),
                                  **fields).to_doc()  # type: ignore[attr-defined]
+                stored, row = stored_ticket(doc)
                 if conn.execute(f"INSERT INTO tickets {TICKET_COLUMNS} ON CONFLICT (num) DO NOTHING",
-                                ticket_row(doc)).rowcount:
+                                row).rowcount:
                     break
-            sync_tickets(conn, [number])
+            sync_ticket(conn, stored)
             logged[:] = self._new_ticket_events(doc, source, region)
             insert_events(conn, logged)
             return self._stored(doc)
@@ -293,14 +299,14 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
             before = self._stored(old).to_doc()
             logged = self._ticket_events(ticket_id, events(before, doc))
             seen = old.get("_rev", 0) if expected_rev is None else expected_rev
-            number, rev, status, customer, folded, body = ticket_row(doc)
+            stored, (number, rev, status, customer, folded, body) = stored_ticket(doc)
             updated = conn.execute(
                 "UPDATE tickets SET rev = %s, status = %s, customer = %s, folded = %s, "
                 "doc = %s::jsonb WHERE num = %s AND rev = %s",
                 (rev, status, customer, folded, body, number, seen)).rowcount
             if updated != 1:
                 raise ConflictError(ticket_id, seen, self._stored(self._ticket_doc(conn, ticket_id)))
-            sync_tickets(conn, [number])
+            sync_ticket(conn, stored)
             insert_events(conn, logged)
             committed[:] = logged
             return old, doc
