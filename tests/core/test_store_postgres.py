@@ -198,6 +198,42 @@ def test_ticket_ids_are_read_as_the_tables_keys_and_nothing_else(desks):
             ana.get_ticket(wrong)
 
 
+def test_a_change_of_presence_is_heard_by_the_other_desks_not_polled(url, desks):
+    """The listener that hears ticket changes hears presence too, and tells the board's
+    watchers; a presence change is not a change of the records."""
+    ana, ola = desks("ana"), desks("ola")
+    heard = threading.Event()
+    mine, theirs = ana.presence_board(), ola.presence_board()
+    assert theirs.wake_on_change(heard.set)
+    try:
+        mine.announce("T-1")
+        deadline = time.monotonic() + 5
+        while not heard.is_set() and time.monotonic() < deadline:
+            ola.wait_for_change(0.5)
+        assert heard.is_set() and ola.take_changed() == set()
+        assert [(p.agent, p.ticket) for p in theirs.others()] == [("ana", "T-1")]
+        heard.clear()
+        mine.clear()  # a goodbye is heard too
+        while not heard.is_set() and time.monotonic() < deadline + 5:
+            ola.wait_for_change(0.5)
+        assert heard.is_set() and theirs.others() == []
+    finally:
+        mine.clear()
+        theirs.clear()
+
+
+def test_a_schema_4_store_gets_presence_notifications(url):
+    PostgresStore(url).close()
+    with connect(url) as conn:
+        conn.execute("DROP TRIGGER presence_changed ON presence")
+        conn.execute("DROP FUNCTION desk_presence_changed()")
+        conn.execute("UPDATE desk_meta SET value = '4'::jsonb WHERE key = 'schema'")
+    PostgresStore(url).close()
+    with connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_trigger WHERE tgname = 'presence_changed' "
+                            "AND tgrelid = 'presence'::regclass").fetchone()[0] == 1
+
+
 def _trigger_on_tickets(url: str, body: str) -> None:
     with connect(url) as conn:
         conn.execute(f"CREATE FUNCTION test_trap() RETURNS trigger LANGUAGE plpgsql AS $$ "

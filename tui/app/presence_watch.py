@@ -40,6 +40,10 @@ class PresenceWatch:
         self._viewing: str | None = None
         self._composing: str | None = None
         self._wake = pace.sleeper() if pace is not None else threading.Event()
+        # A board that hears changes (PostgreSQL) wakes the watch; it re-reads only slowly.
+        wakes = getattr(board, "wake_on_change", None)
+        if wakes is not None and wakes(self._wake.set):
+            self.interval = max(interval, board.reread_s)
         self._lock = threading.RLock()  # held around every board write; `stop` takes it last
         self._stopped = False
         self._thread: threading.Thread | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from .connection import APPLICATION, CONNECT_TIMEOUT_S
 
@@ -21,9 +21,16 @@ def channel_of(schema: str) -> str:
     return f"desk:{schema}"
 
 
+def presence_channel_of(schema: str) -> str:
+    """The channel a change of the schema's presence rows notifies (schema.py, schema 5)."""
+    return f"desk-presence:{schema}"
+
+
 class ChangeListener:
-    def __init__(self, url: str, channel: str):
-        self._url, self._channel = url, channel
+    def __init__(self, url: str, channel: str, presence_channel: str | None = None):
+        self._url, self._channel, self._presence_channel = url, channel, presence_channel
+        # Told of each presence notification (the payload says nothing: readers re-read).
+        self.presence_heard: list[Callable[[], None]] = []
         self._mutex = threading.Lock()
         self._conn: Any = None
         self._lost = False
@@ -42,6 +49,8 @@ class ChangeListener:
         # notice handler, and the read that consumed it reports no error.
         self._conn.add_notice_handler(self._on_notice)
         self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
+        if self._presence_channel is not None:
+            self._conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._presence_channel)))
 
     def _on_notice(self, diagnostic: Any) -> None:
         if diagnostic.severity in ("FATAL", "PANIC"):
@@ -58,8 +67,12 @@ class ChangeListener:
             try:
                 if self._conn is None or self._conn.closed:
                     self._listen()
+                    self._tell_presence()
                     return True  # listening again: what was committed meanwhile was not heard
-                heard = [n.payload for n in self._conn.notifies(timeout=timeout, stop_after=1)]
+                notes = list(self._conn.notifies(timeout=timeout, stop_after=1))
+                heard = [n.payload for n in notes if n.channel == self._channel]
+                if len(heard) < len(notes):
+                    self._tell_presence()
                 self.changed.update(heard)
                 if self._lost:
                     raise psycopg.OperationalError("the server ended the listening session")
@@ -70,6 +83,7 @@ class ChangeListener:
                     self.losses += 1
                 try:
                     self._listen()
+                    self._tell_presence()  # a presence change may have been missed too
                 except psycopg.Error:
                     # Still down: said once (the loss), then quiet until it listens again.
                     if not was_listening and timeout > 0:
@@ -77,6 +91,10 @@ class ChangeListener:
                     return was_listening
                 return True
             return bool(heard)
+
+    def _tell_presence(self) -> None:
+        for tell in self.presence_heard:
+            tell()
 
     def take(self) -> set[str]:
         with self._mutex:

@@ -84,15 +84,16 @@ def check_connection(conn: Any) -> None:
     trip (one fewer per call: a tenth of an update's time)."""
     from psycopg_pool import ConnectionPool
 
-    if conn.closed or _readable(conn.fileno()):
+    if conn.closed or server_spoke(conn):
         ConnectionPool.check_connection(conn)
 
 
-def _readable(fd: int) -> bool:
+def server_spoke(conn: Any) -> bool:
+    """Something waits on the idle connection's socket: its end, or the server's last words."""
     import select
 
     poller = select.poll()
-    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
     return bool(poller.poll(0))
 
 

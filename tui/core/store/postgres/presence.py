@@ -7,6 +7,13 @@ a presence file's owner holds its flock: a row whose lock nobody holds belongs t
 that has gone (killed, its network gone, the server restarted), so readers skip it and any
 desk may remove it. Presence ends when the desk's connection ends, with no timeout to tune.
 The row's agent is the store's, which row-level security holds to the role that logged in.
+
+A change of the rows is heard, not polled: a trigger (schema 5) notifies the schema's
+presence channel, which the store's listener hears (changes.py) and passes on to
+`wake_on_change`'s callbacks; the watch then reads the board once. A desk that ends with a
+goodbye (quits, hangs up) deletes its row, which is heard at once. One killed outright sends
+nothing: its row stops counting at once for any reader, and the watch's slow re-read
+(REREAD_S) drops it from the screen. No heartbeat: the lock says a desk is there.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ import threading
 from typing import Any
 
 from ...presence import Presence
-from .connection import APPLICATION, CONNECT_TIMEOUT_S, connection_lost, database_errors
+from .connection import (APPLICATION, CONNECT_TIMEOUT_S, connection_lost, database_errors,
+                         server_spoke)
 from .schema import PRESENCE_LOCK
 
 UPSERT = ("INSERT INTO presence (backend, agent, ticket, state, since) "
@@ -25,9 +33,15 @@ OTHERS = ("SELECT agent, backend, ticket, state, extract(epoch FROM since)::floa
           "WHERE backend <> pg_backend_pid() AND desk_presence_alive(backend) ORDER BY backend")
 
 
+REREAD_S = 10.0  # the watch's re-read when nothing is heard: a desk killed without a goodbye
+
+
 class PostgresPresence:
-    def __init__(self, url: str, agent: str, role: str | None = None):
+    reread_s = REREAD_S
+
+    def __init__(self, url: str, agent: str, role: str | None = None, listener: Any = None):
         self._url, self.agent, self._role = url, agent, role
+        self._listener = listener  # the store's ChangeListener, which hears presence too
         self._conn: Any = None
         self._state: tuple[str | None, str] = (None, "viewing")
         self._mutex = threading.Lock()
@@ -77,10 +91,19 @@ class PostgresPresence:
                     self._conn = None
                 self._connection().execute(UPSERT, (self.agent, ticket, state))
 
+    def wake_on_change(self, tell: Any) -> bool:
+        """Call `tell()` when another desk's presence changes (heard by the store's listener
+        while the store waits for changes); False if nothing will be heard."""
+        if self._listener is None:
+            return False
+        self._listener.presence_heard.append(tell)
+        return True
+
     def refresh(self) -> None:
-        """Re-announce the current state (a heartbeat; reconnects after a lost connection)."""
+        """After a lost presence connection, say it again on a new one. Nothing is sent
+        while the connection is there: its lock is the heartbeat."""
         with self._mutex:
-            if self._conn is not None:
+            if self._conn is not None and (self._conn.closed or server_spoke(self._conn)):
                 self._write()
 
     def clear(self) -> None:

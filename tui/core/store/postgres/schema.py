@@ -14,7 +14,7 @@ events and presence only under its own name (`session_user`). The owner, the adm
 is not bound by them (a migration copies every agent's events).
 
 Schema 3 adds `queue`, a narrow row per ticket that the queue lists, sorts and filters on in
-SQL (queue_table.py, queue_sql.py); schema 4, its indexes over the open tickets alone.
+SQL (queue_table.py, queue_sql.py); schema 4, its indexes over the open tickets alone. Schema 5 notifies a change of presence.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from . import queue_table
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RECORD_TABLES = ("customers", "products", "purchases")
 SEQUENCES = {"tickets": "ticket_numbers", "customers": "customer_numbers",
              "products": "product_numbers", "purchases": "purchase_numbers"}
@@ -115,6 +115,18 @@ CREATE POLICY events_own ON events FOR INSERT WITH CHECK (
 UPGRADES[3] = queue_table.create
 # Schema 4: the queue's indexes over open tickets alone.
 UPGRADES[4] = queue_table.add_open_indexes
+# Schema 5: a change of presence is heard (changes.py), not polled: one notification per
+# statement on the schema's presence channel, which says only "look again".
+UPGRADES[5] = """
+CREATE OR REPLACE FUNCTION desk_presence_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('desk-presence:' || TG_TABLE_SCHEMA, '');
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS presence_changed ON presence;
+CREATE TRIGGER presence_changed AFTER INSERT OR UPDATE OR DELETE ON presence
+    FOR EACH STATEMENT EXECUTE FUNCTION desk_presence_changed();
+"""
 
 
 def ensure_schema(conn: Any) -> tuple[int, str]:

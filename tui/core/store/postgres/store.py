@@ -22,9 +22,9 @@ from ...models import MODELS_BY_TABLE, Customer, Ticket, now_utc, validate
 from ...textfold import fold
 from ..errors import ConflictError, StoreError, StoreWriteError
 from ..ticket_writes import Mutation, TicketWrites, new_ticket, revise
-from .connection import (database_errors, describe, jsonb, open_pool, reached_no_server,
-                         rights_hint, storable)
-from .changes import ChangeListener, channel_of
+from .connection import (connection_lost, database_errors, describe, jsonb, open_pool,
+                         reached_no_server, rights_hint, storable)
+from .changes import ChangeListener, channel_of, presence_channel_of
 from .events import LoggedEvents, TableEventWriter, event_log, insert_events
 from .grants import Granted, grant_agents
 from .presence import PostgresPresence
@@ -96,7 +96,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
             context.agent = self.agent
             self.events = TableEventWriter(lambda fn: self._transaction(fn, writing=True), context)
             with database_errors(url, writing=False):
-                self._changes = ChangeListener(url, channel_of(schema))
+                self._changes = ChangeListener(url, channel_of(schema), presence_channel_of(schema))
         except BaseException:
             self.close()
             raise
@@ -113,10 +113,13 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
     def _transaction(self, fn: Callable[[Any], T], *, writing: bool) -> T:
         """fn(conn) in one transaction, committed if it returns, rolled back if it raises;
         database errors come out as StoreError (StoreWriteError for a write)."""
+        def attempt(conn: Any, began: list[bool]) -> T:
+            with conn.transaction():
+                began.append(True)
+                return fn(conn)
+
         with database_errors(self.url, writing=writing, role=self.role):
-            with self._lent(writing) as conn:
-                with conn.transaction():
-                    result = fn(conn)
+            result = self._on_a_live_connection(attempt, writing)
         if writing:
             self._generation += 1
         return result
@@ -126,8 +129,24 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
         trip for a one-statement read. A read of several statements that must agree uses
         `_transaction(fn, writing=False)`."""
         with database_errors(self.url, writing=False, role=self.role):
-            with self._lent(False) as conn:
-                return fn(conn)
+            return self._on_a_live_connection(lambda conn, began: fn(conn), False)
+
+    def _on_a_live_connection(self, run: Callable[[Any, list[bool]], T], writing: bool) -> T:
+        """run(conn, began) on a connection of the pool, once more on a new one if the first
+        turns out to have lost its server before anything was done: a read that failed, or
+        a transaction whose BEGIN did (`began` still empty). The pool lends a connection
+        the server has ended only in the moment before the end reaches its socket."""
+        import psycopg
+
+        for last in (False, True):
+            began: list[bool] = []
+            try:
+                with self._lent(writing) as conn:
+                    return run(conn, began)
+            except psycopg.OperationalError as exc:
+                if last or began or not connection_lost(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def _lent(self, writing: bool) -> Iterator[Any]:
@@ -335,4 +354,4 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
 
     def presence_board(self) -> PostgresPresence:
         """This desk's presence, as the store's agent (presence.py)."""
-        return PostgresPresence(self.url, self.agent, self.role)
+        return PostgresPresence(self.url, self.agent, self.role, listener=self._changes)
