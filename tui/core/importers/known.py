@@ -1,16 +1,14 @@
-"""What the landing looks up while it writes, answered by the store's staging on disk
-(store/tinydb/staging.py) rather than maps of every ticket in memory: tickets by source id,
-customers by email or source id, purchases by customer, product and date. What the batch
-being planned adds is kept beside it until the batch is written (then the staging holds it);
+"""What the landing looks up while it writes, answered by its writer (the staging on disk of
+store/tinydb/import_writer.py, or indexed queries in store/postgres/import_writer.py) rather
+than maps of every ticket in memory: tickets by source id, customers by email or source id,
+purchases by customer, product and date. What the batch being planned adds is kept beside
+it until the batch is written (then the store holds it);
 the few answers that no document carries (a record of desk's own export matched to one of
 this store's) are kept for the whole import."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from ..store.tinydb.names import OUTBOX
-from ..store.tinydb.staging import ARCHIVE_COLL, purchase_key
 
 CACHE_SIZE = 50_000
 
@@ -28,7 +26,7 @@ class _Known:
         self._batch.clear()
 
     def alias(self, key: Any, value: Any) -> None:
-        """An answer the staging cannot give, kept for the whole import."""
+        """An answer the store cannot give, kept for the whole import."""
         self._aliases[key] = value
 
     def __setitem__(self, key: Any, value: Any) -> None:
@@ -64,12 +62,7 @@ class KnownTickets(_Known):
     """Source id -> (desk ticket id, whether it is closed)."""
 
     def _stored(self, source_id: str) -> tuple[str, bool] | None:
-        rows = self._writer.staging.by_k1("tickets", source_id)
-        if not rows:
-            return None
-        _, _, key = rows[0]
-        closed = all(coll == ARCHIVE_COLL or tbl == OUTBOX for coll, tbl, _ in rows)
-        return f"T-{key}", closed
+        return self._writer.ticket_by_source(source_id)
 
 
 class KnownCustomers(_Known):
@@ -79,8 +72,7 @@ class KnownCustomers(_Known):
     cached = True
 
     def _stored(self, key: str) -> str | None:
-        number = self._writer.staging.customer(key)
-        return None if number is None else f"C-{number}"
+        return self._writer.customer_id(key)
 
     def setdefault(self, key: str, value: str) -> str:
         found = self.get(key)
@@ -99,4 +91,4 @@ class KnownPurchases(_Known):
         self._batch[key] = True
 
     def _stored(self, key: tuple[str, str, str]) -> bool | None:
-        return True if self._writer.staging.by_k1("purchases", purchase_key(*key)) else None
+        return True if self._writer.has_purchase(key) else None

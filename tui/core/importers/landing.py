@@ -1,6 +1,7 @@
 """What lands: imported tickets become desk tickets, customers (matched by email), products
 and purchases, with their ticket-stream events (`src: import`, metrics-spec §B.3), written in
-batches through the store's journal without its tables in memory (store/tinydb/import_writer.py). Idempotent by source id: a
+batches without the store's tables in memory (through the journal: store/tinydb/import_writer.py;
+one transaction a batch: store/postgres/import_writer.py). Idempotent by source id: a
 ticket whose source facts are unchanged is left alone; a changed one gets a new revision and
 only the events of what is new. Ids of messages and events are derived from the source, so
 an event written twice is the same event (the metrics de-duplicate by id)."""
@@ -15,14 +16,12 @@ from typing import Any, Iterable
 
 from pydantic import ValidationError
 
-from ..eventlog import EVENTS_FILE, parse_event_ts
-from ..fileio import BadLine, parse_crc_line
+from ..eventlog import parse_event_ts
 from ..models import Ticket, format_ts, now_utc, record_errors
 from ..store.ticket_events import events_for_change
 from ..store.ticket_writes import CONTACT_KIND
 from ..store.tinydb.import_writer import ImportWriter
 from ..store.tinydb.names import OUTBOX
-from ..store.tinydb.staging import ACTIVE_COLL
 from .derived import customer_doc, facts_of, message_id, stable_ulid
 from .known import KnownCustomers, KnownPurchases, KnownTickets
 from .records import InDeskTicket, InTicket, InTicketFacts, Problem, Record
@@ -114,6 +113,18 @@ def placed(checked: dict[str, Any], number: int, customer: str, product: str | N
     return doc
 
 
+def import_writer(store):
+    """The writer of an import into `store`: journal and staging in a data directory, one
+    transaction a batch on PostgreSQL."""
+    from ..store.tinydb import TinyDBStore
+
+    if isinstance(store, TinyDBStore):
+        return ImportWriter(store)
+    from ..store.postgres.import_writer import PostgresImportWriter
+
+    return PostgresImportWriter(store)
+
+
 # What the landing takes: a ticket with its `checked_doc`, or a whole record with None.
 Landed = tuple[InTicket | InTicketFacts | Record, dict[str, Any] | None]
 
@@ -128,7 +139,7 @@ class Landing(WholeRecords):
         self.batch_size = batch_size
         self.counts = Counts()
         self._own_writer = writer is None
-        self.writer = writer or ImportWriter(store)
+        self.writer = writer or import_writer(store)
         self._by_source = KnownTickets(self.writer)
         self._customers = KnownCustomers(self.writer)
         self._purchases = KnownPurchases(self.writer)
@@ -171,7 +182,7 @@ class Landing(WholeRecords):
         """Product name (lower case) -> id: a few hundred, held in memory."""
         if self._products_held is None:
             self._products_held = {
-                doc["name"].lower(): doc["id"] for _, doc in self.writer.staging.docs(ACTIVE_COLL, "products")
+                doc["name"].lower(): doc["id"] for doc in self.writer.records("products")
                 if isinstance(doc, dict) and isinstance(doc.get("name"), str) and "id" in doc}
         return self._products_held
 
@@ -190,7 +201,7 @@ class Landing(WholeRecords):
         ops: list = []
         events: list[dict[str, Any]] = []
         if self._seq is None:
-            self._seq = ids.counters.get("import_seq") or _last_import_seq(self.store.data_dir / EVENTS_FILE) + 1
+            self._seq = ids.counters.get("import_seq") or self.writer.last_import_seq() + 1
         for t, checked in batch:
             if not isinstance(t, (InTicket, InTicketFacts)):
                 self._whole_record(t, ids, ops)
@@ -381,26 +392,6 @@ def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     merged["_rev"] = old.get("_rev", 0) + 1
     merged["updated"] = max(old.get("updated", ""), new["updated"])
     return merged
-
-
-def _last_import_seq(path) -> int:
-    """The highest `seq` of an import event in the log (import events count per source)."""
-    last = 0
-    try:
-        fh = open(path, "rb")
-    except FileNotFoundError:
-        return 0
-    with fh:
-        for line in fh:
-            if b'"src":"import"' not in line or not line.endswith(b"\n"):
-                continue
-            try:
-                event = parse_crc_line(line.rstrip(b"\n"))
-            except BadLine:
-                continue
-            if isinstance(event, dict) and event.get("src") == "import" and isinstance(event.get("seq"), int):
-                last = max(last, event["seq"])
-    return last
 
 
 def utc(value: datetime) -> datetime:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..models import now_utc
-from ..store.tinydb.import_writer import ImportWriter
 from .derived import spilled
 from .landing import Counts, Landed, Landing, checked_doc
 from .records import InTicket, Problem, Record
@@ -76,13 +75,13 @@ def check_file(source, progress: Progress | None = None, spill: Spill | None = N
 
 def import_file(store, make_source: Callable[[], object], *, skip_bad: bool,
                 progress: Progress | None = None, landing: Landing | None = None,
-                writer: ImportWriter | None = None) -> tuple[FileResult, Counts]:
+                writer=None) -> tuple[FileResult, Counts]:
     """Check one file, then write it if it may be written. Returns what was found and done.
     With a `writer` shared by several files, its `finish()` (after the last) folds the
     journals; without one, this file's landing does."""
     landing = landing or Landing(store, writer=writer)
     try:
-        with Spill(store.data_dir) as spill, _rare_collections():
+        with Spill(landing.writer.spill_dir) as spill, _rare_collections():
             result = check_file(make_source(), progress, spill)
             if result.bad and not skip_bad:
                 return result, landing.counts

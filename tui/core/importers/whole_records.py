@@ -11,7 +11,6 @@ from typing import Any, Callable, Iterator
 
 from ..models import Customer, Purchase, format_ts
 from ..store.tinydb.names import OUTBOX
-from ..store.tinydb.staging import ACTIVE_COLL
 from .records import InCustomerRecord, InDeskTicket, InProduct, InPurchase, InTicket, Record
 
 
@@ -25,7 +24,7 @@ class WholeRecords:
     _products: dict[str, str]
     _purchases: Any  # known.KnownPurchases
     _by_source: Any  # known.KnownTickets
-    writer: Any  # store/tinydb/import_writer.ImportWriter
+    writer: Any  # an ImportWriter (store/tinydb/ or store/postgres/import_writer.py)
     _pending: list[tuple[str, str, Any]]
     _stored_purchases: Counter | None  # every field of each purchase in the store, read once
     _file_purchases: Counter  # the same, of the purchases of this file so far
@@ -36,7 +35,7 @@ class WholeRecords:
         self._made_here_held = None
 
     def _staged(self, table: str, model) -> Iterator[Any]:
-        for _, doc in self.writer.staging.docs(ACTIVE_COLL, table):
+        for doc in self.writer.records(table):
             yield model.model_validate(doc)
 
     @property

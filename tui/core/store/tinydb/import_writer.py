@@ -13,9 +13,11 @@ index and queue summary with them (staged_files.py). Nothing is held per ticket 
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator
 
-from ...fileio import open_read
+from ...eventlog import EVENTS_FILE
+from ...fileio import BadLine, open_read, parse_crc_line
 from ...models import SCHEMA_VERSION
 from ...quickcheck import Problem, check_schema, quick_check
 from ..errors import StoreCorrupt
@@ -23,7 +25,7 @@ from .event_replay import log_size
 from .journal import JournaledCollection, Op, journal_id
 from .names import META, OUTBOX
 from .staged_files import write_archive_index, write_queue_summary
-from .staging import ACTIVE_COLL, ARCHIVE_COLL, Staging
+from .staging import ACTIVE_COLL, ARCHIVE_COLL, Staging, purchase_key
 
 Plan = Callable[["StagedIds"], tuple[list, list]]
 
@@ -190,6 +192,54 @@ class ImportWriter:
             if doc is not None:
                 return doc, tbl == OUTBOX or coll == ARCHIVE_COLL
         return None
+
+    # -- what the landing looks up (importers/known.py) --------------------------------------
+    @property
+    def spill_dir(self) -> Path:
+        """Where the import's spill files go (unnamed, in the data directory)."""
+        return self.store.data_dir
+
+    def ticket_by_source(self, source_id: str) -> tuple[str, bool] | None:
+        """(desk ticket id, whether it is closed) of the ticket imported from `source_id`."""
+        rows = self.staging.by_k1("tickets", source_id)
+        if not rows:
+            return None
+        _, _, key = rows[0]
+        closed = all(coll == ARCHIVE_COLL or tbl == OUTBOX for coll, tbl, _ in rows)
+        return f"T-{key}", closed
+
+    def customer_id(self, key: str) -> str | None:
+        """The customer whose source id, or else whose email (lower case), is `key`."""
+        number = self.staging.customer(key)
+        return None if number is None else f"C-{number}"
+
+    def has_purchase(self, key: tuple[str, str, str]) -> bool:
+        """Whether a purchase of (customer id, product id, date) is held."""
+        return bool(self.staging.by_k1("purchases", purchase_key(*key)))
+
+    def records(self, table: str) -> Iterator[dict[str, Any]]:
+        """Every customer, product or purchase document held."""
+        for _, doc in self.staging.docs(ACTIVE_COLL, table):
+            yield doc
+
+    def last_import_seq(self) -> int:
+        """The highest `seq` of an import event in the log (import events count per source)."""
+        last = 0
+        try:
+            fh = open(self.store.data_dir / EVENTS_FILE, "rb")
+        except FileNotFoundError:
+            return 0
+        with fh:
+            for line in fh:
+                if b'"src":"import"' not in line or not line.endswith(b"\n"):
+                    continue
+                try:
+                    event = parse_crc_line(line.rstrip(b"\n"))
+                except BadLine:
+                    continue
+                if isinstance(event, dict) and event.get("src") == "import" and isinstance(event.get("seq"), int):
+                    last = max(last, event["seq"])
+        return last
 
     # -- writing -----------------------------------------------------------------------------
     def write_batch(self, plan: Plan) -> None:
