@@ -26,7 +26,7 @@ def chosen_dir(args: argparse.Namespace) -> Path:
 
 
 POSTGRES_COMMANDS = ("app", "ticket", "check", "migrate", "init", "metrics", "report", "export",
-                     "serve")  # the commands that work on a PostgreSQL store so far
+                     "serve", "import")  # the commands that work on a PostgreSQL store so far
 DATA_DIR_OPTIONS = ("sub_data_dir", "report_data_dir", "data_dir")
 
 
@@ -80,5 +80,6 @@ def refuse_postgres(args: argparse.Namespace, command: str) -> str | None:
 
     name = f"desk {command}" if command != "app" else "the app"
     return (f"{name} does not work on a PostgreSQL store yet ({describe(location)}); "
-            "the app, `desk ticket`, `check`, `init`, `metrics`, `report`, `export` and `migrate` do. Give --data-dir to "
+            "the app, `desk ticket`, `check`, `init`, `metrics`, `report`, `export`, `import` and "
+            "`migrate` do. Give --data-dir to "
             "use a data directory.")

@@ -1,6 +1,7 @@
 """`desk import FORMAT PATH…`: tickets from another help desk or a spreadsheet into the store.
 Each file is read whole first; its problems are printed as `file:line: column: reason`, and
-a file with any is not written (unless `--skip-bad`). `--dry-run` writes nothing at all."""
+a file with any is not written (unless `--skip-bad`). `--dry-run` writes nothing at all.
+Into a data directory, or a PostgreSQL store (`--store URL`: its tables' owner only)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .common import EXIT_USAGE, chosen_dir
+from .common import EXIT_USAGE, chosen_store
 from .output import error_text, printable
 
 FORMATS = ("csv", "freshdesk", "zendesk", "desk")
@@ -30,6 +31,8 @@ def add_parser(sub: Any) -> None:
                         "(each is reported) instead of stopping before writing")
     parser.add_argument("--timezone", help="the zone of times that carry none (default UTC)")
     parser.add_argument("--data-dir", dest="sub_data_dir")
+    parser.add_argument("--store", dest="sub_store", metavar="URL",
+                        help="a PostgreSQL store (postgresql://…) to import into, as its tables' owner")
 
 
 def _sources(args) -> list:
@@ -96,8 +99,8 @@ class _Shown:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.importers.mapping import MappingError
+    from ..core.importers.landing import import_writer
     from ..core.importers.run import check_file, import_file
-    from ..core.store.tinydb.import_writer import ImportWriter
 
     try:
         sources = _sources(args)
@@ -113,8 +116,8 @@ def run(args: argparse.Namespace) -> int:
     store = writer = None
     try:
         if not args.dry_run:
-            store = _open_store(chosen_dir(args))
-            writer = ImportWriter(store)
+            store = _open_store(chosen_store(args))
+            writer = import_writer(store)  # on PostgreSQL, refused to an agent's role
         for make in sources:
             if args.dry_run:
                 result = check_file(make(), shown)
@@ -140,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
                       f"products, {counts.purchases} purchases; {counts.events} events"
                       + (f"; {len(result.bad)} row(s) skipped" if result.bad else ""))
         if writer is not None:
-            writer.finish()  # the journals folded into snapshots, once for every file
+            writer.finish()  # once for every file: the journals folded into snapshots
     except Exception as exc:  # noqa: BLE001 - a store or disk error: one line, never a traceback
         shown.stop()
         from ..core.store import StoreError
@@ -158,10 +161,13 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _open_store(directory: Path):
+def _open_store(location: Path | str):
     from ..core.permissions import init_store
-    from ..core.store import TinyDBStore
+    from ..core.store import PostgresStore, TinyDBStore
 
+    if isinstance(location, str):  # a PostgreSQL URL: its tables are made if missing
+        return PostgresStore(location)
+    directory = location
     if not (directory / "store.json").exists():
         init_store(directory)
     return TinyDBStore(directory, load=False)  # the import never holds the store's tables

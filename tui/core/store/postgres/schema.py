@@ -15,15 +15,16 @@ is not bound by them (a migration copies every agent's events).
 
 Schema 3 adds `queue`, a narrow row per ticket that the queue lists, sorts and filters on in
 SQL (queue_table.py, queue_sql.py); schema 4, its indexes over the open tickets alone. Schema 5 notifies a change of presence.
+Schema 6 adds the indexes of `desk import`'s lookups (import_indexes.py).
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from . import queue_table
+from . import import_indexes, queue_table
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RECORD_TABLES = ("customers", "products", "purchases")
 SEQUENCES = {"tickets": "ticket_numbers", "customers": "customer_numbers",
              "products": "product_numbers", "purchases": "purchase_numbers"}
@@ -127,6 +128,8 @@ DROP TRIGGER IF EXISTS presence_changed ON presence;
 CREATE TRIGGER presence_changed AFTER INSERT OR UPDATE OR DELETE ON presence
     FOR EACH STATEMENT EXECUTE FUNCTION desk_presence_changed();
 """
+# Schema 6: the indexes desk import looks records up by (import_indexes.py).
+UPGRADES[6] = import_indexes.UPGRADE
 
 
 def ensure_schema(conn: Any) -> tuple[int, str]:
