@@ -67,10 +67,22 @@ def test_ticket_verbs_work_on_a_store_given_by_flag_env_or_config(capsys, url, t
 
 def test_a_command_without_postgres_support_refuses_it_in_one_line(capsys, monkeypatch):
     monkeypatch.setenv("DESK_STORE", NOWHERE)
-    for args in (["import", "csv", "x.csv"], ["sync"]):
+    for args in (["sync"], ["conflicts"]):
         code, out, err = run(capsys, *args)
         assert code == 2 and out == "" and err.count("\n") == 1, args
         assert "does not work on a PostgreSQL store yet" in err and "desk ticket" in err
+        assert "`import`" in err  # one of those that do
+
+
+def test_import_is_not_refused_on_postgres_but_an_unreachable_server_is_one_line(capsys, monkeypatch,
+                                                                                tmp_path):
+    monkeypatch.setenv("DESK_STORE", NOWHERE)
+    path = tmp_path / "t.csv"
+    path.write_text("id;subject\n1;Fibre down\n")
+    code, out, err = run(capsys, "import", "csv", str(path), "--mapping", "generic")
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith("desk import: PostgreSQL database desk on /nonexistent-desk-socket-dir: "
+                          "cannot connect"), err
 
 
 def test_the_app_on_an_unreachable_server_says_so_in_one_line(capsys, monkeypatch):
