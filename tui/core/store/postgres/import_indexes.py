@@ -1,4 +1,4 @@
-"""Schema 6 (numbered by the lead at merge): the indexes `desk import` looks records up by
+"""Schema 6: the indexes `desk import` looks records up by
 (import_writer.py): a ticket by its source id, a customer by source id or email (lower
 case, as the importers match it). Partial: desk's own tickets and customers have no source
 id, and many customers no email. IF NOT EXISTS: an upgrade run again changes nothing."""

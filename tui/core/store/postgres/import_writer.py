@@ -24,7 +24,7 @@ from ..tinydb.staging import purchase_key
 from .connection import jsonb
 from .events import INSERT
 from .queue_table import sync_tickets
-from .schema import SEQUENCES, owns_tables
+from .schema import SEQUENCES, analyze_tables, owns_tables
 from .sql_values import record_number
 from .store import TICKET_COLUMNS, stored_ticket
 
@@ -171,11 +171,9 @@ class PostgresImportWriter:
         self.store._transaction(write, writing=True)
 
     def finish(self) -> None:
-        """The planner's statistics of the tables written, now rather than at autovacuum's
-        next round (migrate.py does the same)."""
+        """The planner's statistics of the tables written (schema.analyze_tables)."""
         if self.wrote:
-            self.store._transaction(lambda conn: conn.execute(
-                "ANALYZE tickets, customers, products, purchases, events, queue"), writing=True)
+            self.store._transaction(analyze_tables, writing=True)
             self.wrote = False
 
 

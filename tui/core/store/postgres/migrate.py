@@ -19,7 +19,7 @@ from ..tinydb import TinyDBStore
 from .connection import jsonb
 from .events import INSERT
 from .queue_table import sync_tickets
-from .schema import SEQUENCES
+from .schema import SEQUENCES, analyze_tables
 from .store import TICKET_COLUMNS, PostgresStore, ticket_row
 
 BATCH = 2000
@@ -57,10 +57,7 @@ def migrate_to_postgres(data_dir: Path, url: str, progress: Progress | None = No
             report(table, len(docs), len(docs))
         done.records["tickets"] = _load_tickets(target, tickets, report)
         done.events_added = _load_events(target, events, report)
-        # The planner's statistics now, not when autovacuum gets round to it: a filter
-        # planned on the empty tables' figures would scan instead of using its index.
-        target._transaction(lambda conn: conn.execute(
-            "ANALYZE tickets, customers, products, purchases, events, queue"), writing=True)
+        target._transaction(analyze_tables, writing=True)
     finally:
         target.close()
     return done

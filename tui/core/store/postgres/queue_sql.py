@@ -204,16 +204,16 @@ class SqlRows:
             return None
 
         def find(conn: Any) -> int | None:
-            at = run(conn,
-                f"SELECT {ORDER} FROM queue WHERE num = %s AND ({self.where.sql})",  # by its key
+            at = run(
+                conn, f"SELECT {ORDER} FROM queue WHERE num = %s AND ({self.where.sql})",  # by its key
                 (number, *self.where.params)).fetchone()
             if at is None:
                 return None
             with conn.transaction():  # a count of a few rows: no parallel workers to start
                 run(conn, "SET LOCAL max_parallel_workers_per_gather = 0")
                 bound, params = (_BEFORE_UNDUE, at) if at[0] else (_BEFORE_DUE, (at[1], *at))
-                before = run(conn,
-                    f"SELECT count(*) FROM queue WHERE ({self.where.sql}) AND {bound}",
+                before = run(
+                    conn, f"SELECT count(*) FROM queue WHERE ({self.where.sql}) AND {bound}",
                     (*self.where.params, *params)).fetchone()[0]
             return before if before < self.length else None
 
@@ -240,8 +240,8 @@ class SqlRows:
         its rows) and the rows created since `since`."""
         def read(conn: Any) -> Facts:
             top = run(conn, "SELECT max(num) FROM queue").fetchone()[0]
-            recent = run(conn,
-                f"SELECT {', '.join(ROW_COLUMNS)} FROM queue WHERE ({self.where.sql}) "
+            recent = run(
+                conn, f"SELECT {', '.join(ROW_COLUMNS)} FROM queue WHERE ({self.where.sql}) "
                 f"AND created >= %s ORDER BY {ORDER} LIMIT 200",
                 (*self.where.params, since)).fetchall()
             return Facts(len(f"T-{top}") if top else 7, [row_of(r) for r in recent])
@@ -267,19 +267,19 @@ def read_page(conn: Any, where: Where, offset: int, limit: int, length: int | No
         take = min(limit, length - offset)
         descending = ", ".join(f"{c} DESC" for c in ORDER.split(", "))
         found = run(conn, f"{select} ORDER BY {descending} LIMIT %s OFFSET %s",
-                             (*where.params, take, length - offset - take)).fetchall()
+                    (*where.params, take, length - offset - take)).fetchall()
         return [row_of(r) for r in reversed(found)]
     found = run(conn, f"{select} ORDER BY {ORDER} LIMIT %s OFFSET %s",
-                         (*where.params, limit, offset)).fetchall()
+                (*where.params, limit, offset)).fetchall()
     return [row_of(r) for r in found]
 
 
 def count(conn: Any, where: Where, cap: int | None = None) -> int:
     if cap is None:
         return run(conn, f"SELECT count(*) FROM queue WHERE {where.sql}",
-                            where.params).fetchone()[0]
+                   where.params).fetchone()[0]
     return run(conn, f"SELECT count(*) FROM (SELECT 1 FROM queue WHERE {where.sql} LIMIT %s) s",
-                        (*where.params, cap + 1)).fetchone()[0]
+               (*where.params, cap + 1)).fetchone()[0]
 
 
 class QueueCounts:

@@ -14,8 +14,9 @@ events and presence only under its own name (`session_user`). The owner, the adm
 is not bound by them (a migration copies every agent's events).
 
 Schema 3 adds `queue`, a narrow row per ticket that the queue lists, sorts and filters on in
-SQL (queue_table.py, queue_sql.py); schema 4, its indexes over the open tickets alone. Schema 5 notifies a change of presence.
-Schema 6 adds the indexes of `desk import`'s lookups (import_indexes.py).
+SQL (queue_table.py, queue_sql.py); schema 4, its indexes over the open tickets alone.
+Schema 5 notifies a change of presence; schema 6 adds the indexes of `desk import`'s lookups
+(import_indexes.py).
 """
 
 from __future__ import annotations
@@ -130,6 +131,13 @@ CREATE TRIGGER presence_changed AFTER INSERT OR UPDATE OR DELETE ON presence
 """
 # Schema 6: the indexes desk import looks records up by (import_indexes.py).
 UPGRADES[6] = import_indexes.UPGRADE
+
+
+def analyze_tables(conn: Any) -> None:
+    """The planner's statistics of every table, after a bulk write (a migration, an import),
+    now rather than at autovacuum's next round: a filter planned on an empty table's figures
+    would scan instead of using its index."""
+    conn.execute("ANALYZE tickets, customers, products, purchases, events, queue")
 
 
 def ensure_schema(conn: Any) -> tuple[int, str]:
