@@ -29,8 +29,9 @@ def presence_channel_of(schema: str) -> str:
 class ChangeListener:
     def __init__(self, url: str, channel: str, presence_channel: str | None = None):
         self._url, self._channel, self._presence_channel = url, channel, presence_channel
-        # Told of each presence notification (the payload says nothing: readers re-read).
-        self.presence_heard: list[Callable[[], None]] = []
+        # Told of presence notifications, with the backend pids that sent them (None: some
+        # may have been missed). The payload says nothing: readers re-read the board.
+        self.presence_heard: list[Callable[[frozenset[int] | None], None]] = []
         self._mutex = threading.Lock()
         self._conn: Any = None
         self._lost = False
@@ -72,7 +73,8 @@ class ChangeListener:
                 notes = list(self._conn.notifies(timeout=timeout, stop_after=1))
                 heard = [n.payload for n in notes if n.channel == self._channel]
                 if len(heard) < len(notes):
-                    self._tell_presence()
+                    self._tell_presence(frozenset(n.pid for n in notes
+                                                  if n.channel != self._channel))
                 self.changed.update(heard)
                 if self._lost:
                     raise psycopg.OperationalError("the server ended the listening session")
@@ -92,9 +94,9 @@ class ChangeListener:
                 return True
             return bool(heard)
 
-    def _tell_presence(self) -> None:
+    def _tell_presence(self, senders: frozenset[int] | None = None) -> None:
         for tell in self.presence_heard:
-            tell()
+            tell(senders)
 
     def take(self) -> set[str]:
         with self._mutex:

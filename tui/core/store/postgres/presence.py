@@ -10,10 +10,11 @@ The row's agent is the store's, which row-level security holds to the role that 
 
 A change of the rows is heard, not polled: a trigger (schema 5) notifies the schema's
 presence channel, which the store's listener hears (changes.py) and passes on to
-`wake_on_change`'s callbacks; the watch then reads the board once. A desk that ends with a
-goodbye (quits, hangs up) deletes its row, which is heard at once. One killed outright sends
-nothing: its row stops counting at once for any reader, and the watch's slow re-read
-(REREAD_S) drops it from the screen. No heartbeat: the lock says a desk is there.
+`wake_on_change`'s callbacks (but a desk's own changes); the watch then reads the board
+once. A desk that ends with a goodbye deletes its row, which is heard at once. One killed
+outright sends nothing, but the desk that watches it in the ring (presence_ring.py) gets
+its lock the moment its connection ends and removes its row, which is heard the same way.
+No heartbeat: the lock says a desk is there; REREAD_S is only a safety net.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from ...presence import Presence
 from .connection import (APPLICATION, CONNECT_TIMEOUT_S, connection_lost, database_errors,
                          server_spoke)
+from .presence_ring import PresenceRing
 from .schema import PRESENCE_LOCK
 
 UPSERT = ("INSERT INTO presence (backend, agent, ticket, state, since) "
@@ -33,7 +35,11 @@ OTHERS = ("SELECT agent, backend, ticket, state, extract(epoch FROM since)::floa
           "WHERE backend <> pg_backend_pid() AND desk_presence_alive(backend) ORDER BY backend")
 
 
-REREAD_S = 10.0  # the watch's re-read when nothing is heard: a desk killed without a goodbye
+REREAD_S = 60.0  # the watch's re-read when nothing is heard: only if a notification was lost
+# A desk on a network that went away holds its lock until the server's TCP gives up on it
+# (two hours by default): on the presence connection, after about 3 + 3 x 1 s.
+KEEPALIVES = ("SET tcp_keepalives_idle = 3; SET tcp_keepalives_interval = 1; "
+              "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000")
 
 
 class PostgresPresence:
@@ -45,6 +51,11 @@ class PostgresPresence:
         self._conn: Any = None
         self._state: tuple[str | None, str] = (None, "viewing")
         self._mutex = threading.Lock()
+        self._ring: PresenceRing | None = None
+
+    def _own_pid(self) -> int | None:
+        conn = self._conn
+        return None if conn is None or conn.closed else conn.info.backend_pid
 
     def _connection(self) -> Any:
         """The presence connection, made and locked the first time (and after a loss)."""
@@ -59,10 +70,14 @@ class PostgresPresence:
             # its lock yet), so the policy lets any role remove it before the lock is taken.
             conn.execute("DELETE FROM presence WHERE backend = pg_backend_pid()")
             conn.execute("SELECT pg_advisory_lock(%s, pg_backend_pid())", (PRESENCE_LOCK,))
+            conn.execute(KEEPALIVES)
         except BaseException:
             conn.close()
             raise
         self._conn = conn
+        if self._ring is None:
+            self._ring = PresenceRing(self._url, self._own_pid)
+            self._ring.start()
         return conn
 
     def announce(self, ticket: str | None, state: str = "viewing") -> None:
@@ -96,7 +111,12 @@ class PostgresPresence:
         while the store waits for changes); False if nothing will be heard."""
         if self._listener is None:
             return False
-        self._listener.presence_heard.append(tell)
+
+        def heard(senders: frozenset[int] | None) -> None:
+            if senders is None or senders - {self._own_pid()}:
+                tell()
+
+        self._listener.presence_heard.append(heard)
         return True
 
     def refresh(self) -> None:
@@ -109,6 +129,9 @@ class PostgresPresence:
     def clear(self) -> None:
         """Leave: remove our row and end the connection (its end alone would do as much)."""
         with self._mutex:
+            if self._ring is not None:
+                self._ring.stop()
+                self._ring = None
             if self._conn is None:
                 return
             try:
@@ -131,5 +154,7 @@ class PostgresPresence:
                 else:
                     with psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
                         rows = conn.execute(OTHERS).fetchall()
+            if self._ring is not None:
+                self._ring.members(pid for _agent, pid, *_rest in rows)
         return [Presence(agent=agent, pid=pid, ticket=ticket, state=state, since=since)
                 for agent, pid, ticket, state, since in rows]
