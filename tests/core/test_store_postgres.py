@@ -326,6 +326,18 @@ def test_events_emitted_through_the_stores_writer_are_rows_of_the_log(url, desks
     assert rows[-1]["agent"] == "ana" and rows[-1]["ticket"] == ticket.id
 
 
+def test_a_work_stream_event_is_not_a_change_of_the_records(url, desks):
+    """Each keystroke logs an `activity` event: the app must not read its queue and ticket
+    again for it (it did, a second query and redraw 0.2-0.9 s after each filter key)."""
+    ana = desks("ana")
+    ticket = new(ana)
+    before = ana.generation
+    ana.events.emit("activity", "work", {"kind": "keys", "count": 3})
+    assert ana.generation == before
+    ana.append_message(ticket.id, kind="internal_note", body="a record changes")
+    assert ana.generation == before + 1
+
+
 def test_a_nul_in_ticket_text_is_stored_as_a_visible_mark_and_nothing_fails(url):
     """PostgreSQL's text and jsonb cannot hold U+0000: a NUL from an import or a paste is
     kept as ␀ (in the document, the search text and the queue row), never a failed write."""

@@ -94,7 +94,9 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
             self.agent = self._acting_agent(agent)
             context = events.context if events is not None else RunContext(agent=self.agent)
             context.agent = self.agent
-            self.events = TableEventWriter(lambda fn: self._transaction(fn, writing=True), context)
+            # The work stream's events change no record: the app need not read anything again.
+            self.events = TableEventWriter(
+                lambda fn: self._transaction(fn, writing=True, records=False), context)
             with database_errors(url, writing=False):
                 self._changes = ChangeListener(url, channel_of(schema), presence_channel_of(schema))
         except BaseException:
@@ -110,9 +112,10 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
             raise StoreError(f"{self.where}: the role that logged in: {exc}") from None
 
     # -- transactions ----------------------------------------------------------
-    def _transaction(self, fn: Callable[[Any], T], *, writing: bool) -> T:
+    def _transaction(self, fn: Callable[[Any], T], *, writing: bool, records: bool = True) -> T:
         """fn(conn) in one transaction, committed if it returns, rolled back if it raises;
-        database errors come out as StoreError (StoreWriteError for a write)."""
+        database errors come out as StoreError (StoreWriteError for a write). A write that
+        changes `records` moves the generation, as another desk's heard change does."""
         def attempt(conn: Any, began: list[bool]) -> T:
             with conn.transaction():
                 began.append(True)
@@ -120,7 +123,7 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
 
         with database_errors(self.url, writing=writing, role=self.role):
             result = self._on_a_live_connection(attempt, writing)
-        if writing:
+        if writing and records:
             self._generation += 1
         return result
 
