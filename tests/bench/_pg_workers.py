@@ -76,16 +76,26 @@ def mixed(url: str, go: str, me: int, actions: int, hot: list[str]) -> dict:
             "wall": wall}
 
 
-def writer(url: str, go: str, me: int, updates: int, ids_file: str) -> dict:
+def writer(url: str, go: str, me: int, updates: int, ids_file: str, rate: float = 0.0) -> dict:
+    """`updates` read-then-update calls on random open tickets: back to back (rate 0), or
+    paced at `rate` a second from a random phase, as an agent's clicks come."""
     from tui.core.store import ConflictError, PostgresStore
 
     ids = Path(ids_file).read_text().split()
     store = PostgresStore(url, agent=f"bench{me}")
     rng = random.Random(me)
     bs.wait_go(go, me)
-    lat, conflicts = [], 0
+    lat, conflicts, late = [], 0, 0
     t_start = time.perf_counter()
+    phase = rng.random() / rate if rate else 0.0
     for i in range(updates):
+        if rate:
+            due = t_start + phase + i / rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            elif -wait > 1 / rate:
+                late += 1  # a whole period behind: the writers are not keeping pace
         while True:
             tid = rng.choice(ids)
             cur = store.get_ticket(tid)
@@ -99,7 +109,8 @@ def writer(url: str, go: str, me: int, updates: int, ids_file: str) -> dict:
             break
     wall = time.perf_counter() - t_start
     store.close()
-    return {"lat": lat, "wall": wall, "conflicts": conflicts, "rss_mb": bs.maxrss_mb()}
+    return {"lat": lat, "wall": wall, "conflicts": conflicts, "late": late,
+            "rss_mb": bs.maxrss_mb()}
 
 
 if __name__ == "__main__":
@@ -107,5 +118,6 @@ if __name__ == "__main__":
     if role == "mixed":
         out = mixed(rest[0], rest[1], int(rest[2]), int(rest[3]), rest[4].split(","))
     else:
-        out = writer(rest[0], rest[1], int(rest[2]), int(rest[3]), rest[4])
+        out = writer(rest[0], rest[1], int(rest[2]), int(rest[3]), rest[4],
+                     float(rest[5]) if len(rest) > 5 else 0.0)
     print(json.dumps(out))

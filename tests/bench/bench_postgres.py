@@ -147,7 +147,10 @@ def check_concurrency(store, url: str, hot: list[str], start_rev: dict, results:
 
 # -- 2. durable updates ----------------------------------------------------------------
 def updates(url: str, counts: list[int], per_writer: dict[int, int], repeat: int,
-            tmp: Path) -> dict:
+            tmp: Path, rate: float = 0.0) -> dict:
+    """p50/p95 of update_ticket for each writer count: closed loop (each writer's next
+    update as soon as its last returns: the store's saturation), or paced at `rate` updates
+    a second per writer (what agents clicking do)."""
     with admin(url) as conn:
         ids = [f"T-{n}" for (n,) in conn.execute(
             "SELECT num FROM tickets WHERE status <> 'closed'").fetchall()]
@@ -159,12 +162,13 @@ def updates(url: str, counts: list[int], per_writer: dict[int, int], repeat: int
         for _ in range(repeat):
             load0 = os.getloadavg()[0]
             res = run_together("writer", n, lambda me, go: (url, go, str(me), str(per_writer[n]),
-                                                              str(ids_file)), tmp)
+                                                              str(ids_file), str(rate)), tmp)
             lat = [x for r in res for x in r["lat"]]
             wall = max(r["wall"] for r in res)
             runs.append({"p50": bs.pct(lat, 50), "p95": bs.pct(lat, 95), "max": max(lat),
                          "n": len(lat), "throughput": len(lat) / wall,
                          "conflicts": sum(r["conflicts"] for r in res),
+                         "late": sum(r["late"] for r in res),
                          "load": [load0, os.getloadavg()[0]]})
             log(f"{n} writer(s): p50 {bs.fmt_ms(runs[-1]['p50'])} p95 {bs.fmt_ms(runs[-1]['p95'])} "
                 f"({runs[-1]['n']} updates, {runs[-1]['throughput']:.0f}/s, load {load0:.1f})")
@@ -185,6 +189,7 @@ def app_session(url: str, cfg: Path, presses: int) -> dict:
         keys = [bu.key_to_settled(app, k, until=bu.filter_matched, timeout=60)
                 for k in bu.FILTER_KEYS]
         out["filter_first"] = [k["first"] for k in keys if k["first"] is not None]
+        out["filter_answered"] = [k["answered"] for k in keys if k["answered"] is not None]
         out["filter_settled"] = [k["settled"] for k in keys if k["settled"] is not None]
         bu.key_to_settled(app, ESCAPE)
         out["rss"] = app.rss_mb()
@@ -277,6 +282,10 @@ def main() -> None:
     ap.add_argument("--updates", type=int, default=3200,
                     help="updates per measurement, shared among its writers (at least 50 each)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per writer count (median)")
+    ap.add_argument("--paced", default="32x2",
+                    help="WRITERSxRATE: the updates part again with writers paced at RATE/s each "
+                         "('' to skip)")
+    ap.add_argument("--paced-updates", type=int, default=60, help="updates per paced writer")
     ap.add_argument("--starts", type=int, default=3, help="app starts (median)")
     ap.add_argument("--presses", type=int, default=30, help="Down presses")
     ap.add_argument("--sizes", default="100k,1M",
@@ -328,6 +337,12 @@ def main() -> None:
                     per = {n: max(50, args.updates // n) for n in counts}
                     at["updates"] = updates(url, counts, per, args.repeat, tmp)
                     raw.write_text(json.dumps(saved, indent=1))
+                    if args.paced:
+                        writers, rate = args.paced.lower().split("x")
+                        at["paced"] = {"rate": float(rate), **updates(
+                            url, [int(writers)], {int(writers): args.paced_updates},
+                            args.repeat, tmp, rate=float(rate))}
+                        raw.write_text(json.dumps(saved, indent=1))
                 if "app" in parts:
                     at["app"] = app(url, args.starts, args.presses, tmp,
                                     ticket_docs=n <= args.ticket_docs_max)

@@ -52,7 +52,7 @@ FILTER_KEYS = [b"p", b"r", b"i", b"n", b"t", b"e", b"r", BACKSPACE, BACKSPACE, B
 FILTER_TEXTS = ["p", "pr", "pri", "prin", "print", "printe", "printer", "printe", "print",
                 "prin", "pri", "pr"]
 NEEDLES = ["router", "faktur", "garantie", "xyzzy"]
-MATCH = __import__("re").compile(r"\d+ of \d+ match")
+MATCH = __import__("re").compile(r"\d+\+? of \d+ match")  # "1000+ of …": counted up to a cap
 APP_ROOT: Path | None = None  # --app-root: run the app from another checkout
 
 
@@ -225,8 +225,19 @@ def key_to_settled(app: PtyApp, key: bytes, until=None, timeout: float = 20.0) -
     t = app.press(key)
     real = app.wait_quiet(t, QUIET, timeout, until or bool)  # a first answer, then quiet
     if not real:
-        return {"first": None, "settled": None}
-    return {"first": first_burst_end(real, t, BURST_GAP) - t, "settled": real[-1].t - t}
+        return {"first": None, "settled": None, "answered": None}
+    return {"first": first_burst_end(real, t, BURST_GAP) - t, "settled": real[-1].t - t,
+            "answered": answered(real, t, until) if until else None}
+
+
+def answered(real, since: float, until) -> float | None:
+    """Key to the end of the burst in which `until` first holds (the filter's count shown)."""
+    for i in range(len(real)):
+        if until(real[:i + 1]):
+            end = next((end for start, end in bursts(real, since, BURST_GAP)
+                        if start <= real[i].t <= end), real[i].t)
+            return end - since
+    return None
 
 
 def filter_matched(real) -> bool:
