@@ -71,7 +71,7 @@ def test_a_command_without_postgres_support_refuses_it_in_one_line(capsys, monke
         code, out, err = run(capsys, *args)
         assert code == 2 and out == "" and err.count("\n") == 1, args
         assert "does not work on a PostgreSQL store yet" in err and "desk ticket" in err
-        assert "`import`" in err  # one of those that do
+        assert "`desk import`" in err and "`desk serve`" in err  # of those that do, every one
 
 
 def test_import_is_not_refused_on_postgres_but_an_unreachable_server_is_one_line(capsys, monkeypatch,

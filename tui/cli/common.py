@@ -79,7 +79,7 @@ def refuse_postgres(args: argparse.Namespace, command: str) -> str | None:
     from ..core.store.postgres.connection import describe
 
     name = f"desk {command}" if command != "app" else "the app"
+    *others, last = [f"`desk {c}`" for c in POSTGRES_COMMANDS if c != "app"]
     return (f"{name} does not work on a PostgreSQL store yet ({describe(location)}); "
-            "the app, `desk ticket`, `check`, `init`, `metrics`, `report`, `export`, `import` and "
-            "`migrate` do. Give --data-dir to "
-            "use a data directory.")
+            f"the app, {', '.join(others)} and {last} do. Give --data-dir to use a data "
+            "directory.")
