@@ -127,7 +127,6 @@ def app_section(a: dict, big: dict, tiny: dict | None, label: str) -> list[str]:
     t_start = statistics_median(tiny["desk_start"]) if tiny else None
     t_f95 = bs.pct(tiny["desk"]["filter_settled"], 95) if tiny else None
     t_d50 = bs.pct(tiny["desk"]["down_settled"], 50) if tiny else None
-    read = a.get("ticket_docs")
     made = (", migrated from the demo store" if "migrate_s" in big else
             f", built by _pg_big.py in {big['build_s']:.0f} s" if "build_s" in big else
             ", built by _pg_big.py" if "built" in big else "")
@@ -160,9 +159,6 @@ def app_section(a: dict, big: dict, tiny: dict | None, label: str) -> list[str]:
         f"| RSS at the end of the session | {s['rss'].get('VmHWM', 0):,.0f} MB peak | – | – |",
         "",
     ]
-    if read:
-        lines.append(f"`store.ticket_docs()` (every open ticket's document) in a fresh process "
-                     f"took {ms(read['s'])} for {read['docs']:,} documents.")
     return lines + [f"Load (1-minute) before → after the app part: {a['load'][0]:.1f} → "
                     f"{a['load'][1]:.1f}.", ""]
 

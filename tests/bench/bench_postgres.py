@@ -41,7 +41,7 @@ for p in (str(ROOT), str(HERE)):
 
 import bench_store as bs  # noqa: E402
 import bench_ui as bu  # noqa: E402
-from _pty import DOWN, ESCAPE, PtyApp  # noqa: E402
+from _pty import BACKSPACE, DOWN, ESCAPE, PtyApp  # noqa: E402
 from tests.core.postgres_server import in_schema  # noqa: E402
 
 WORKERS = str(HERE / "_pg_workers.py")
@@ -178,7 +178,7 @@ def updates(url: str, counts: list[int], per_writer: dict[int, int], repeat: int
 
 
 # -- 3. the app on a pty ---------------------------------------------------------------
-def app_session(url: str, cfg: Path, presses: int) -> dict:
+def app_session(url: str, cfg: Path, presses: int, filter_rounds: int = 2) -> dict:
     app = PtyApp(None, cfg, store_url=url)
     try:
         out = bu.pty_start(app, timeout=180)
@@ -186,8 +186,12 @@ def app_session(url: str, cfg: Path, presses: int) -> dict:
         out["down_first"] = [d["first"] for d in downs if d["first"] is not None]
         out["down_settled"] = [d["settled"] for d in downs if d["settled"] is not None]
         bu.key_to_settled(app, b"/")
-        keys = [bu.key_to_settled(app, k, until=bu.filter_matched, timeout=60)
-                for k in bu.FILTER_KEYS]
+        keys = []
+        for _ in range(filter_rounds):  # "printer" typed and taken back to "pr", then cleared
+            keys += [bu.key_to_settled(app, k, until=bu.filter_matched, timeout=60)
+                     for k in bu.FILTER_KEYS]
+            for _ in "pr":
+                bu.key_to_settled(app, BACKSPACE)
         out["filter_first"] = [k["first"] for k in keys if k["first"] is not None]
         out["filter_answered"] = [k["answered"] for k in keys if k["answered"] is not None]
         out["filter_settled"] = [k["settled"] for k in keys if k["settled"] is not None]
@@ -209,19 +213,7 @@ def app_start(url: str, cfg: Path) -> dict:
     return out
 
 
-def open_tickets_read(url: str) -> dict:
-    """What the app does at start on PostgreSQL today: every open ticket's document, read."""
-    from tui.core.store import PostgresStore
-
-    store = PostgresStore(url)
-    t0 = time.perf_counter()
-    docs = store.ticket_docs()
-    took = time.perf_counter() - t0
-    store.close()
-    return {"docs": len(docs), "s": took}
-
-
-def app(url: str, starts: int, presses: int, tmp: Path, *, ticket_docs: bool = True) -> dict:
+def app(url: str, starts: int, presses: int, tmp: Path) -> dict:
     cfg = tmp / "config"
     cfg.mkdir(exist_ok=True)
     (cfg / "config.toml").write_text(f"[metrics]\nidle_cutoff_s = {bu.IDLE_CUTOFF_S}\n")
@@ -236,9 +228,6 @@ def app(url: str, starts: int, presses: int, tmp: Path, *, ticket_docs: bool = T
     log(f"app: starts {[round(x, 2) for x in painted]}")
     out = {"session": session, "start": painted, "settled": [session["settled"]] +
            [s["settled"] for s in more], "load": [load0, os.getloadavg()[0]]}
-    if ticket_docs:
-        out["ticket_docs"] = read = open_tickets_read(url)
-        log(f"app: ticket_docs() {read['docs']} in {read['s']:.2f} s")
     return out
 
 
@@ -290,8 +279,6 @@ def main() -> None:
     ap.add_argument("--presses", type=int, default=30, help="Down presses")
     ap.add_argument("--sizes", default="100k,1M",
                     help="ticket counts of the big stores (one schema each, kept; built if missing)")
-    ap.add_argument("--ticket-docs-max", type=int, default=100_000,
-                    help="time store.ticket_docs() (every open document) only up to this size")
     ap.add_argument("--drop-big", action="store_true", help="drop the big stores' schemas at the end")
     ap.add_argument("--out", type=Path, default=HERE / "PG-RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="PG-RESULTS.md again from the .json")
@@ -344,8 +331,7 @@ def main() -> None:
                             args.repeat, tmp, rate=float(rate))}
                         raw.write_text(json.dumps(saved, indent=1))
                 if "app" in parts:
-                    at["app"] = app(url, args.starts, args.presses, tmp,
-                                    ticket_docs=n <= args.ticket_docs_max)
+                    at["app"] = app(url, args.starts, args.presses, tmp)
                     raw.write_text(json.dumps(saved, indent=1))
                 if args.drop_big:
                     with admin(base) as conn:
