@@ -69,7 +69,7 @@ class PresenceRing:
             if self._conn is not None:
                 self._cancel()
         if self._thread is not None:
-            self._thread.join(timeout=CONNECT_TIMEOUT_S)
+            self._thread.join(timeout=1.0)  # a daemon: a desk quitting never waits on it long
 
     def _cancel(self) -> None:
         try:
