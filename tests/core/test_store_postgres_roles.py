@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import psycopg
@@ -140,6 +141,11 @@ def test_an_agent_cannot_write_an_event_or_presence_as_another_role(url, alice):
     assert [e["agent"] for e in events_of(url)].count("bob") == 0
 
 
+def _presence_rows(url: str, agent: str) -> int:
+    with connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM presence WHERE agent = %s", (agent,)).fetchone()[0]
+
+
 def test_presence_shows_each_agent_by_its_role_until_its_connection_ends(url, alice):
     bob = PostgresStore(as_role(url, "bob"))
     mine, theirs = alice.presence_board(), bob.presence_board()
@@ -156,6 +162,11 @@ def test_presence_shows_each_agent_by_its_role_until_its_connection_ends(url, al
             # her desk's connection ends (a crash, a lost network), with no goodbye
             assert conn.execute("SELECT pg_terminate_backend(%s, 5000)", (seen[0].pid,)).fetchone()[0]
         assert theirs.others() == []
+        # bob's desk, next to hers in the ring, removes her row: an agent's role may
+        deadline = time.monotonic() + 5
+        while _presence_rows(url, "alice") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _presence_rows(url, "alice") == 0
         mine.announce("T-2")  # her desk comes back on a new connection
         assert [(p.agent, p.ticket) for p in theirs.others()] == [("alice", "T-2")]
         mine.clear()
