@@ -56,3 +56,13 @@ def test_the_static_check_would_catch_an_import():
     assert TEXTUAL_IMPORT.search("x = 1\n    from textual.app import App\n")
     assert TEXTUAL_IMPORT.search("import textual\n")
     assert not TEXTUAL_IMPORT.search("import textualize_helper\n# uses no textual\n")
+
+
+def test_the_app_on_a_data_directory_does_not_load_psycopg():
+    """psycopg (about a tenth of desk's imports) loads only when a PostgreSQL store is opened:
+    schema 3's queue table had made every start import it."""
+    probe = ("import sys, tui.app, tui.cli, tui.core.store; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('psycopg', 'psycopg_pool')))")
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
+                         text=True).stdout
+    assert out.strip() == "[]"

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-import psycopg
-
 from ...filter import norm
 from ...models import OPEN_STATUSES, PRIORITY_RANK
 from ...queue import NO_RANK, Lookups, build_row
@@ -190,6 +188,8 @@ def add_open_indexes(conn: Any) -> None:
 
 def create(conn: Any) -> bool:
     """Make the table and fill it from the tickets; True if the trigram indexes were made."""
+    import psycopg  # only with a PostgreSQL store: the app on a data directory never loads it
+
     conn.execute(QUEUE_DDL)
     trigrams = True
     try:
