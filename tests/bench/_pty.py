@@ -78,12 +78,13 @@ class Chunk:
 
 
 class PtyApp:
-    """`python -m tui --data-dir DIR` (or `--store URL`) on a 120 x 40 pty, its output stamped
-    as it comes."""
+    """`python -m tui --data-dir DIR` (or `--store URL`, or any `args`) on a 120 x 40 pty, its
+    output stamped as it comes."""
 
     def __init__(self, data_dir: Path | None, config_dir: Path, *, cols: int = COLS,
                  rows: int = ROWS, python: str = sys.executable, app_root: Path | None = None,
-                 python_args: tuple[str, ...] = (), store_url: str | None = None) -> None:
+                 python_args: tuple[str, ...] = (), store_url: str | None = None,
+                 args: list[str] | None = None) -> None:
         env = dict(os.environ, TERM="xterm-256color", DESK_CONFIG_DIR=str(config_dir),
                    COLUMNS=str(cols), LINES=str(rows))
         # As installed: the bytecode cache is used (a pip install compiles it).
@@ -92,7 +93,8 @@ class PtyApp:
         if app_root is not None:  # another checkout of desk (to try a change outside the repo)
             env["PYTHONPATH"] = str(app_root)
         where = ["--store", store_url] if store_url else ["--data-dir", str(data_dir)]
-        argv = [python, *python_args, "-m", "tui", *where]
+        # `args`: what follows the interpreter instead of `-m tui --data-dir DIR`
+        argv = [python, *python_args, *(args if args is not None else ["-m", "tui", *where])]
         winsize = struct.pack("HHHH", rows, cols, 0, 0)
         self.t_spawn = time.perf_counter()
         pid, fd = pty.fork()
