@@ -186,3 +186,22 @@ def test_a_desk_that_joins_is_watched_at_once(url, desk_process):
         assert ola.board_once_heard(["ana"]) == ["ana"]
     finally:
         ola.close()
+
+
+def test_the_ring_waits_between_tries_while_the_server_is_away(tmp_path):
+    """No server on the socket: the ring tries again every RETRY_S, not in a tight loop."""
+    from tui.core.store.postgres import presence_ring
+
+    ring = presence_ring.PresenceRing(f"postgresql:///desk?host={tmp_path}", lambda: 12345)
+    tries = []
+    real_connect = ring._connect
+
+    def counted():
+        tries.append(time.monotonic())
+        return real_connect()
+
+    ring._connect = counted
+    ring.start()
+    time.sleep(1.0)
+    ring.stop()
+    assert 1 <= len(tries) <= 2

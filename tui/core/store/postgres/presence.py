@@ -55,7 +55,10 @@ class PostgresPresence:
 
     def _own_pid(self) -> int | None:
         conn = self._conn
-        return None if conn is None or conn.closed else conn.info.backend_pid
+        try:
+            return None if conn is None or conn.closed else conn.info.backend_pid
+        except Exception:  # noqa: BLE001 - closed by another thread meanwhile
+            return None
 
     def _connection(self) -> Any:
         """The presence connection, made and locked the first time (and after a loss)."""
@@ -69,6 +72,9 @@ class PostgresPresence:
             # A row left under this pid by a connection that has ended: not alive (nobody holds
             # its lock yet), so the policy lets any role remove it before the lock is taken.
             conn.execute("DELETE FROM presence WHERE backend = pg_backend_pid()")
+            # Nobody else should hold it (a ring's waiter holds it for one statement); one who
+            # does (a careless or hostile role) makes this fail in seconds, not hang the desk.
+            conn.execute("SET lock_timeout = '5s'")
             conn.execute("SELECT pg_advisory_lock(%s, pg_backend_pid())", (PRESENCE_LOCK,))
             conn.execute(KEEPALIVES)
         except BaseException:

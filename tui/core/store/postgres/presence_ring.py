@@ -2,12 +2,15 @@
 without anyone polling: the live desks form a ring by backend pid, and each waits, on a
 connection of its own, for the presence lock of the next one. That wait costs nothing while
 the next desk lives; the moment its connection ends the lock is granted, and the waiter
-removes the rows nobody holds, which notifies every desk (schema 5's trigger).
+removes the rows nobody holds, which notifies every desk (schema 5's trigger). The wait is a
+transaction lock of one statement: whether it is granted, cancelled or fails, the waiter
+holds nothing afterwards, so a new connection that gets the dead desk's pid can take it.
 
 Every desk is watched by exactly one other (the one before it), so a death is noticed once,
 at once. When who is here changes (the board, read after each notification, says so) a
 desk whose next one changed cancels its wait and waits on the new one. The wait also ends
-by itself after LOCK_TIMEOUT_S, a safety net for a change of the ring that was missed.
+by itself after LOCK_TIMEOUT_S, a safety net for a change of the ring that was missed (a
+cancel that reached the server between two statements is ignored there).
 """
 
 from __future__ import annotations
@@ -18,10 +21,14 @@ from typing import Any, Callable, Iterable
 from .connection import APPLICATION, CONNECT_TIMEOUT_S
 from .schema import PRESENCE_LOCK
 
-LOCK_TIMEOUT_S = 60  # the longest a wait on one desk lasts before the ring is looked at again
+LOCK_TIMEOUT_S = 15  # the longest a wait on one desk lasts before the ring is looked at again
 RETRY_S = 2.0  # while the server is away
-LIVE = "SELECT backend FROM presence WHERE desk_presence_alive(backend)"
+ROWS = "SELECT backend, desk_presence_alive(backend) FROM presence"
 CLEAR_DEAD = "DELETE FROM presence WHERE NOT desk_presence_alive(backend)"
+WAIT = "SELECT pg_advisory_xact_lock(%s, %s)"
+# On TCP: a ring whose server vanished finds out in seconds (ignored on a unix socket).
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+              "keepalives_count": 3}
 
 
 def next_in_ring(me: int, members: Iterable[int]) -> int | None:
@@ -81,8 +88,12 @@ class PresenceRing:
         import psycopg
 
         conn = psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name=f"{APPLICATION} presence ring")
-        conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+                               application_name=f"{APPLICATION} presence ring", **KEEPALIVES)
+        try:
+            conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _run(self) -> None:
@@ -94,12 +105,15 @@ class PresenceRing:
                     conn = self._connect()
                     with self._mutex:
                         self._conn = conn
+                    if self._stopped.is_set():  # stopped while connecting: nothing to cancel
+                        break
                 self._watch_once()
             except psycopg.Error:
                 if self._stopped.is_set():
                     break
-                # Cancelled (the ring changed), timed out, or the server went away: look again.
-                if self._conn is not None and self._conn.closed:
+                # Cancelled (the ring changed) or timed out: look again at once. The server
+                # away (the connection is gone, or was never made): after a pause.
+                if self._conn is None or self._conn.closed:
                     with self._mutex:
                         self._conn = None
                     self._stopped.wait(RETRY_S)
@@ -109,22 +123,29 @@ class PresenceRing:
                 self._conn = None
 
     def _watch_once(self) -> None:
+        self._changed.clear()  # before the read: a change told from here on is not lost
         me = self._own_pid()
-        members = [pid for (pid,) in self._conn.execute(LIVE).fetchall()]
+        rows = self._conn.execute(ROWS).fetchall()
+        if not all(alive for _pid, alive in rows):
+            self._clear_dead()  # gone before anyone waited on it (or while the ring moved)
+        members = [pid for pid, alive in rows if alive]
         with self._mutex:
-            self._changed.clear()
             self._watching = None if me is None else next_in_ring(me, members + [me])
             watching = self._watching
         if watching is None:
             self._changed.wait(LOCK_TIMEOUT_S)  # alone: until somebody comes
             return
-        if self._changed.is_set():
+        if self._changed.is_set() or self._stopped.is_set():
             return
-        self._conn.execute("SELECT pg_advisory_lock(%s, %s)", (PRESENCE_LOCK, watching))
-        # Granted: the desk's connection has ended. Let go of its lock (a new connection
-        # may get its pid) and remove every row nobody holds, which everyone hears.
-        with self._mutex:
-            self._watching = None
-        self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", (PRESENCE_LOCK, watching))
+        try:
+            self._conn.execute(WAIT, (PRESENCE_LOCK, watching))
+        finally:
+            with self._mutex:
+                self._watching = None
+        # Granted, and let go with the statement: that desk's connection has ended. Its row
+        # goes at the next look at the ring, which follows at once.
+
+    def _clear_dead(self) -> None:
+        """Remove every row nobody holds: one statement, which every desk hears."""
         if self._conn.execute(CLEAR_DEAD).rowcount:
             self.removed += 1
