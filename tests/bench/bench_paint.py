@@ -49,17 +49,7 @@ BARE = textwrap.dedent(f"""
 
 def painted(app: PtyApp, shows: re.Pattern, timeout: float = 60.0) -> float:
     """Fork to the end of the burst in which `shows` first appears."""
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline and not app.closed:
-        if shows.search(app.text_since(app.t_spawn)):
-            break
-        time.sleep(0.01)
-    raw, first = b"", None
-    for chunk in list(app.chunks):
-        raw += chunk.data
-        if shows.search(bu.visible(raw)):
-            first = chunk.t
-            break
+    first = bu.first_shown(app, shows, timeout)
     if first is None:
         raise SystemExit(f"nothing matching {shows.pattern!r} within {timeout:.0f} s")
     time.sleep(bu.BURST_GAP * 2)  # the rest of its burst

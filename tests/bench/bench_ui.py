@@ -195,19 +195,25 @@ def sqlite_writers(path: Path, n: int, updates: int, tmp: Path) -> dict:
 
 
 # -- the app on a pty ----------------------------------------------------------------
-def pty_start(app: PtyApp, timeout: float) -> dict:
-    """Wait for the first ticket row; the start figure is the end of its burst."""
+def first_shown(app: PtyApp, shows, timeout: float) -> float | None:
+    """When the chunk that first makes the screen show `shows` (a regex) came; None if it
+    did not within `timeout`."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline and not app.closed:
-        if TICKET_ROW.search(app.text_since(app.t_spawn)):
+        if shows.search(app.text_since(app.t_spawn)):
             break
         time.sleep(0.01)
-    raw, first = b"", None
-    for n, c in enumerate(list(app.chunks)):
+    raw = b""
+    for c in list(app.chunks):
         raw += c.data
-        if TICKET_ROW.search(visible(raw)):
-            first = c.t
-            break
+        if shows.search(visible(raw)):
+            return c.t
+    return None
+
+
+def pty_start(app: PtyApp, timeout: float) -> dict:
+    """Wait for the first ticket row; the start figure is the end of its burst."""
+    first = first_shown(app, TICKET_ROW, timeout)
     if first is None:
         tail = app.text_since(app.t_spawn)[-400:]
         raise SystemExit(f"the app showed no ticket row within {timeout:.0f} s: {tail!r}")
