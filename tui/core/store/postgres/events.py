@@ -12,6 +12,7 @@ from ...eventlog import EventWriter, RunContext
 from .connection import database_errors, jsonb
 
 INSERT = "INSERT INTO events (ticket, type, event) VALUES (%s, %s, %s::jsonb)"
+INSERT_NEW = INSERT + " ON CONFLICT ((event->>'id')) DO NOTHING"  # an event logged once by id
 FETCH_ROWS = 2000  # rows a server-side cursor brings per round trip
 
 

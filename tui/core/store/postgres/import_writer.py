@@ -22,24 +22,16 @@ from typing import Any, Callable, Iterator
 from ..errors import StoreError
 from ..tinydb.staging import purchase_key
 from .connection import jsonb
-from .events import INSERT
+from .events import INSERT_NEW
 from .queue_table import sync_tickets
 from .schema import SEQUENCES, analyze_tables, owns_tables
 from .sql_values import record_number
-from .store import TICKET_COLUMNS, stored_ticket
+from .store import stored_ticket, upsert
 
 Plan = Callable[["SequenceIds"], tuple[list, list]]
 COUNTERS_KEY = "import"  # desk_meta's row of the import's counters
 IMPORT_LOCK = "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.desk-import'))"
 TICKET_TABLES = ("tickets", "_archive_outbox")  # the landing's names for a ticket's row
-_UPSERT_TICKET = (f"INSERT INTO tickets {TICKET_COLUMNS} ON CONFLICT (num) DO UPDATE SET "
-                  "rev = excluded.rev, status = excluded.status, customer = excluded.customer, "
-                  "folded = excluded.folded, doc = excluded.doc")
-_UPSERT_RECORD = ("INSERT INTO {table} VALUES (%s, %s::jsonb) ON CONFLICT (num) "
-                  "DO UPDATE SET doc = excluded.doc")
-_UPSERT_PURCHASE = ("INSERT INTO purchases VALUES (%s, %s, %s::jsonb) ON CONFLICT (num) "
-                    "DO UPDATE SET customer = excluded.customer, doc = excluded.doc")
-_INSERT_EVENT = INSERT + " ON CONFLICT ((event->>'id')) DO NOTHING"  # a re-run adds none
 
 
 class ImportRefused(StoreError):
@@ -163,7 +155,7 @@ class PostgresImportWriter:
                 return
             _write_ops(conn, ops)
             with conn.cursor() as cur:
-                cur.executemany(_INSERT_EVENT, [(e.get("ticket"), e["type"], jsonb(e)) for e in events])
+                cur.executemany(INSERT_NEW, [(e.get("ticket"), e["type"], jsonb(e)) for e in events])
             conn.execute("INSERT INTO desk_meta VALUES (%s, %s::jsonb) ON CONFLICT (key) "
                          "DO UPDATE SET value = excluded.value", (COUNTERS_KEY, jsonb(ids.counters)))
             self.wrote = True
@@ -195,9 +187,8 @@ def _write_ops(conn: Any, ops: list) -> None:
     with conn.cursor() as cur:
         for table, rows in records.items():
             if rows:
-                sql = _UPSERT_PURCHASE if table == "purchases" else _UPSERT_RECORD.format(table=table)
-                cur.executemany(sql, rows)
+                cur.executemany(upsert(table), rows)
         if tickets:
-            cur.executemany(_UPSERT_TICKET, list(tickets.values()))
+            cur.executemany(upsert("tickets"), list(tickets.values()))
     # New customers and products have no tickets but the batch's, whose rows are made here.
     sync_tickets(conn, list(tickets))

@@ -17,10 +17,10 @@ from ...models import Ticket, validate
 from ..errors import StoreError
 from ..tinydb import TinyDBStore
 from .connection import jsonb
-from .events import INSERT
+from .events import INSERT_NEW
 from .queue_table import sync_tickets
 from .schema import SEQUENCES, analyze_tables
-from .store import TICKET_COLUMNS, PostgresStore, ticket_row
+from .store import PostgresStore, ticket_row, upsert
 
 BATCH = 2000
 Progress = Callable[[str, int, int], None]  # (what, done, total)
@@ -77,11 +77,7 @@ def _load_tickets(target: PostgresStore, docs: list[dict[str, Any]], report: Pro
     for done, batch in enumerate(_batches(rows), 1):
         def write(conn: Any, batch: list = batch) -> int:
             with conn.cursor() as cur:
-                cur.executemany(
-                    f"INSERT INTO tickets {TICKET_COLUMNS} ON CONFLICT (num) DO UPDATE SET "
-                    "rev = excluded.rev, status = excluded.status, customer = excluded.customer, "
-                    "folded = excluded.folded, doc = excluded.doc WHERE tickets.rev < excluded.rev",
-                    batch)
+                cur.executemany(upsert("tickets", only_if="tickets.rev < excluded.rev"), batch)
                 written = cur.rowcount  # the sum over the batch: skipped rows not counted
             sync_tickets(conn, [row[0] for row in batch])
             return written
@@ -102,7 +98,7 @@ def _load_events(target: PostgresStore, events: list[dict[str, Any]], report: Pr
     for count, batch in enumerate(_batches(events), 1):
         def write(conn: Any, batch: list = batch) -> int:
             with conn.cursor() as cur:
-                cur.executemany(INSERT + " ON CONFLICT ((event->>'id')) DO NOTHING",
+                cur.executemany(INSERT_NEW,
                                 [(e.get("ticket"), e["type"], jsonb(e)) for e in batch])
                 return cur.rowcount
         added += target._transaction(write, writing=True)

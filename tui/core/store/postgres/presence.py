@@ -38,7 +38,7 @@ OTHERS = ("SELECT agent, backend, ticket, state, extract(epoch FROM since)::floa
 REREAD_S = 60.0  # the watch's re-read when nothing is heard: only if a notification was lost
 # A desk on a network that went away holds its lock until the server's TCP gives up on it
 # (two hours by default): on the presence connection, after about 3 + 3 x 1 s.
-KEEPALIVES = ("SET tcp_keepalives_idle = 3; SET tcp_keepalives_interval = 1; "
+SERVER_KEEPALIVES = ("SET tcp_keepalives_idle = 3; SET tcp_keepalives_interval = 1; "
               "SET tcp_keepalives_count = 3; SET tcp_user_timeout = 6000")
 
 
@@ -76,7 +76,7 @@ class PostgresPresence:
             # does (a careless or hostile role) makes this fail in seconds, not hang the desk.
             conn.execute("SET lock_timeout = '5s'")
             conn.execute("SELECT pg_advisory_lock(%s, pg_backend_pid())", (PRESENCE_LOCK,))
-            conn.execute(KEEPALIVES)
+            conn.execute(SERVER_KEEPALIVES)
         except BaseException:
             conn.close()
             raise
@@ -160,7 +160,8 @@ class PostgresPresence:
                 else:
                     with psycopg.connect(self._url, connect_timeout=CONNECT_TIMEOUT_S) as conn:
                         rows = conn.execute(OTHERS).fetchall()
-            if self._ring is not None:
-                self._ring.members(pid for _agent, pid, *_rest in rows)
+            ring = self._ring
+        if ring is not None:  # outside the mutex: moving the ring's wait may take a moment
+            ring.members(pid for _agent, pid, *_rest in rows)
         return [Presence(agent=agent, pid=pid, ticket=ticket, state=state, since=since)
                 for agent, pid, ticket, state, since in rows]

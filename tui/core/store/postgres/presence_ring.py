@@ -27,7 +27,7 @@ ROWS = "SELECT backend, desk_presence_alive(backend) FROM presence"
 CLEAR_DEAD = "DELETE FROM presence WHERE NOT desk_presence_alive(backend)"
 WAIT = "SELECT pg_advisory_xact_lock(%s, %s)"
 # On TCP: a ring whose server vanished finds out in seconds (ignored on a unix socket).
-KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+CLIENT_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
               "keepalives_count": 3}
 
 
@@ -88,7 +88,8 @@ class PresenceRing:
         import psycopg
 
         conn = psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name=f"{APPLICATION} presence ring", **KEEPALIVES)
+                               application_name=f"{APPLICATION} presence ring",
+                               **CLIENT_KEEPALIVES)
         try:
             conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
         except BaseException:

@@ -37,6 +37,17 @@ from .schema import RECORD_TABLES, SCHEMA_VERSION, SEQUENCES, ensure_schema, own
 
 T = TypeVar("T")
 TICKET_COLUMNS = "(num, rev, status, customer, folded, doc) VALUES (%s, %s, %s, %s, %s, %s::jsonb)"
+_ROW_OF = {"tickets": (TICKET_COLUMNS, ("rev", "status", "customer", "folded", "doc")),
+           "purchases": ("VALUES (%s, %s, %s::jsonb)", ("customer", "doc"))}
+
+
+def upsert(table: str, only_if: str = "") -> str:
+    """The INSERT of a ticket's or record's row that replaces the row of its number, where
+    `only_if` (over `table` and `excluded`) holds, if given."""
+    values, columns = _ROW_OF.get(table, ("VALUES (%s, %s::jsonb)", ("doc",)))
+    sets = ", ".join(f"{c} = excluded.{c}" for c in columns)
+    return (f"INSERT INTO {table} {values} ON CONFLICT (num) DO UPDATE SET {sets}"
+            + (f" WHERE {only_if}" if only_if else ""))
 PREFIXES = {"customers": "C", "products": "P", "purchases": "O"}
 
 
@@ -285,18 +296,14 @@ class PostgresStore(PostgresReads, PostgresLogReads, PostgresSearch, TicketWrite
             rows.append((record_number(clean["id"], prefix), clean))
 
         # A record already stored as it is is left alone: not rewritten, not notified.
-        unchanged = f" WHERE {table}.doc IS DISTINCT FROM excluded.doc"
+        sql = upsert(table, only_if=f"{table}.doc IS DISTINCT FROM excluded.doc")
 
         def write(conn: Any) -> int:
             with conn.cursor() as cur:
                 if table == "purchases":
-                    cur.executemany("INSERT INTO purchases VALUES (%s, %s, %s::jsonb) ON CONFLICT "
-                                    "(num) DO UPDATE SET customer = excluded.customer, doc = excluded.doc"
-                                    + unchanged, [(n, d["customer"], jsonb(d)) for n, d in rows])
+                    cur.executemany(sql, [(n, d["customer"], jsonb(d)) for n, d in rows])
                 else:
-                    cur.executemany(f"INSERT INTO {table} VALUES (%s, %s::jsonb) ON CONFLICT (num) "
-                                    "DO UPDATE SET doc = excluded.doc" + unchanged,
-                                    [(n, jsonb(d)) for n, d in rows])
+                    cur.executemany(sql, [(n, jsonb(d)) for n, d in rows])
                 written = max(cur.rowcount, 0)  # summed over the rows; skipped ones not counted
             sync_records(conn, table, [d["id"] for _, d in rows])
             conn.execute(f"SELECT setval(%s, greatest((SELECT max(num) FROM {table}), "
