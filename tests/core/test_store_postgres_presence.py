@@ -73,8 +73,10 @@ class Watcher:
         self.board.announce(None)
 
     def board_now(self) -> list[str]:
-        """The agents on the board as read now; what is heard from here on is new."""
-        self.store.wait_for_change(0.2)
+        """The agents on the board as read now; what is heard from here on is new (all
+        that was sent before is taken first: until the listener is quiet for 0.3 s)."""
+        while self.store.wait_for_change(0.3):
+            pass
         self.heard.clear()
         return sorted(p.agent for p in self.board.others())
 
@@ -169,6 +171,26 @@ def test_a_desk_does_not_wake_for_its_own_presence(url):
     finally:
         ana.close()
         ola.close()
+
+
+def test_a_desk_joining_sends_one_presence_notification(url):
+    """Its arrival, and not also a DELETE of its (absent) stale row: every desk on the
+    store wakes and reads the board for each."""
+    from psycopg import sql
+
+    from tui.core.store.postgres.changes import presence_channel_of
+
+    schema = url.rsplit("search_path%3D", 1)[1]
+    with connect(url) as listening:
+        listening.autocommit = True
+        listening.execute(sql.SQL("LISTEN {}").format(
+            sql.Identifier(presence_channel_of(schema))))
+        ana = Watcher(url, "ana")
+        try:
+            notes = list(listening.notifies(timeout=1.0))
+        finally:
+            ana.close()
+    assert len(notes) == 1
 
 
 def test_a_desk_that_joins_is_watched_at_once(url, desk_process):

@@ -31,6 +31,7 @@ from .schema import PRESENCE_LOCK
 UPSERT = ("INSERT INTO presence (backend, agent, ticket, state, since) "
           "VALUES (pg_backend_pid(), %s, %s, %s, now()) ON CONFLICT (backend) DO UPDATE "
           "SET ticket = excluded.ticket, state = excluded.state, since = excluded.since")
+OWN_ROW = "SELECT 1 FROM presence WHERE backend = pg_backend_pid()"
 OTHERS = ("SELECT agent, backend, ticket, state, extract(epoch FROM since)::float8 FROM presence "
           "WHERE backend <> pg_backend_pid() AND desk_presence_alive(backend) ORDER BY backend")
 
@@ -71,7 +72,10 @@ class PostgresPresence:
         try:
             # A row left under this pid by a connection that has ended: not alive (nobody holds
             # its lock yet), so the policy lets any role remove it before the lock is taken.
-            conn.execute("DELETE FROM presence WHERE backend = pg_backend_pid()")
+            # Asked first: a DELETE, even of no row, would wake every desk (the trigger is
+            # per statement).
+            if conn.execute(OWN_ROW).fetchone() is not None:
+                conn.execute("DELETE FROM presence WHERE backend = pg_backend_pid()")
             # Nobody else should hold it (a ring's waiter holds it for one statement); one who
             # does (a careless or hostile role) makes this fail in seconds, not hang the desk.
             conn.execute("SET lock_timeout = '5s'")
