@@ -96,6 +96,33 @@ def test_after_a_compaction_the_store_is_loaded_and_the_answer_is_the_same(tmp_p
     laptop.close()
 
 
+def test_a_compaction_stamped_just_before_the_cursor_is_still_seen_as_after_it(tmp_path):
+    """The kernel stamps a file's mtime from its coarse clock, a tick behind the clock of the
+    cursor: a compaction right after a sync can carry a time just before its cursor. Taken
+    as before, the peek would read only the (emptied) journals and miss what was folded in
+    (a CI failure of the test above)."""
+    import os
+
+    host_dir = make_host(tmp_path)
+    laptop = opened(make_replica(tmp_path, host_dir, "laptop"))
+    cursor = laptop._active.tables["_sync"]["1"]["cursor"]
+    team = opened(host_dir, "hostagent")
+    team.append_message("T-2", kind="customer_message", body="still broken")
+    team.compact()
+    team.close()
+    at = datetime.strptime(cursor, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    stamped = int((at.timestamp() - 0.004) * 1e9)  # 4 ms, one tick at 250 Hz
+    os.utime(host_dir / "store.json", ns=(stamped, stamped))
+    peek = StorePeek(host_dir)
+    seen = peek.read()
+    try:
+        assert seen.changed_since(cursor) is None
+    finally:
+        seen.close()
+        peek.close()
+        laptop.close()
+
+
 def test_a_sync_that_pushes_nothing_does_not_load_the_team_store(tmp_path):
     host_dir = make_host(tmp_path)
     laptop = opened(make_replica(tmp_path, host_dir, "laptop"))

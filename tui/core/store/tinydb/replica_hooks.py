@@ -14,14 +14,20 @@ from ...sync.ops import SYNC, ops_for_change
 from .names import OUTBOX, doc_key
 
 
+# A file's mtime comes from the kernel's coarse clock, a tick (up to 10 ms) behind the clock
+# that stamps a cursor: a snapshot written just after a cursor can carry a time just before it.
+MTIME_LAG_S = 1.0
+
+
 def mtime_iso(path: Any) -> str | None:
-    """When the file at `path` (or open at fd `path`) was last written, as the store writes
-    times; None if there is no such file."""
+    """The latest the file at `path` (or open at fd `path`) may have been last written (its
+    mtime plus MTIME_LAG_S), as the store writes times; None if there is no such file. Asked
+    whether a snapshot was written since a cursor, a later answer only reads more."""
     try:
         ns = os.stat(path).st_mtime_ns
     except FileNotFoundError:
         return None
-    return datetime.fromtimestamp(ns / 1e9, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(ns / 1e9 + MTIME_LAG_S, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def changed_since(store: Any, since: str) -> list[dict[str, Any]]:
