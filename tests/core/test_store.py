@@ -703,10 +703,12 @@ def parse_probe(data: Path, monkeypatch):
 
     from tui.core.store.tinydb import snapshot
 
-    real_read = snapshot.read
+    from tui.core.store.tinydb import journal
+
+    real_read, real_on_demand = snapshot.read, journal.read_on_demand
     seen: list[tuple[str, bool]] = []
 
-    def read(fh):
+    def probe(fh):
         for name in ("store.json", "archive.json"):
             if Path(fh.name) == data / name and os.fstat(fh.fileno()).st_size > 2:
                 fd = os.open(data / ".lock", os.O_RDWR)
@@ -718,9 +720,19 @@ def parse_probe(data: Path, monkeypatch):
                     seen.append((name, False))
                 finally:
                     os.close(fd)
+
+    def read(fh):
+        probe(fh)
         return real_read(fh)
 
+    def read_on_demand(fh, *args, **kwargs):  # the active set's tables (on_demand.py)
+        tables = real_on_demand(fh, *args, **kwargs)
+        if tables is not None:  # else read whole, by `read`
+            probe(fh)
+        return tables
+
     monkeypatch.setattr(snapshot, "read", read)
+    monkeypatch.setattr(journal, "read_on_demand", read_on_demand)
     return seen
 
 

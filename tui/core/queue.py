@@ -9,9 +9,10 @@ queue order, so that `select` (run on every filter keystroke) never sorts.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from . import sla
 from .filter import Searchable
@@ -165,17 +166,24 @@ def _clock(doc: dict[str, Any], start: float | None) -> sla.SlaClock:
     return _NO_CLOCK if next_due is None else sla.SlaClock(next_due, risk_from)
 
 
+def _shared(value: Any) -> Any:
+    """One object for a string that many rows hold (a status, an agent, a customer id): 70k
+    rows each holding their own copies took some 20 MB."""
+    return sys.intern(value) if type(value) is str else value
+
+
 def build_row(doc: dict[str, Any], lookups: Lookups) -> QueueRow:
-    customer_id = doc.get("customer", "")
+    customer_id = _shared(doc.get("customer", ""))
     created = sla.epoch(doc.get("created"))
+    tags = doc.get("tags") or ()
     row = QueueRow(
         id=doc.get("id", "?"), rev=doc.get("_rev", 0), subject=doc.get("subject", ""),
         customer_id=customer_id, customer_name=lookups.names.get(customer_id, customer_id),
-        priority=doc.get("priority", ""), status=doc.get("status", ""),
-        assignee=doc.get("assignee"), created=created or 0.0,
+        priority=_shared(doc.get("priority", "")), status=_shared(doc.get("status", "")),
+        assignee=_shared(doc.get("assignee")), created=created or 0.0,
         solved=sla.epoch(doc.get("solved")), sla=_clock(doc, created), lookups=lookups,
-        product=doc.get("product") or "", channel=doc.get("channel", ""),
-        tags=doc.get("tags") or (), doc=doc)
+        product=_shared(doc.get("product") or ""), channel=_shared(doc.get("channel", "")),
+        tags=tuple(map(_shared, tags)) if isinstance(tags, list) else tags, doc=doc)
     row.key = _sort_key(row)
     return row
 
@@ -198,9 +206,11 @@ def row_from_summary(entry: list[Any], lookups: Lookups) -> QueueRow:
     (_, id_, rev, subject, customer_id, product, status, priority, channel, assignee, tags,
      created, solved, next_due, risk_from) = entry
     clock = _NO_CLOCK if next_due is None else sla.SlaClock(next_due, risk_from)
+    customer_id = _shared(customer_id)
     row = QueueRow(id_, rev, subject, customer_id, lookups.names.get(customer_id, customer_id),
-                   priority, status, assignee, created, solved, clock, lookups,
-                   product, channel, tags)
+                   _shared(priority), _shared(status), _shared(assignee), created, solved, clock,
+                   lookups, _shared(product), _shared(channel),
+                   tuple(map(_shared, tags)) if isinstance(tags, list) else tags)
     row.key = _sort_key(row)
     return row
 
@@ -227,12 +237,13 @@ class QueueIndex:
         self._lookups = Lookups({}, {})
         self._ordered = Rows()
         self._docs: list[dict[str, Any]] = []
+        self._tickets: Any = None  # the store's queue_tickets() of the last update_on_demand
 
     def seed(self, entries: Iterable[list[Any]], names: dict[str, str]) -> Rows:
         """Rows from the queue summary ([doc id, *SUMMARY_FIELDS] each), before the store is
         read; the first `update` then keeps every row whose ticket is at the same revision."""
         self._lookups = Lookups.from_names(names)
-        self._sources, self._docs = (None, None), []
+        self._sources, self._docs, self._tickets = (None, None), [], None
         rows = [row_from_summary(entry, self._lookups) for entry in entries]
         self._rows = {row.id: row for row in rows}
         self._ordered = Rows(sorted(rows, key=_KEY))
@@ -242,6 +253,7 @@ class QueueIndex:
                products: dict[str, dict[str, Any]]) -> Rows:
         """The rows of `docs` in queue order: the previous list itself if nothing changed."""
         docs = docs if isinstance(docs, list) else list(docs)
+        self._tickets = None
         same_sources = (customers, products) == self._sources
         # The same documents as last time (list == compares identical objects by identity,
         # in C: ~1 ms at 70k): nothing to look at.
@@ -266,6 +278,42 @@ class QueueIndex:
                 row.doc = doc
                 if row.lookups is not lookups:
                     row.relink(lookups)
+            rows[row.id] = row
+        changed = changed or len(rows) != len(old)
+        self._rows = rows
+        if changed:
+            self._ordered = Rows(sorted(rows.values(), key=_KEY))
+        return self._ordered
+
+    def update_on_demand(self, tickets: Any, customers: Mapping[str, dict[str, Any]],
+                         products: dict[str, dict[str, Any]]) -> Rows:
+        """`update` from a store's `queue_tickets()`: each ticket's head (id, revision) by doc
+        id, its document read only for a row that is new or at another revision, and let
+        go once the row is made. The previous list itself while nothing changed."""
+        # Customers by identity (comparing contents would read every one); the few
+        # products by value, as `update` does.
+        same_sources = customers is self._sources[0] and products == self._sources[1]
+        if same_sources and tickets is self._tickets:
+            return self._ordered
+        self._tickets, self._docs = tickets, []
+        if not same_sources:
+            self._sources = (customers, products)
+            self._lookups = Lookups.build(customers, products)  # type: ignore[arg-type]
+        lookups, changed = self._lookups, not same_sources
+        old, rows = self._rows, {}
+        for doc_id, head in tickets.projections.items():
+            # A record the open's check would refuse (written since by another desk) has no
+            # head: listed from its document, as the queue lists what it is given.
+            row = old.get(head.id) if head.id is not None else None
+            if row is None or row.rev != head.rev:
+                doc = tickets[doc_id]
+                if not isinstance(doc, dict):
+                    continue
+                row = build_row(doc, lookups)
+                row.doc = None
+                changed = True
+            elif row.lookups is not lookups:
+                row.relink(lookups)
             rows[row.id] = row
         changed = changed or len(rows) != len(old)
         self._rows = rows

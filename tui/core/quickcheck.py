@@ -6,8 +6,9 @@ sure a store is safe to show, so that a broken one is refused with a message.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
@@ -79,18 +80,46 @@ def _ticket_problem(file: str, doc_id: str, doc: Any) -> Problem | None:
     return None
 
 
+class TicketHead(NamedTuple):
+    """What the store keeps of every active ticket without its document (see
+    store/tinydb/on_demand.py): made as the document is read, and checked then."""
+
+    id: str | None  # None if `problem`
+    rev: int
+    customer: str | None
+    assignee: str | None
+    problem: Problem | None
+
+
+def ticket_head(file: str, doc_id: str, doc: Any) -> TicketHead:
+    problem = _ticket_problem(file, doc_id, doc)
+    if problem is not None:
+        return TicketHead(None, 0, None, None, problem)
+    assignee = doc.get("assignee")
+    return TicketHead(doc["id"], doc.get("_rev", 0), _shared(doc.get("customer")),
+                      _shared(assignee) if isinstance(assignee, str) else None, None)
+
+
+def _shared(text: Any) -> Any:
+    """One string object for each customer or agent, however many tickets name it."""
+    return sys.intern(text) if type(text) is str else text
+
+
 def quick_check(file: str, tables: dict[str, Any], limit: int = 20) -> list[Problem]:
     """Problems that stop desk from opening a store's tables."""
     problems = check_schema(file, tables)
     seen: set[str] = set()
-    for doc_id, doc in tables.get("tickets", {}).items():
-        problem = _ticket_problem(file, doc_id, doc)
-        if problem is None and doc["id"] in seen:
-            problem = Problem(file, doc["id"], "id", "duplicate id")
+    tickets = tables.get("tickets", {})
+    heads = getattr(tickets, "projections", None)  # an on-demand table's: checked as read
+    for doc_id, head in (heads.items() if heads is not None else
+                         ((k, ticket_head(file, k, doc)) for k, doc in tickets.items())):
+        problem = head.problem
+        if problem is None and head.id in seen:
+            problem = Problem(file, head.id, "id", "duplicate id")
         if problem:
             problems.append(problem)
             if len(problems) >= limit:
                 break
         else:
-            seen.add(doc["id"])
+            seen.add(head.id)
     return problems

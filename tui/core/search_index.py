@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator
 from .fileio import FILE_MODE, open_read
 from .oserror import describe
 from .store.errors import StoreError
-from .store.tinydb.journal import journal_entries
+from .store.tinydb.journal import JournaledCollection, journal_entries
 from .store.tinydb.names import OUTBOX
 from .store.tinydb.snapshot import file_stamp
 from .textfold import fold
@@ -154,24 +154,26 @@ class SearchIndex:
             return repr(stamp), None, 0
 
     def _loaded_docs(self, part: str) -> tuple[Iterable[tuple[str, dict | None, str]], tuple]:
-        """Every ticket of `part` with where it belongs, and the position it is true at:
-        the collection as loaded (the archive is read for this), under the shared lock."""
+        """Every ticket of `part` with where it belongs, and the position it is true at,
+        under the shared lock. The tables are copied there (documents are never changed in
+        place) and read one document at a time afterwards: the active set's on demand, the
+        archive's from a reading of its own, on demand too, unless the store holds it."""
         store = self.store
-        was_loaded = store._archive_loaded
-        if part == "archive":
-            store._load_archive()
         with store._mutex, store._lock.shared():
-            coll = self._collection(part)
-            coll.refresh()
+            if part == "archive" and not store._archive_loaded:
+                coll = JournaledCollection(store._archive.snapshot, store._archive.journal,
+                                           store._lock, projectors={})
+                coll.load()
+            else:
+                coll = self._collection(part)
+                coll.refresh()
             stamp = repr(file_stamp(coll.snapshot))
             ino = getattr(coll, "_journal_ino", None)
             position = (stamp, ino, coll._pos)
-            docs: list[tuple[str, dict | None, str]] = [
-                (d, doc, part) for d, doc in coll.tables.get("tickets", {}).items()]
+            tables = [(coll.tables.get("tickets", {}).copy(), part)]
             if part == "active":
-                docs += [(d, doc, "archive") for d, doc in coll.tables.get(OUTBOX, {}).items()]
-        if part == "archive" and not was_loaded:
-            store._unload_archive()  # read only for this: let go of it (0.7 GB at 100k)
+                tables.append((coll.tables.get(OUTBOX, {}).copy(), "archive"))
+        docs = ((d, table[d], where) for table, where in tables for d in table)
         return docs, position
 
     # -- writing -----------------------------------------------------------------------

@@ -137,6 +137,14 @@ class SerializedRepository(Repository):
         with self._serial(archive=include_archive):
             return self.inner.ticket_docs(include_archive=include_archive)
 
+    def queue_tickets(self) -> Any:
+        with self._serial():
+            return self.inner.queue_tickets()
+
+    def customers_by_id(self) -> Any:
+        with self._serial():
+            return self.inner.customers_by_id()
+
     def query(self, table: str, cond: Any) -> list[dict[str, Any]]:
         with self._serial():
             return self.inner.query(table, cond)

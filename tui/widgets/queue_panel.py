@@ -162,14 +162,19 @@ class QueuePanel(Vertical):
         if self.in_sql:
             return self._select_in_sql()
         try:
-            docs = store.ticket_docs(include_archive=view.needs_archive)
             everything = Query().noop()
-            customers = by_id(store.query("customers", everything))
             products = by_id(store.query("products", everything))
+            tickets = None if view.needs_archive else store.queue_tickets()
+            if tickets is not None:  # read on demand: no list of every document
+                rows = self._index.update_on_demand(tickets, store.customers_by_id(), products)
+            else:
+                docs = store.ticket_docs(include_archive=view.needs_archive)
+                customers = by_id(store.query("customers", everything))
+                rows = self._index.update(docs, customers, products)
         except STORE_ERRORS as exc:
             self.app.say(f"Cannot list tickets: {exc}", "error")
             return None
-        return self._selection(self._index.update(docs, customers, products), cancelled)
+        return self._selection(rows, cancelled)
 
     @property
     def in_sql(self) -> bool:

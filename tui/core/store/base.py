@@ -87,6 +87,17 @@ class Repository(ABC):
         """(the rows of `view` matching `flt`, read a page at a time; the view's count)."""
         raise NotImplementedError("this store's queue is selected by the app")
 
+    # -- the queue selected by the app, from documents read on demand (TinyDB) ---------
+    def queue_tickets(self) -> Any:
+        """The active tickets for `QueueIndex.update_on_demand` (their heads by doc id, each
+        document read when asked for), the same object while none changed; None if this
+        store only gives `ticket_docs`."""
+        return None
+
+    def customers_by_id(self) -> Any:
+        """Every customer by id, read when asked for (with `queue_tickets`)."""
+        raise NotImplementedError("this store gives its customers through query()")
+
     # -- opening: the queue before the active set is read -----------------------------
     queue_preview: Any = None
     """The queue's rows from the queue summary while the active set is not read yet

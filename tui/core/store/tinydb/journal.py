@@ -23,6 +23,7 @@ from ...fileio import BadLine, crc_line, open_append, open_read, parse_crc_line
 from ..errors import StoreCorrupt, StoreWriteError
 from . import snapshot as snapshot_file
 from .lock import StoreLock
+from .on_demand import OnDemandTable, Projector, read_on_demand
 
 Tables = dict[str, dict[str, dict[str, Any]]]
 # One op: (table, doc_id, document or None for a delete)
@@ -83,10 +84,14 @@ def damaged_line(journal: Path, line: int) -> StoreCorrupt:
 
 class JournaledCollection:
     def __init__(self, snapshot: Path, journal: Path, lock: "StoreLock | None" = None, *,
-                 strict: bool = True):
+                 strict: bool = True, projectors: dict[str, Projector] | None = None):
         """`strict`: a damaged line that is not the torn tail stops every read with
-        StoreCorrupt (so no compaction can drop it); `desk check` reads with strict off."""
+        StoreCorrupt (so no compaction can drop it); `desk check` reads with strict off.
+        With `projectors`, every table is an OnDemandTable (on_demand.py): its documents
+        stay in the snapshot file until read, and the tables named in `projectors` keep
+        each document's projection."""
         self.snapshot = snapshot
+        self._projectors = projectors
         self.strict = strict
         self._lock = lock
         self.journal = journal
@@ -150,11 +155,15 @@ class JournaledCollection:
             tables: Tables = {}
             st = None
             if fh is not None:
-                with fh:
+                keep_open = False
+                try:
                     st = os.fstat(fh.fileno())
                     try:
                         with bulk_objects():
-                            tables = snapshot_file.read(fh)
+                            if self._projectors is not None:
+                                tables, keep_open = self._read_on_demand(fh)
+                            else:
+                                tables = snapshot_file.read(fh)
                     except orjson.JSONDecodeError as exc:
                         raise StoreCorrupt(
                             f"{self.snapshot}: not valid JSON ({exc}). The file was left as it "
@@ -163,13 +172,16 @@ class JournaledCollection:
                     except OSError as exc:
                         raise StoreCorrupt(f"{self.snapshot}: cannot read it ({exc}).") from None
                     self.stamp = snapshot_file.fd_stamp(fh.fileno(), st)
+                finally:
+                    if not keep_open:  # else its tables hold it, and close it when they go
+                        fh.close()
                 if st.st_size == 0:
                     raise StoreCorrupt(
                         f"{self.snapshot}: is empty (0 bytes), so it holds no tables, not even "
                         "empty ones; a store file is never empty. The file was left as it is; "
                         "restore it from a backup, then run `desk check`.")
                 if not isinstance(tables, dict) or not all(
-                    isinstance(t, dict) for t in tables.values()
+                    isinstance(t, (dict, OnDemandTable)) for t in tables.values()
                 ):
                     raise StoreCorrupt(
                         f"{self.snapshot}: expected TinyDB tables (an object of objects)."
@@ -184,6 +196,36 @@ class JournaledCollection:
             with bulk_objects():
                 self._apply_chunk(chunk)
             self.generation += 1
+
+    def _read_on_demand(self, fh: Any) -> tuple[Tables, bool]:
+        """The snapshot's tables on demand, and whether they read from `fh`; a snapshot in
+        another layout (stock TinyDB, an older desk) is parsed whole into them."""
+        try:
+            tables = read_on_demand(fh, str(self.snapshot), self._projectors or {})
+        except ValueError:
+            tables = None  # parsed whole, for the error that says where in the file
+        if tables is not None:
+            return tables, True  # type: ignore[return-value]
+        fh.seek(0)
+        parsed = snapshot_file.read(fh)
+        if not isinstance(parsed, dict) or not all(isinstance(t, dict) for t in parsed.values()):
+            return parsed, False  # refused by the caller
+        held: Tables = {}
+        for name, docs in parsed.items():
+            table = held[name] = self._new_table(name)  # type: ignore[assignment]
+            for doc_id, doc in docs.items():
+                table[doc_id] = doc
+        return held, False
+
+    def _new_table(self, name: str) -> dict[str, Any]:
+        if self._projectors is None:
+            return {}
+        return OnDemandTable(None, self._projectors.get(name))  # type: ignore[return-value]
+
+    def table(self, name: str) -> Any:
+        """The table `name`, or an empty one of the same kind (not added) if there is none."""
+        found = self.tables.get(name)
+        return found if found is not None else self._new_table(name)
 
     def _open_snapshot(self):
         try:
@@ -274,7 +316,9 @@ class JournaledCollection:
 
     def _apply(self, ops: Iterable[Op]) -> None:
         for table, doc_id, doc in ops:
-            docs = self.tables.setdefault(table, {})
+            docs = self.tables.get(table)
+            if docs is None:
+                docs = self.tables[table] = self._new_table(table)
             if doc is None:
                 docs.pop(str(doc_id), None)
             else:

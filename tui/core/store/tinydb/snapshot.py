@@ -91,8 +91,11 @@ def _pieces(tables: Tables) -> Iterator[bytes]:
     for t, (name, docs) in enumerate(tables.items()):
         yield orjson.dumps(str(name)) + b":{\n"
         last_doc = len(docs) - 1
-        for d, (doc_id, doc) in enumerate(docs.items()):
-            yield (orjson.dumps(str(doc_id)) + b":" + orjson.dumps(doc)
+        raw = getattr(docs, "raw", None)  # an on-demand table: its unchanged JSON as it is
+        for d, doc_id in enumerate(docs):
+            body = raw(doc_id) if raw is not None else None
+            yield (orjson.dumps(str(doc_id)) + b":"
+                   + (body if body is not None else orjson.dumps(docs[doc_id]))
                    + (b",\n" if d < last_doc else b"\n"))
         yield b"},\n" if t < last_table else b"}\n"
     yield b"}\n"

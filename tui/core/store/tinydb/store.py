@@ -14,6 +14,7 @@ Files in the data directory:
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -30,7 +31,7 @@ from ...models import (
     now_utc,
     validate,
 )
-from ...quickcheck import quick_check
+from ...quickcheck import quick_check, ticket_head
 from ...sync.ops import ops_for_insert
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
 from ..ticket_writes import TicketWrites, new_ticket
@@ -49,6 +50,16 @@ from .replica_hooks import ReplicaHooks
 from .ticket_commit import TicketCommits
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
+
+
+def active_projectors(file: str) -> dict[str, Any]:
+    """What the store keeps of every active document, beside where it is in the snapshot:
+    each ticket's head (queue, customer histories, the open's check), each purchase's
+    customer (customer histories)."""
+    return {"tickets": lambda doc_id, doc: ticket_head(file, doc_id, doc),
+            "purchases": lambda doc_id, doc: (
+                sys.intern(doc["customer"]) if isinstance(doc, dict)
+                and type(doc.get("customer")) is str else None)}
 
 
 class _TablesStorage(Storage):
@@ -99,8 +110,9 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketW
         self._check_directory()
         self.agent = agent
         self._lock = StoreLock(self.data_dir / ".lock")
-        self._active = JournaledCollection(
-            self.data_dir / f"{ACTIVE}.json", self.data_dir / f"{ACTIVE}.journal", self._lock)
+        active = self.data_dir / f"{ACTIVE}.json"
+        self._active = JournaledCollection(active, self.data_dir / f"{ACTIVE}.journal",
+                                           self._lock, projectors=active_projectors(str(active)))
         self._archive = JournaledCollection(
             self.data_dir / f"{ARCHIVE}.json", self._archive_journal(), self._lock)
         self._archive_loaded = False
@@ -114,7 +126,9 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketW
         self._everywhere: Any = None  # the SearchIndex, made at the first search_everywhere
         # Both follow `generation`: a cached answer is dropped as soon as the data moves.
         self._query_cache: dict[tuple[str, Any], tuple[int, list[dict[str, Any]]]] = {}
-        self._by_customer: tuple[int, dict[str, list], dict[str, list]] | None = None
+        self._by_customer: dict[str, tuple] | None = None
+        self._queue_tickets: tuple | None = None  # (table, version, copy)
+        self._customers_view: tuple | None = None
         self.events = events or EventWriter(
             self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
         self.queue_preview: queue_summary.QueuePreview | None = None
@@ -160,7 +174,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketW
         changed in place): building it takes about half a second at 70k active tickets."""
         with self._mutex:
             tables = self._active.tables
-            copied = {name: dict(tables.get(name, {})) for name in ("_meta", "customers", "tickets")}
+            copied = {name: tables.get(name, {}).copy() for name in ("_meta", "customers", "tickets")}
             stamp = self._active.stamp
             self.summary_due = False
         queue_summary.write(self.data_dir / queue_summary.SUMMARY_FILE, copied, stamp)
