@@ -203,7 +203,7 @@ def _add_line(table: OnDemandTable, line: bytes, line_at: int) -> None:
     """One `"id":{...},` line of a table."""
     if not line.startswith(b'"'):
         raise ValueError("not a document line")
-    colon = line.find(b'":')
+    colon = line.find(b'":', 1)  # past the opening quote: an id may start with a colon
     if colon < 0:
         raise ValueError("not a document line")
     key_bytes = line[:colon + 1]
