@@ -7,7 +7,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import orjson
 
@@ -25,6 +25,9 @@ def _needle(key: str, value: str) -> bytes:
 
 def _ticket_needles(ticket: str) -> list[bytes]:
     return [_needle("ticket", ticket), _needle("into", ticket), _needle("original", ticket)]
+
+
+CHUNK_BYTES = 8 << 20
 
 
 def lines_with(raw: bytes, needles: Iterable[bytes]) -> list[bytes]:
@@ -101,39 +104,64 @@ class SessionLog:
 
     def _read_new(self) -> None:
         try:
-            with open(self.path, "rb") as fh:
-                size = os.fstat(fh.fileno()).st_size
-                if size < self._offset:  # replaced: start over
-                    self._offset, self._start_offset = 0, 0
-                    self._events.clear()
-                    self.touched.clear()
-                    self._linked.clear()
-                fh.seek(self._offset)
-                raw = fh.read(size - self._offset)
+            size = os.stat(self.path).st_size
         except FileNotFoundError:
             return
-        raw = raw[: raw.rfind(b"\n") + 1]
-        if not raw:
+        if size < self._offset:  # replaced: start over
+            self._offset, self._start_offset = 0, 0
+            self._events.clear()
+            self.touched.clear()
+            self._linked.clear()
+        start = self._offset
+        mine: list[dict[str, Any]] = []
+        needle = [_needle("session", self.session or "")]
+        end = self._lines(start, size, lambda chunk: mine.extend(parse_lines(lines_with(chunk, needle))))
+        if end == start:
             return
-        mine = parse_lines(lines_with(raw, [_needle("session", self.session or "")]))
         self._keep(mine)
         # The tickets this session acted on (its ticket-stream events) decide its FCR and
         # solves; a ticket only looked at needs nothing but the work stream.
         acted = {e["ticket"] for e in mine if e.get("stream") == "ticket" and isinstance(e.get("ticket"), str)}
         new, self._linked = (acted | self._linked) - self.touched, set()
         if new:
-            self._history(new, self._offset)
+            self._history(new, start)
             self.touched |= new
-        self._keep(parse_lines(lines_with(raw, [n for t in self.touched for n in _ticket_needles(t)])))
-        self._offset += len(raw)
+        needles = [n for t in self.touched for n in _ticket_needles(t)]
+        if needles:
+            self._lines(start, end, lambda chunk: self._keep(parse_lines(lines_with(chunk, needles))))
+        self._offset = end
+
+    def _lines(self, start: int, end: int, each: Callable[[bytes], Any]) -> int:
+        """Call `each` with the log's whole lines from `start` to at most `end`, CHUNK_BYTES at
+        a time: a log of years is hundreds of megabytes, never all in memory at once. Returns
+        where the last whole line ended (a torn tail is read again next time)."""
+        try:
+            fh = open(self.path, "rb")
+        except FileNotFoundError:
+            return start
+        with fh:
+            fh.seek(start)
+            pos, done, pending = start, start, b""
+            while pos < end:
+                block = fh.read(min(CHUNK_BYTES, end - pos))
+                if not block:
+                    break
+                pos += len(block)
+                data = pending + block
+                cut = data.rfind(b"\n") + 1
+                pending = data[cut:]
+                if cut:
+                    each(data[:cut])
+                    done += cut
+        return done
 
     def _history(self, tickets: set[str], before: int) -> None:
         """The earlier ticket events of tickets touched for the first time."""
         if before <= 0:
             return
-        with open(self.path, "rb") as fh:
-            raw = fh.read(before)
-        found = parse_lines(lines_with(raw, [n for t in tickets for n in _ticket_needles(t)]))
+        needles = [n for t in tickets for n in _ticket_needles(t)]
+        found: list[dict[str, Any]] = []
+        self._lines(0, before, lambda chunk: found.extend(parse_lines(lines_with(chunk, needles))))
         self._keep(e for e in found if e.get("stream") == "ticket")
 
     def _keep(self, events: Iterable[dict[str, Any]]) -> None:
