@@ -731,8 +731,19 @@ def parse_probe(data: Path, monkeypatch):
             probe(fh)
         return tables
 
+    from tui.core.store.tinydb.snapshot_index import SnapshotIndex
+
+    real_index_read = SnapshotIndex.read
+
+    def index_read(self, stamp, file, projectors):  # the snapshot read from its index
+        tables = real_index_read(self, stamp, file, projectors)
+        if tables is not None:
+            probe(file._fh)
+        return tables
+
     monkeypatch.setattr(snapshot, "read", read)
     monkeypatch.setattr(journal, "read_on_demand", read_on_demand)
+    monkeypatch.setattr(SnapshotIndex, "read", index_read)
     return seen
 
 

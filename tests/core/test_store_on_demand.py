@@ -24,6 +24,7 @@ from tui.core.queue import QueueIndex, by_id, summary_entry
 from tui.core.store import StoreCorrupt, TinyDBStore
 from tui.core.store.tinydb import snapshot
 from tui.core.store.tinydb.journal import JournaledCollection
+from tui.core.quickcheck import ticket_head
 from tui.core.store.tinydb.on_demand import OnDemandTable
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
@@ -205,3 +206,83 @@ def test_a_store_changed_by_another_process_reads_as_a_full_load(tmp_path_factor
         assert_same_as_full_load(ana, data_dir, index)
     finally:
         ana.close()
+
+
+# -- the snapshot's index (snapshot_index.py) -----------------------------------------
+def reads_index(monkeypatch) -> list[bool]:
+    """Whether each open of the active set was read from the snapshot's index."""
+    from tui.core.store.tinydb.snapshot_index import SnapshotIndex
+
+    seen: list[bool] = []
+    real = SnapshotIndex.read
+
+    def read(self, stamp, file, projectors):
+        tables = real(self, stamp, file, projectors)
+        seen.append(tables is not None)
+        return tables
+
+    monkeypatch.setattr(SnapshotIndex, "read", read)
+    return seen
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**16), steps=st.integers(1, 20))
+def test_an_open_from_the_snapshot_index_is_the_full_load(tmp_path_factory, seed, steps):
+    data_dir = tmp_path_factory.mktemp("store")
+    demo.generate(data_dir, tickets=random.Random(seed).randint(5, 60), seed=seed)
+    subprocess.run([sys.executable, "-c", WRITER, str(data_dir), str(seed), str(steps)],
+                   check=True, env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    TinyDBStore(data_dir).compact()  # the index of the new snapshot, written beside it
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        opened = reads_index(monkeypatch)
+        store = TinyDBStore(data_dir, agent="ana")
+        try:
+            store.products()
+            assert opened == [True]
+            ref = full_reference(data_dir)
+            for name, docs in ref.items():
+                held = store._active.tables[name]
+                assert list(held.items()) == list(docs.items())
+            heads = store._active.tables["tickets"].projections
+            assert heads == {k: ticket_head(str(data_dir / "store.json"), k, d)
+                             for k, d in ref["tickets"].items()}
+            assert store._active.tables["purchases"].projections == {
+                k: d["customer"] for k, d in ref.get("purchases", {}).items()}
+            assert_same_as_full_load(store, data_dir, QueueIndex())
+        finally:
+            store.close()
+
+
+def test_an_index_of_another_snapshot_or_damaged_is_not_used(tmp_path, monkeypatch):
+    demo.generate(tmp_path, tickets=20, seed=2)
+    TinyDBStore(tmp_path).close()  # a scan; the journal is empty: the index is written
+    index = tmp_path / "store-index.json"
+    good = index.read_bytes()
+    opened = reads_index(monkeypatch)
+    TinyDBStore(tmp_path).close()
+    assert opened == [True]
+    store = TinyDBStore(tmp_path)
+    doc = store.ticket_docs()[0]
+    store.update_ticket(doc["id"], {"priority": "urgent"}, doc["_rev"])
+    store.compact()  # a new snapshot and its index
+    store.close()
+    index.write_bytes(good)  # the index of the snapshot before
+    opened.clear()
+    store = TinyDBStore(tmp_path)
+    assert opened == [False] and store.get_ticket(doc["id"]).priority == "urgent"
+    store.close()
+    index.write_bytes(b"{not json")
+    opened.clear()
+    store = TinyDBStore(tmp_path)
+    assert opened == [False] and store.get_ticket(doc["id"]).priority == "urgent"
+    store.close()
+
+
+def test_a_store_with_a_record_the_open_refuses_gets_no_index(tmp_path):
+    demo.generate(tmp_path, tickets=10, seed=2)
+    raw = (tmp_path / "store.json").read_bytes()
+    (tmp_path / "store.json").write_bytes(raw.replace(b'"status":"open"', b'"status":"lost"', 1))
+    with pytest.raises(StoreCorrupt, match="status"):
+        TinyDBStore(tmp_path)
+    with pytest.raises(StoreCorrupt, match="status"):
+        TinyDBStore(tmp_path)  # refused again: no index said otherwise

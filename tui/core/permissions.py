@@ -15,7 +15,7 @@ from .store.tinydb import snapshot
 
 SHARED_DIR_MODE = 0o2770  # setgid: new files take the directory's group
 STORE_FILES = ("store.json", "store.journal", "archive.json", "archive.journal", "events.jsonl", ".lock")
-DERIVED_FILES = ("archive-index.json", "queue-summary.json")  # rebuilt from the store files
+DERIVED_FILES = ("archive-index.json", "queue-summary.json", "store-index.json")  # rebuilt from the store files
 STORE_DIRS = ("drafts", "presence")
 RESTORE = "Remove it and restore the file from a backup."
 

@@ -14,7 +14,7 @@ import threading
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import orjson
 
@@ -23,7 +23,10 @@ from ...fileio import BadLine, crc_line, open_append, open_read, parse_crc_line
 from ..errors import StoreCorrupt, StoreWriteError
 from . import snapshot as snapshot_file
 from .lock import StoreLock
-from .on_demand import OnDemandTable, Projector, read_on_demand
+from .on_demand import OnDemandTable, Projector, SnapshotFile, read_on_demand
+
+if TYPE_CHECKING:
+    from .snapshot_index import SnapshotIndex
 
 Tables = dict[str, dict[str, dict[str, Any]]]
 # One op: (table, doc_id, document or None for a delete)
@@ -84,7 +87,8 @@ def damaged_line(journal: Path, line: int) -> StoreCorrupt:
 
 class JournaledCollection:
     def __init__(self, snapshot: Path, journal: Path, lock: "StoreLock | None" = None, *,
-                 strict: bool = True, projectors: dict[str, Projector] | None = None):
+                 strict: bool = True, projectors: dict[str, Projector] | None = None,
+                 index: "SnapshotIndex | None" = None):
         """`strict`: a damaged line that is not the torn tail stops every read with
         StoreCorrupt (so no compaction can drop it); `desk check` reads with strict off.
         With `projectors`, every table is an OnDemandTable (on_demand.py): its documents
@@ -92,6 +96,8 @@ class JournaledCollection:
         each document's projection."""
         self.snapshot = snapshot
         self._projectors = projectors
+        self._index = index if projectors is not None else None  # snapshot_index.py
+        self._indexed = False  # the tables were read from the index
         self.strict = strict
         self._lock = lock
         self.journal = journal
@@ -158,10 +164,11 @@ class JournaledCollection:
                 keep_open = False
                 try:
                     st = os.fstat(fh.fileno())
+                    self.stamp = snapshot_file.fd_stamp(fh.fileno(), st)
                     try:
                         with bulk_objects():
                             if self._projectors is not None:
-                                tables, keep_open = self._read_on_demand(fh)
+                                tables, keep_open = self._read_on_demand(fh, self.stamp)
                             else:
                                 tables = snapshot_file.read(fh)
                     except orjson.JSONDecodeError as exc:
@@ -171,7 +178,6 @@ class JournaledCollection:
                         ) from None
                     except OSError as exc:
                         raise StoreCorrupt(f"{self.snapshot}: cannot read it ({exc}).") from None
-                    self.stamp = snapshot_file.fd_stamp(fh.fileno(), st)
                 finally:
                     if not keep_open:  # else its tables hold it, and close it when they go
                         fh.close()
@@ -193,13 +199,37 @@ class JournaledCollection:
             self._pos = 0
             self._journal_ino = journal_ino
             self.stats = JournalStats()
+            spans = self._spans_to_index(tables) if not chunk else None
             with bulk_objects():
                 self._apply_chunk(chunk)
             self.generation += 1
+        if spans is not None and self._index is not None:
+            self._index.write(tables, spans, self.stamp)  # the next open reads only it
 
-    def _read_on_demand(self, fh: Any) -> tuple[Tables, bool]:
-        """The snapshot's tables on demand, and whether they read from `fh`; a snapshot in
-        another layout (stock TinyDB, an older desk) is parsed whole into them."""
+    def _spans_to_index(self, tables: Tables) -> snapshot_file.Spans | None:
+        """Where each document is in the snapshot, if the tables were read from it by a scan
+        (not from its index, which is there already) and all of them are on disk."""
+        if self._index is None or self._indexed:
+            return None
+        spans: snapshot_file.Spans = {}
+        for name, table in tables.items():
+            placed = table.spans() if isinstance(table, OnDemandTable) else None
+            if placed is None:
+                return None
+            spans[name] = placed
+        return spans
+
+    def _read_on_demand(self, fh: Any, stamp: Any) -> tuple[Tables, bool]:
+        """The snapshot's tables on demand, and whether they read from `fh`: from the
+        snapshot's index if it fits, else by a scan; a snapshot in another layout (stock
+        TinyDB, an older desk) is parsed whole into them."""
+        self._indexed = False
+        if self._index is not None:
+            indexed = self._index.read(stamp, SnapshotFile(fh, str(self.snapshot)),
+                                       self._projectors or {})
+            if indexed is not None:
+                self._indexed = True
+                return indexed, True  # type: ignore[return-value]
         try:
             tables = read_on_demand(fh, str(self.snapshot), self._projectors or {})
         except ValueError:
@@ -429,8 +459,10 @@ class JournaledCollection:
         """Fold the journal into a new snapshot (temp + fsync + replace), then empty it."""
         with self._mutex:
             self.refresh()
-            snapshot_file.write(self.snapshot, self.tables)
+            spans = snapshot_file.write(self.snapshot, self.tables)
             self.stamp = snapshot_file.file_stamp(self.snapshot)
+            if self._projectors is not None:
+                self._read_from_new_snapshot(spans)
             fd = self._fd()
             os.ftruncate(fd, 0)
             os.fsync(fd)
@@ -438,6 +470,27 @@ class JournaledCollection:
             self._snapshot_id = self._stat_id(self.snapshot)
             self.stats = JournalStats()
             self.generation += 1
+
+    def _read_from_new_snapshot(self, spans: snapshot_file.Spans) -> None:
+        """After a compaction (under the lock): the tables read from the snapshot just written
+        (what the journal held goes out of memory), and its index written beside it."""
+        try:
+            fh = open_read(self.snapshot)
+        except OSError:
+            return  # the tables as they are stay right, from the old file
+        file = SnapshotFile(fh, str(self.snapshot))
+        tables: Tables = {}
+        for name, placed in spans.items():
+            old = self.tables.get(name)
+            table = OnDemandTable(file, self._projectors.get(name) if self._projectors else None)
+            table.fill([d for d, _, _ in placed], [a for _, a, _ in placed],
+                       [n for _, _, n in placed],
+                       [old.projections[d] for d, _, _ in placed]
+                       if isinstance(old, OnDemandTable) and old.projections else None)
+            tables[name] = table  # type: ignore[assignment]
+        self.tables = tables
+        if self._index is not None:
+            self._index.write(tables, spans, self.stamp)
 
     def close(self) -> None:
         if self._append_fd is not None:

@@ -75,6 +75,13 @@ class OnDemandTable(MutableMapping):
         if self._projector is not None:
             self.projections[doc_id] = self._projector(doc_id, doc)
 
+    def fill(self, ids: list[str], at: list[int], lengths: list[int], heads: Any = None) -> None:
+        """Documents of the snapshot from its index (snapshot_index.py), with their
+        projections (`heads`, in the same order) if the table has a projector."""
+        self._docs = dict(zip(ids, [(a << _LENGTH_BITS) | n for a, n in zip(at, lengths)]))
+        if heads is not None:
+            self.projections = dict(zip(ids, heads))
+
     # -- reading -------------------------------------------------------------------
     def __getitem__(self, doc_id: str) -> Any:
         held = self._docs[doc_id]
@@ -112,6 +119,16 @@ class OnDemandTable(MutableMapping):
 
     def __len__(self) -> int:
         return len(self._docs)
+
+    def spans(self) -> list[tuple[str, int, int]] | None:
+        """(doc id, offset, length) of each document in the snapshot, in order; None if any
+        is held in memory instead."""
+        out = []
+        for doc_id, held in self._docs.items():
+            if type(held) is not int:
+                return None
+            out.append((doc_id, held >> _LENGTH_BITS, held & _LENGTH_MASK))
+        return out
 
     def in_memory(self) -> Iterator[tuple[str, Any]]:
         """The documents held as objects (written since the snapshot)."""

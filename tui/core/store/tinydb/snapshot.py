@@ -60,11 +60,17 @@ def encode(tables: Tables) -> bytes:
     return b"".join(_pieces(tables))
 
 
-def write(path: Path, tables: Tables, mode: int = FILE_MODE) -> None:
+# table -> [(doc id, offset of its JSON in the file, its length)], in the file's order
+Spans = dict[str, list[tuple[str, int, int]]]
+
+
+def write(path: Path, tables: Tables, mode: int = FILE_MODE) -> Spans:
     """`atomic_write(path, encode(tables))` a megabyte at a time: the snapshot's bytes are
     never all in memory beside the tables (at 67k active tickets, twice 70 MB less at the
-    peak of a compaction: the pieces and their join)."""
-    write_pieces(path, _pieces(tables), mode)
+    peak of a compaction: the pieces and their join). Returns where each document went."""
+    spans: Spans = {}
+    write_pieces(path, _pieces(tables, spans), mode)
+    return spans
 
 
 def write_pieces(path: Path, pieces: Iterator[bytes], mode: int = FILE_MODE) -> None:
@@ -85,19 +91,31 @@ def write_pieces(path: Path, pieces: Iterator[bytes], mode: int = FILE_MODE) -> 
 WRITE_BYTES = 1 << 20
 
 
-def _pieces(tables: Tables) -> Iterator[bytes]:
+def _pieces(tables: Tables, spans: Spans | None = None) -> Iterator[bytes]:
+    """The snapshot's bytes; `spans`, if given, is filled with where each document goes."""
+    at = len(HEAD)
     yield HEAD
     last_table = len(tables) - 1
     for t, (name, docs) in enumerate(tables.items()):
-        yield orjson.dumps(str(name)) + b":{\n"
+        header = orjson.dumps(str(name)) + b":{\n"
+        at += len(header)
+        yield header
+        placed = spans.setdefault(str(name), []) if spans is not None else None
         last_doc = len(docs) - 1
         raw = getattr(docs, "raw", None)  # an on-demand table: its unchanged JSON as it is
         for d, doc_id in enumerate(docs):
             body = raw(doc_id) if raw is not None else None
-            yield (orjson.dumps(str(doc_id)) + b":"
-                   + (body if body is not None else orjson.dumps(docs[doc_id]))
-                   + (b",\n" if d < last_doc else b"\n"))
-        yield b"},\n" if t < last_table else b"}\n"
+            if body is None:
+                body = orjson.dumps(docs[doc_id])
+            key = orjson.dumps(str(doc_id)) + b":"
+            if placed is not None:
+                placed.append((str(doc_id), at + len(key), len(body)))
+            piece = key + body + (b",\n" if d < last_doc else b"\n")
+            at += len(piece)
+            yield piece
+        closing = b"},\n" if t < last_table else b"}\n"
+        at += len(closing)
+        yield closing
     yield b"}\n"
 
 

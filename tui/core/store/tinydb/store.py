@@ -9,6 +9,9 @@ Files in the data directory:
 - `queue-summary.json`: every active ticket's queue row (derived from `store.json`, see
   queue_summary.py): with `defer_load`, the first screen is listed before the active set is
   read;
+- `store-index.json`: where each document of `store.json` starts, with each ticket's head
+  (derived from `store.json`, see snapshot_index.py): the active set opens without reading
+  the snapshot;
 - `events.jsonl`: the event log; `.lock`: the store-wide flock.
 """
 
@@ -31,7 +34,7 @@ from ...models import (
     now_utc,
     validate,
 )
-from ...quickcheck import quick_check, ticket_head
+from ...quickcheck import TicketHead, quick_check, ticket_head
 from ...sync.ops import ops_for_insert
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
 from ..ticket_writes import TicketWrites, new_ticket
@@ -45,11 +48,35 @@ from .journal import JournaledCollection, journal_id
 from .lock import StoreLock
 from .event_replay import last_events, log_is_writable, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
+from .snapshot_index import INDEX_FILE as SNAPSHOT_INDEX
+from .snapshot_index import Codec, SnapshotIndex, Unstorable
 from .reads import StoreReads
 from .replica_hooks import ReplicaHooks
 from .ticket_commit import TicketCommits
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
+
+
+def _dump_head(head: TicketHead) -> list[Any]:
+    if head.problem is not None:
+        raise Unstorable(str(head.problem))
+    return [head.id, head.rev, head.customer, head.assignee]
+
+
+def _load_head(stored: list[Any]) -> TicketHead:
+    ticket_id, rev, customer, assignee = stored
+    if not isinstance(ticket_id, str) or type(rev) is not int:
+        raise TypeError("not a ticket head")
+    return TicketHead(ticket_id, rev, _interned(customer), _interned(assignee), None)
+
+
+def _interned(text: Any) -> Any:
+    return sys.intern(text) if type(text) is str else text
+
+
+# How the snapshot's index (snapshot_index.py) holds the projections below.
+ACTIVE_CODECS = {"tickets": Codec(_dump_head, _load_head),
+                 "purchases": Codec(lambda customer: customer, _interned)}
 
 
 def active_projectors(file: str) -> dict[str, Any]:
@@ -111,8 +138,10 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketW
         self.agent = agent
         self._lock = StoreLock(self.data_dir / ".lock")
         active = self.data_dir / f"{ACTIVE}.json"
-        self._active = JournaledCollection(active, self.data_dir / f"{ACTIVE}.journal",
-                                           self._lock, projectors=active_projectors(str(active)))
+        self._active = JournaledCollection(
+            active, self.data_dir / f"{ACTIVE}.journal", self._lock,
+            projectors=active_projectors(str(active)),
+            index=SnapshotIndex(self.data_dir / SNAPSHOT_INDEX, ACTIVE_CODECS))
         self._archive = JournaledCollection(
             self.data_dir / f"{ARCHIVE}.json", self._archive_journal(), self._lock)
         self._archive_loaded = False
