@@ -66,3 +66,15 @@ def test_the_app_on_a_data_directory_does_not_load_psycopg():
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
                          text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_the_app_on_a_data_directory_does_not_load_the_postgres_backend():
+    """Nor the PostgreSQL backend's own modules (about 50 ms of each start): they load when
+    a PostgreSQL store is opened or `PostgresStore` is first asked for."""
+    probe = ("import sys, tui.app, tui.cli, tui.core.store; "
+             "before = sorted(m for m in sys.modules if m.startswith('tui.core.store.postgres.')); "
+             "from tui.core.store import PostgresStore; "
+             "print(before, PostgresStore.__module__)")
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True,
+                         text=True).stdout
+    assert out.strip() == "['tui.core.store.postgres.connection'] tui.core.store.postgres.store"
