@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from pathlib import Path
@@ -188,6 +189,76 @@ def targets(results: list[dict], extra: list[dict]) -> list[str]:
     return out
 
 
+def _issue18_figures(results: list[dict]) -> dict[str, float]:
+    """The figures issue 18 sets targets for, from one run's results (NaN where missing)."""
+    by = {r["size"]: r for r in results}
+    big = by.get(max(by)) if by else None
+    if big is None:
+        return {}
+    upd = big["upd"]
+    desk4 = p(upd["desk4"]["lat"], 95) if "desk4" in upd else NAN
+    sql4 = p(upd["sql4"]["lat"], 95) if "sql4" in upd else NAN
+    return {"peak": big["desk"]["rss"].get("VmHWM", NAN), "sql_rss": big.get("sql_rss", NAN),
+            "settled": med(big["desk_start_settled"]), "painted": med(big["desk_start"]),
+            "search_first": big["ops"]["desk"].get("search_cold_s", NAN),
+            "search_first_sql": big["ops"]["sqlite"]["search"][0],
+            "update4": desk4, "sql_update4": sql4,
+            **{f"down95_{r['size']}": p(r["desk"]["down_settled"], 95) for r in results}}
+
+
+def targets_18(results: list[dict], previous: list[dict], paint: dict | None) -> list[str]:
+    now, before = _issue18_figures(results), _issue18_figures(previous)
+    if not now:
+        return []
+    by = {r["size"]: r for r in results}
+    big = by[max(by)]
+    at = f"{max(by):,} ({big['active']:,} active)"
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "**missed**"
+
+    def was(key: str, fmt=ms) -> str:
+        value = before.get(key, NAN)
+        return "–" if math.isnan(value) else fmt(value)
+
+    mb = lambda v: f"{v:,.0f} MB"  # noqa: E731
+    out = ["| target (issue 18) | now | ratio | before (the previous run) | verdict |",
+           "|---|---|---:|---|---|"]
+    peak = now["peak"]
+    out.append(f"| peak RSS of a desk at {at} ≤ 250 MB | {mb(peak)} (the session: start, Downs, "
+               f"filter keys) | {ratio(peak, now['sql_rss'])} × sqlite3's {mb(now['sql_rss'])} | "
+               f"{was('peak', mb)} | {verdict(peak <= 250)} |")
+    desks = big.get("desks") or {}
+    for n, d in sorted(desks.items(), key=lambda kv: int(kv[0])):
+        out.append(f"| {n} desk{'s' if n != '1' else ''} at once on one store | peak RSS median "
+                   f"{mb(med(d['peak']))}, max {mb(max(d['peak']))}; sum RSS {mb(d['rss_sum'])}, "
+                   f"sum PSS {mb(d['pss_sum'])} (shared pages once) | {ratio(d['pss_sum'], float(n) * now['sql_rss'])} × "
+                   f"{n} sqlite3 | – | {verdict(max(d['peak']) <= 250)} |")
+    out.append(f"| start → settled (queue, detail, customer panes) ≤ 1.0 s at {at} | "
+               f"{ms(now['settled'])} (painted {ms(now['painted'])}) | – | {was('settled')} | "
+               f"{verdict(now['settled'] <= 1.0)} |")
+    if paint:
+        out.append(f"| `desk --demo` paints ≤ 1.5 × a bare Textual app | desk "
+                   f"{ms(paint['median']['desk'])}, bare {ms(paint['median']['bare'])} "
+                   f"(PAINT-RESULTS.md, {paint['date']}) | {paint['ratio']:.2f} | – | "
+                   f"{verdict(paint['ratio'] <= 1.5)} |")
+    out.append(f"| first full-text search in a process ≤ 200 ms at {at} | "
+               f"{ms(now['search_first'])} (search everywhere, the shared index) | "
+               f"{ratio(now['search_first'], now['search_first_sql'])} × sqlite3 `LIKE` | "
+               f"{was('search_first')} (the in-memory search then) | "
+               f"{verdict(now['search_first'] <= 0.200)} |")
+    u, q = now["update4"], now["sql_update4"]
+    out.append(f"| durable update p95, 4 writers, ≤ 4 × sqlite3 (WAL, synchronous=FULL) | "
+               f"{ms(u)} vs {ms(q)} | {ratio(u, q)} | {was('update4')} vs {was('sql_update4')} | "
+               f"{verdict(u <= 4 * q)} |")
+    downs = [(r["size"], now[f"down95_{r['size']}"]) for r in results]
+    out.append("| Down → settled p95 ≤ 17 ms at 1k, 10k, 100k | "
+               + ", ".join(f"{ms(v)} at {size:,}" for size, v in downs) + " | – | "
+               + ", ".join(was(f"down95_{size}") for size, _ in downs) + " | "
+               + verdict(all(v <= 0.017 for _, v in downs)) + " |")
+    return out
+
+
 NOTES = """\
 ¹ desk: `python -m tui --data-dir DIR` forked on a 120×40 pty (TERM=xterm-256color), from
 fork+exec to the last byte of the output burst (50 ms gap) that first shows a ticket row;
@@ -208,8 +279,9 @@ before 300 ms without output, once the view bar's "N of M match" has been redraw
 debounces the filter by 150 ms, which is inside this figure. "Query alone": desk's
 `QueueIndex.update` + `select` as the queue worker runs it; TinyDB: a predicate over the open
 tickets (customers read once); sqlite3: `LIKE` over id, subject, customer, tags, product.
-⁵ desk: `search(text, include_archive=True)` (folded subject + messages; the first call folds
-every ticket); TinyDB: `Query.search(regex, re.I)` over subject and message bodies; sqlite3:
+⁵ desk: `search_everywhere(text)`, the app's search (the shared FTS5 index of
+search_index.py, current as a desk that ran on the store leaves it; the first call of the
+process opens it and catches up); TinyDB: `Query.search(regex, re.I)` over subject and message bodies; sqlite3:
 `LIKE` over subject and message bodies. All tickets, archive included.
 ⁶ desk and plain TinyDB: bench_store.py's writers (TinyDB holds a flock with 4 writers and
 stops after a time budget: few samples at 100k); sqlite3: WAL, synchronous=FULL,
@@ -235,7 +307,10 @@ def write_results(path: Path, results: list[dict], extra: list[dict], meta: dict
              + ", ".join(f"{r['size']:,}: {r['load'][0]:.1f}→{r['load'][-1]:.1f}" for r in results)
              + "). Figures are medians or percentiles of several samples; a p95 from a "
              "handful of samples (plain TinyDB at 100k) is only indicative.", "",
-             "## Targets", ""]
+             "## Targets of issue 18", ""]
+    previous = _previous_results()
+    lines += targets_18(results, previous, _paint_results())
+    lines += ["", "## Targets of issue 6 (none may regress)", ""]
     lines += targets(results, extra)
     lines += ["", "## Every figure", ""]
     if results:
@@ -249,6 +324,11 @@ def write_results(path: Path, results: list[dict], extra: list[dict], meta: dict
             lines.append(f"| {e['label']} | {e['total']:,} ({e['active']:,}) | {ms(med(e['start']))} | "
                          f"{ms(e['first_start'])} | {ms(p(e['down_settled'], 50))} / "
                          f"{ms(p(e['down_settled'], 95))} | {e['rss'].get('VmHWM', NAN):,.0f} MB |")
+    if previous:
+        lines += ["", f"## The previous run ({PREVIOUS.name}, before issue 18's changes)", "",
+                  "The same measures (its full-text search rows are the in-memory search "
+                  "desk had then, not the shared index):", ""]
+        lines += table(previous)
     lines += ["", "## How each figure is taken", "", NOTES,
               "Ratios are desk ÷ the other (below 1: desk is faster or smaller); for updates/s "
               "they compare the time per update. Samples per size: "
@@ -261,3 +341,19 @@ def write_results(path: Path, results: list[dict], extra: list[dict], meta: dict
 
 
 FILTER_KEYS_HINT = "x" * 12
+PREVIOUS = Path(__file__).with_name("RESULTS-previous.json")
+PAINT = Path(__file__).with_name("PAINT-RESULTS.json")
+
+
+def _previous_results() -> list[dict]:
+    try:
+        return json.loads(PREVIOUS.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+
+
+def _paint_results() -> dict | None:
+    try:
+        return json.loads(PAINT.read_text())
+    except (OSError, ValueError):
+        return None

@@ -90,7 +90,22 @@ def ensure_store(stores: Path, size: int, seed: int) -> Path:
         _others.build_sqlite(final, sq)
     ensure_archive_index(final)
     ensure_queue_summary(final)
+    ensure_derived_indexes(final)
     return final
+
+
+def ensure_derived_indexes(store: Path) -> None:
+    """A store in use has the snapshot's index (store-index.json: written with each snapshot,
+    or at an open that reads the snapshot) and the search index (search-index.sqlite: built
+    by the first desk, then kept current): make both as a desk would, once."""
+    from tui.core.store import TinyDBStore
+
+    s = TinyDBStore(store)
+    try:
+        s.products()
+        s.warm_search_index()
+    finally:
+        s.close()
 
 
 def ensure_queue_summary(store: Path) -> None:
@@ -138,6 +153,7 @@ def ensure_bulk(stores: Path, size: int, seed: int) -> Path:
         tmp.rename(final)
     ensure_archive_index(final)
     ensure_queue_summary(final)
+    ensure_derived_indexes(final)
     return final
 
 
@@ -149,7 +165,7 @@ def work_copy(src: Path, dst: Path) -> Path:
     dst.mkdir(parents=True)
     os.chmod(dst, 0o700)
     for name in ("store.json", "archive.json", "archive-index.json", "queue-summary.json",
-                 "events.jsonl"):
+                 "store-index.json", "search-index.sqlite", "events.jsonl"):
         if (src / name).exists():
             shutil.copy2(src / name, dst / name)
             os.chmod(dst / name, 0o600)
@@ -295,6 +311,43 @@ def desk_start_only(work: Path, cfg: Path) -> dict:
     return out
 
 
+def smaps_rollup_mb(pid: int) -> dict[str, float]:
+    """Rss, Pss (shared pages divided among the processes that map them) and private pages."""
+    found: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
+            found[key] = int(value.split()[0]) / 1024
+    found["Private"] = found.pop("Private_Clean", 0.0) + found.pop("Private_Dirty", 0.0)
+    return found
+
+
+def desks_memory(work: Path, cfg: Path, counts: list[int]) -> dict[str, dict]:
+    """1, 10 and 30 desks on one store at once, as agents on one support host: each started
+    once the one before it has settled (queue, detail and customer panes), then every desk's
+    peak RSS and the sums, RSS and PSS (a page shared between desks counts once in the PSS
+    sum: the interpreter's and libraries' code, the page cache of the files is not counted)."""
+    out: dict[str, dict] = {}
+    apps: list[PtyApp] = []
+    try:
+        for n in sorted(counts):
+            while len(apps) < n:
+                apps.append(PtyApp(work, cfg, app_root=APP_ROOT))
+                pty_start(apps[-1], timeout=180)
+            time.sleep(2.0)  # the last one's warm-ups (search fields, the search index)
+            rollups = [smaps_rollup_mb(app.pid) for app in apps]
+            peaks = [app.rss_mb()["VmHWM"] for app in apps]
+            out[str(n)] = {"peak": peaks, "rss_sum": sum(r["Rss"] for r in rollups),
+                           "pss_sum": sum(r["Pss"] for r in rollups),
+                           "private_sum": sum(r["Private"] for r in rollups)}
+            log(f"{n} desks: peak RSS median {med(peaks):.0f} MB, max {max(peaks):.0f} MB; "
+                f"sum RSS {out[str(n)]['rss_sum']:.0f} MB, sum PSS {out[str(n)]['pss_sum']:.0f} MB")
+    finally:
+        for app in apps:
+            app.quit()
+    return out
+
+
 # -- one size ----------------------------------------------------------------------
 def bench_size(size: int, args, tmp: Path, cfg: Path) -> dict:
     store = ensure_store(args.stores, size, args.seed)
@@ -321,6 +374,9 @@ def bench_size(size: int, args, tmp: Path, cfg: Path) -> dict:
         f"{session.get('idle_cpu_pct', float('nan')):.2f}% CPU "
         f"({session.get('idle_after_cutoff_pct', float('nan')):.2f}% after the cut-off), RSS {session['rss']}")
 
+    if big and args.desks:
+        r["desks"] = desks_memory(work, cfg, [int(n) for n in args.desks.split(",")])
+
     r["core_start"] = [spawn_until_ready("start", "desk_core", str(work))["spawn_s"]
                        for _ in range(args.starts)]
     r["tiny_start"], r["sql_start"] = [], []
@@ -337,6 +393,7 @@ def bench_size(size: int, args, tmp: Path, cfg: Path) -> dict:
     ids = open_ids(store, args.seed, 40)
     params = json.dumps({"ids": ids, "prefixes": FILTER_TEXTS, "needles": NEEDLES,
                          "budget": args.op_budget})
+    r["search_index_warm"] = run_json("warm_search_index", str(work))
     r["ops"] = {"desk": run_json("ops", "desk", str(work), params),
                 "tinydb": run_json("ops", "tinydb", str(store / "tinydb.json"), params),
                 "sqlite": run_json("ops", "sqlite", str(store / "bench.sqlite"), params)}
@@ -402,6 +459,14 @@ def child_main(argv: list[str]) -> None:
         res = _others.ops(rest[0], rest[1], p["ids"], p["prefixes"], p["needles"], p["budget"])
         res["rss"] = bs.maxrss_mb()
         print(json.dumps(res))
+    elif role == "warm_search_index":  # as a desk that ran on the store leaves it
+        from tui.core.store import TinyDBStore
+
+        store = TinyDBStore(Path(rest[0]))
+        t0 = time.perf_counter()
+        store.warm_search_index()
+        print(json.dumps({"warm_s": time.perf_counter() - t0}))
+        store.close()
     elif role == "sqlite_writer":
         print(json.dumps(_others.sqlite_writer(rest[0], int(rest[1]), int(rest[2]), rest[3])))
     else:
@@ -427,6 +492,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--idle", type=float, default=20.0, help="idle CPU window, seconds")
     ap.add_argument("--updates", type=int, default=200, help="updates per desk/sqlite writer")
     ap.add_argument("--writers", type=int, default=4)
+    ap.add_argument("--desks", default="1,10,30",
+                    help="desks at once on the biggest store, for memory ('' to skip)")
     ap.add_argument("--tinydb-budget", type=float, default=8.0,
                     help="seconds per plain TinyDB update measurement")
     ap.add_argument("--op-budget", type=float, default=8.0,

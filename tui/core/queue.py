@@ -94,7 +94,9 @@ class Lookups:
 
     def __init__(self, customers: dict[str, dict[str, Any]],
                  products: dict[str, dict[str, Any]]) -> None:
-        self.names = {cid: c.get("name") or cid for cid, c in customers.items()}
+        names = getattr(customers, "names", None)  # a store's view knows them unread
+        self.names = names() if callable(names) else {
+            cid: c.get("name") or cid for cid, c in customers.items()}
         self._customers, self._products = customers, products
         self._folded_customers: dict[str, tuple[str, str, str]] = {}
         self._folded_products: dict[str, str] = {}

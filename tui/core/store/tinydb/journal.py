@@ -483,8 +483,7 @@ class JournaledCollection:
         for name, placed in spans.items():
             old = self.tables.get(name)
             table = OnDemandTable(file, self._projectors.get(name) if self._projectors else None)
-            table.fill([d for d, _, _ in placed], [a for _, a, _ in placed],
-                       [n for _, _, n in placed],
+            table.fill([d for d, _, _ in placed], [(a << 32) | n for _, a, n in placed],
                        [old.projections[d] for d, _, _ in placed]
                        if isinstance(old, OnDemandTable) and old.projections else None)
             tables[name] = table  # type: ignore[assignment]

@@ -19,8 +19,10 @@ file over it; the old inode stays readable), so a reader never sees another file
 from __future__ import annotations
 
 import os
-from collections.abc import MutableMapping
-from typing import Any, BinaryIO, Callable, Iterator
+from array import array
+from bisect import bisect_left
+from collections.abc import Mapping, MutableMapping
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 import orjson
 
@@ -52,48 +54,183 @@ class DocumentUnreadable(StoreCorrupt):
     """A document of the snapshot that no longer parses (the file changed under desk)."""
 
 
+def _number(doc_id: Any) -> int | None:
+    """The number a doc id written as one is (`"12"`), else None (`"012"`, `"x"`)."""
+    if type(doc_id) is str and doc_id.isdigit() and doc_id.isascii() and (
+            doc_id == "0" or doc_id[0] != "0"):
+        return int(doc_id)
+    return None
+
+
+class _Base:
+    """The documents of the snapshot, in its order, never changed once made: doc ids (as
+    numbers in an array when all are increasing numbers, as desk writes them: 8 bytes each,
+    not a string and a dict slot), spans, and projections."""
+
+    __slots__ = ("numbers", "keys", "positions", "spans", "heads", "_columns")
+
+    def __init__(self, ids: list[str] | None, spans: array, heads: list[Any] | None,
+                 numbers: array | None = None):
+        """From `ids`, or from `numbers` already known to be increasing (the index's)."""
+        if numbers is None:
+            found = [_number(doc_id) for doc_id in ids or ()]
+            if all(n is not None for n in found) and all(
+                    a < b for a, b in zip(found, found[1:])):  # type: ignore[operator]
+                numbers, ids = array("q", found), None  # type: ignore[arg-type]
+        self.numbers = numbers
+        self.keys = ids if numbers is None else None
+        self.positions = None if self.keys is None else {k: i for i, k in enumerate(self.keys)}
+        self.spans, self.heads = spans, heads
+        self._columns: dict[str, list[Any]] = {}
+
+    def column(self, field: str | None) -> list[Any]:
+        """Each document's projection (`field` of it, if given), in order; made once."""
+        if field is None:
+            return self.heads or []
+        found = self._columns.get(field)
+        if found is None:
+            found = self._columns[field] = [getattr(h, field, None) for h in self.heads or ()]
+        return found
+
+    def id_at(self, at: int) -> str:
+        return self.keys[at] if self.keys is not None else str(self.numbers[at])  # type: ignore[index]
+
+    def position(self, doc_id: Any) -> int | None:
+        if self.positions is not None:
+            return self.positions.get(doc_id)
+        number = _number(doc_id)
+        if number is None:
+            return None
+        numbers = self.numbers
+        at = bisect_left(numbers, number)  # type: ignore[arg-type]
+        return at if at < len(numbers) and numbers[at] == number else None  # type: ignore[arg-type]
+
+    def ids(self) -> Iterator[str]:
+        return iter(self.keys) if self.keys is not None else map(str, self.numbers)  # type: ignore[arg-type]
+
+    def __len__(self) -> int:
+        return len(self.spans)
+
+
+_EMPTY = _Base([], array("Q"), None)
+
+
 class OnDemandTable(MutableMapping):
     """doc id -> document, like the dict a full load makes, in the same order; documents are
-    read from the snapshot when asked for and never changed in place (as everywhere)."""
+    read from the snapshot when asked for and never changed in place (as everywhere).
 
-    __slots__ = ("_file", "_docs", "_recent", "_projector", "projections", "version")
+    Two layers: the snapshot's documents (`_base`, read-only, shared by copies), and what was
+    written since: documents replacing a snapshot one in its place (`_replaced`), new ones
+    after them in the order written (`_added`, a deleted one written again among them), and
+    the snapshot's deleted ids (`_deleted`)."""
+
+    __slots__ = ("_file", "_base", "_replaced", "_added", "_deleted", "_recent", "_projector",
+                 "_own_heads", "_pending", "version")
 
     def __init__(self, file: SnapshotFile | None, projector: Projector | None = None):
         self._file = file
-        # doc id -> the packed (offset << 32 | length) of its JSON in the snapshot, or the
-        # document itself (written since, or a snapshot without the one-per-line layout)
-        self._docs: dict[str, int | dict[str, Any] | Any] = {}
+        self._base = _EMPTY
+        self._replaced: dict[str, Any] = {}
+        self._added: dict[str, Any] = {}
+        self._deleted: set[str] = set()
         self._recent: dict[str, Any] = {}
         self._projector = projector
-        self.projections: dict[str, Any] = {}
+        self._own_heads: dict[str, Any] = {}  # projections of the written documents
+        self._pending: tuple[list, array, list | None] | None = None  # the loader's, until sealed
         self.version = 0  # moves at every write: a reader's cached answer is stale
 
     # -- filling (the loader) ------------------------------------------------------
     def add_on_disk(self, doc_id: str, at: int, length: int, doc: Any = None) -> None:
-        """A document of the snapshot, as the loader parsed it (let go after the projector)."""
-        self._docs[doc_id] = (at << _LENGTH_BITS) | length
-        if self._projector is not None:
-            self.projections[doc_id] = self._projector(doc_id, doc)
-
-    def fill(self, ids: list[str], at: list[int], lengths: list[int], heads: Any = None) -> None:
-        """Documents of the snapshot from its index (snapshot_index.py), with their
-        projections (`heads`, in the same order) if the table has a projector."""
-        self._docs = dict(zip(ids, [(a << _LENGTH_BITS) | n for a, n in zip(at, lengths)]))
+        """A document of the snapshot, as the loader parsed it (let go after the projector);
+        `seal()` once all are added."""
+        if self._pending is None:
+            self._pending = ([], array("Q"), [] if self._projector is not None else None)
+        ids, spans, heads = self._pending
+        ids.append(doc_id)
+        spans.append((at << _LENGTH_BITS) | length)
         if heads is not None:
-            self.projections = dict(zip(ids, heads))
+            heads.append(self._projector(doc_id, doc))  # type: ignore[misc]
+
+    def seal(self) -> None:
+        if self._pending is not None:
+            ids, spans, heads = self._pending
+            self._pending = None
+            if len(set(ids)) != len(ids):  # JSON's last one wins, as a dict's would
+                self._fill_slowly(ids, spans, heads)
+            else:
+                self._base = _Base(ids, spans, heads)
+
+    def _fill_slowly(self, ids: list[str], spans: array, heads: list | None) -> None:
+        """An id twice: where it came first, with what came last (as JSON into a dict)."""
+        last = {doc_id: i for i, doc_id in enumerate(ids)}  # keeps the first one's place
+        order = list(last.values())
+        self._base = _Base(list(last), array("Q", (spans[i] for i in order)),
+                           None if heads is None else [heads[i] for i in order])
+
+    def fill(self, ids: list[str] | array, spans: Iterable[int], heads: Any = None) -> None:
+        """Documents of the snapshot from its index (snapshot_index.py): their packed spans
+        (offset << 32 | length) and projections (`heads`), in the order of `ids` (strings,
+        or an array of increasing numbers)."""
+        packed = spans if isinstance(spans, array) else array("Q", spans)
+        heads = list(heads) if heads is not None else None
+        if isinstance(ids, array):
+            if any(a >= b for a, b in zip(ids, ids[1:])) or (ids and ids[0] < 0):
+                raise ValueError("doc numbers not increasing")
+            self._base = _Base(None, packed, heads, ids)
+        elif len(set(ids)) != len(ids):
+            raise ValueError("doc ids twice in one table")
+        else:
+            self._base = _Base(ids, packed, heads)
+
+    def numbers(self) -> array | None:
+        """The snapshot's doc ids as increasing numbers, if they are, with nothing written
+        since (what the index holds then)."""
+        if self._added or self._replaced or self._deleted:
+            return None
+        return self._base.numbers
+
+    def ids_with(self, value: Any, field: str | None = None) -> list[str]:
+        """The doc ids whose projection (its `field`, if given) is `value`: a customer's
+        tickets or purchases, found at C speed in the snapshot's column, no index to keep."""
+        base, deleted, own = self._base, self._deleted, self._own_heads
+        column = base.column(field)
+        found, at = [], -1
+        while True:
+            try:
+                at = column.index(value, at + 1)
+            except ValueError:
+                break
+            doc_id = base.id_at(at)
+            if doc_id not in own and doc_id not in deleted:
+                found.append(doc_id)
+        for doc_id, head in own.items():
+            if (head if field is None else getattr(head, field, None)) == value:
+                found.append(doc_id)
+        return found
 
     # -- reading -------------------------------------------------------------------
     def __getitem__(self, doc_id: str) -> Any:
-        held = self._docs[doc_id]
-        if type(held) is not int:
+        held = self._added.get(doc_id, _MISSING)
+        if held is _MISSING:
+            held = self._replaced.get(doc_id, _MISSING)
+        if held is not _MISSING:
             return held
+        at = self._live(doc_id)
+        if at is None:
+            raise KeyError(doc_id)
         doc = self._recent.get(doc_id)
         if doc is None:
-            doc = self._parse(doc_id, held)
+            doc = self._parse(doc_id, self._base.spans[at])
             if len(self._recent) >= _RECENT:
                 self._recent.pop(next(iter(self._recent)))
             self._recent[doc_id] = doc
         return doc
+
+    def _live(self, doc_id: Any) -> int | None:
+        """The position of a snapshot document not deleted since."""
+        if doc_id in self._deleted:
+            return None
+        return self._base.position(doc_id)
 
     def _parse(self, doc_id: str, packed: int) -> Any:
         assert self._file is not None
@@ -106,58 +243,134 @@ class OnDemandTable(MutableMapping):
 
     def raw(self, doc_id: str) -> bytes | None:
         """The document's JSON as the snapshot holds it; None if it is held in memory."""
-        held = self._docs[doc_id]
-        if type(held) is not int or self._file is None:
+        if doc_id in self._added or doc_id in self._replaced:
             return None
-        return self._file.read(held >> _LENGTH_BITS, held & _LENGTH_MASK)
+        at = self._live(doc_id)
+        if at is None:
+            raise KeyError(doc_id)
+        packed = self._base.spans[at]
+        assert self._file is not None
+        return self._file.read(packed >> _LENGTH_BITS, packed & _LENGTH_MASK)
 
     def __contains__(self, doc_id: object) -> bool:
-        return doc_id in self._docs
+        return doc_id in self._added or self._live(doc_id) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._docs)
+        deleted = self._deleted
+        for doc_id in self._base.ids():
+            if not deleted or doc_id not in deleted:
+                yield doc_id
+        yield from list(self._added)
 
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._base) - len(self._deleted) + len(self._added)
+
+    @property
+    def projections(self) -> "Projections":
+        return Projections(self)
 
     def spans(self) -> list[tuple[str, int, int]] | None:
         """(doc id, offset, length) of each document in the snapshot, in order; None if any
         is held in memory instead."""
-        out = []
-        for doc_id, held in self._docs.items():
-            if type(held) is not int:
-                return None
-            out.append((doc_id, held >> _LENGTH_BITS, held & _LENGTH_MASK))
-        return out
+        if self._added or self._replaced or self._deleted:
+            return None
+        return [(doc_id, packed >> _LENGTH_BITS, packed & _LENGTH_MASK)
+                for doc_id, packed in zip(self._base.ids(), self._base.spans)]
 
     def in_memory(self) -> Iterator[tuple[str, Any]]:
         """The documents held as objects (written since the snapshot)."""
-        return ((k, v) for k, v in self._docs.items() if type(v) is not int)
+        return iter([*self._replaced.items(), *self._added.items()])
 
     # -- writing (the journal) -----------------------------------------------------
     def __setitem__(self, doc_id: str, doc: Any) -> None:
-        self._docs[doc_id] = doc
+        if doc_id not in self._added and self._live(doc_id) is not None:
+            self._replaced[doc_id] = doc
+        else:
+            self._added[doc_id] = doc
         self._recent.pop(doc_id, None)
         if self._projector is not None:
-            self.projections[doc_id] = self._projector(doc_id, doc)
+            self._own_heads[doc_id] = self._projector(doc_id, doc)
         self.version += 1
 
     def __delitem__(self, doc_id: str) -> None:
-        del self._docs[doc_id]
+        if doc_id in self._added:
+            del self._added[doc_id]
+        elif self._live(doc_id) is not None:
+            self._deleted.add(doc_id)
+            self._replaced.pop(doc_id, None)
+        else:
+            raise KeyError(doc_id)
         self._recent.pop(doc_id, None)
-        self.projections.pop(doc_id, None)
+        self._own_heads.pop(doc_id, None)
         self.version += 1
 
     def copy(self) -> "OnDemandTable":
-        """The table as it is now, read from the same file: writes to either are their own."""
+        """The table as it is now, read from the same file: writes to either are their own
+        (the snapshot's layer is shared: it never changes)."""
         twin = OnDemandTable(self._file, self._projector)
-        twin._docs = dict(self._docs)
-        twin.projections = dict(self.projections)
+        twin._base = self._base
+        twin._replaced, twin._added = dict(self._replaced), dict(self._added)
+        twin._deleted, twin._own_heads = set(self._deleted), dict(self._own_heads)
         twin.version = self.version
         return twin
 
     def __repr__(self) -> str:
         return f"<OnDemandTable of {len(self)} documents>"
+
+
+_MISSING = object()
+
+
+class Projections(Mapping):
+    """doc id -> projection of each document of an OnDemandTable, in the table's order."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self, table: OnDemandTable):
+        self._table = table
+
+    def __getitem__(self, doc_id: str) -> Any:
+        table = self._table
+        if doc_id in table._own_heads:
+            return table._own_heads[doc_id]
+        at = table._live(doc_id)
+        if at is None or table._base.heads is None:
+            raise KeyError(doc_id)
+        return table._base.heads[at]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table) if self._table._projector is not None else 0
+
+    def items(self) -> Any:  # one pass, without a lookup per document
+        table = self._table
+        if table._projector is None:
+            return []
+        if not (table._own_heads or table._deleted):  # the snapshot's alone: at C speed
+            return list(zip(table._base.ids(), table._base.heads or ()))
+        return list(self._items())
+
+    def values(self) -> Any:
+        table = self._table
+        if table._projector is not None and not (table._own_heads or table._deleted):
+            return list(table._base.heads or ())
+        return [head for _, head in self.items()]
+
+    def _items(self) -> Iterator[tuple[str, Any]]:
+        table = self._table
+        own, deleted, heads = table._own_heads, table._deleted, table._base.heads or ()
+        for doc_id, head in zip(table._base.ids(), heads):
+            if doc_id in own:
+                yield doc_id, own[doc_id]
+            elif not deleted or doc_id not in deleted:
+                yield doc_id, head
+        for doc_id in table._added:
+            yield doc_id, own[doc_id]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mapping) and dict(self.items()) == dict(other.items())
 
 
 def read_on_demand(fh: BinaryIO, name: str, projectors: dict[str, Projector],
@@ -198,14 +411,14 @@ def read_on_demand(fh: BinaryIO, name: str, projectors: dict[str, Projector],
                     done = True
                 elif line.startswith(b'"') and line.endswith(b":{"):
                     table_name = orjson.loads(line[:-2])
-                    table = tables.get(table_name)
-                    if table is None:
-                        table = tables[table_name] = OnDemandTable(
-                            file, projectors.get(table_name))
+                    if table_name in tables:
+                        raise ValueError("a table twice")  # parsed whole, as JSON says
+                    table = tables[table_name] = OnDemandTable(file, projectors.get(table_name))
                 elif line:
                     raise ValueError("not a table header")
                 continue
             if line in (b"}", b"},"):
+                table.seal()
                 table = None
                 continue
             _add_line(table, line, line_at)

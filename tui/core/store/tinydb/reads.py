@@ -162,31 +162,6 @@ class StoreReads:
     def purchases(self) -> list[Purchase]:
         return self._table_records("purchases", Purchase)
 
-    def _customer_index(self) -> tuple[dict[str, list], dict[str, list]]:
-        """Customer id -> their active tickets' and their purchases' doc ids.
-
-        Built from the tables' projections (no document is read) and kept while the table
-        is the same, so opening a ticket at 100k costs a dictionary lookup; a ticket's write
-        rebuilds the tickets' half only (~20 ms at 70k).
-        """
-        tickets_table, purchases_table = self._active.table("tickets"), self._active.table("purchases")
-        cached = self._by_customer or {}
-        by_tickets = cached.get("tickets")
-        if by_tickets is None or by_tickets[0] is not tickets_table or by_tickets[1] != tickets_table.version:
-            tickets: dict[str, list] = {}
-            for doc_id, head in tickets_table.projections.items():
-                tickets.setdefault(head.customer, []).append(doc_id)
-            by_tickets = (tickets_table, tickets_table.version, tickets)
-        by_purchases = cached.get("purchases")
-        if (by_purchases is None or by_purchases[0] is not purchases_table
-                or by_purchases[1] != purchases_table.version):
-            purchases: dict[str, list] = {}
-            for doc_id, customer in purchases_table.projections.items():
-                purchases.setdefault(customer, []).append(doc_id)
-            by_purchases = (purchases_table, purchases_table.version, purchases)
-        self._by_customer = {"tickets": by_tickets, "purchases": by_purchases}
-        return by_tickets[2], by_purchases[2]
-
     def queue_tickets(self) -> Any:
         """The active tickets as the queue reads them (QueueIndex.update_on_demand): a copy
         of the tickets table (heads by doc id; documents read when asked for), the same
@@ -214,13 +189,11 @@ class StoreReads:
         customer = self.get_customer(customer_id)
         file = str(self._active.snapshot)
         with self._mutex:
-            ticket_ids, purchase_ids = self._customer_index()
-            all_purchases = self._active.tables.get("purchases", {})
-            purchase_docs = [all_purchases[i] for i in purchase_ids.get(customer_id, ())
-                             if i in all_purchases]
-            active = self._tickets(False)
-            ticket_docs = [(active[i], False) for i in ticket_ids.get(customer_id, ())
-                           if i in active]
+            # By the tables' projections, scanned at C speed (~1 ms at 200k purchases).
+            purchases_table = self._active.table("purchases")
+            purchase_docs = [purchases_table[i] for i in purchases_table.ids_with(customer_id)]
+            active = self._active.table("tickets")
+            ticket_docs = [(active[i], False) for i in active.ids_with(customer_id, "customer")]
             ticket_docs += [(d, True) for d in self._archived_heads(customer_id).values()]
         purchases = [validate(Purchase, d, file=file, record=d.get("id", "?"))
                      for d in purchase_docs if d.get("customer") == customer_id]
@@ -260,6 +233,11 @@ class RecordsById(Mapping):
 
     def __len__(self) -> int:
         return len(self._table)
+
+    def names(self) -> dict[str, str]:
+        """Customer id -> name (the id if there is none), from the table's projections:
+        no record read."""
+        return {cid: name or cid for cid, name in self._table.projections.values() if cid}
 
     def items(self) -> Any:
         return ((doc["id"], doc) for doc in self._table.values()

@@ -13,9 +13,12 @@ changing its stamp is found at that read (StoreCorrupt names the file and record
 
 from __future__ import annotations
 
+import base64
+import sys
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import orjson
 
@@ -24,7 +27,7 @@ from .on_demand import OnDemandTable, Projector, SnapshotFile
 from .snapshot import Spans, Stamp
 
 INDEX_FILE = "store-index.json"
-FORMAT = 1
+FORMAT = 2
 
 
 class Unstorable(Exception):
@@ -33,10 +36,50 @@ class Unstorable(Exception):
 
 @dataclass(frozen=True)
 class Codec:
-    """How a table's projections are written to the index and read back."""
+    """How a table's projections are written to the index and read back, a column at a time:
+    `dump(projections)` gives what JSON holds, `load(stored, n)` the n projections again."""
 
-    dump: Callable[[Any], Any]
-    load: Callable[[Any], Any]
+    dump: Callable[[list[Any]], Any]
+    load: Callable[[Any, int], list[Any]]
+
+
+# -- columns: numbers as a base64 array, repeated strings as a list of distinct words plus
+# their numbers. At 300k documents a JSON list of numbers or strings would make ~1M objects
+# to throw away at every open (30 MB of the process's memory left fragmented).
+def pack_ints(values: Iterable[int], typecode: str = "q") -> str:
+    return base64.b64encode(array(typecode, values).tobytes()).decode()
+
+
+def unpack_ints(stored: str, typecode: str = "q") -> array:
+    found = array(typecode)
+    found.frombytes(base64.b64decode(stored, validate=True))
+    return found
+
+
+def pack_words(values: list[Any]) -> dict[str, Any]:
+    numbers: dict[Any, int] = {}
+    at = [numbers.setdefault(v, len(numbers)) for v in values]
+    return {"words": list(numbers), "at": pack_ints(at, "I")}
+
+
+def unpack_words(stored: dict[str, Any], n: int) -> list[Any]:
+    words = [sys.intern(w) if type(w) is str else w for w in stored["words"]]
+    found = [words[i] for i in unpack_ints(stored["at"], "I")]
+    if len(found) != n:
+        raise ValueError("a column of another length")
+    return found
+
+
+def pack_texts(values: list[str]) -> Any:
+    """Strings, one per line if none holds a newline (one object to parse, not one each)."""
+    return values if not values or any("\n" in v for v in values) else "\n".join(values)
+
+
+def unpack_texts(stored: Any, n: int) -> list[str]:
+    found = stored.split("\n") if isinstance(stored, str) else stored
+    if not isinstance(found, list) or len(found) != n or not all(type(v) is str for v in found):
+        raise ValueError("a column of another length")
+    return found
 
 
 class SnapshotIndex:
@@ -52,17 +95,21 @@ class SnapshotIndex:
         out: dict[str, Any] = {}
         try:
             for name, placed in spans.items():
-                entry: dict[str, Any] = {"ids": [doc_id for doc_id, _, _ in placed],
-                                         "at": [at for _, at, _ in placed],
-                                         "len": [length for _, _, length in placed]}
+                numbers = tables[name].numbers() if hasattr(tables[name], "numbers") else None
+                ids: dict[str, Any] = (
+                    {"numbers": pack_ints(numbers)} if numbers is not None and len(numbers) == len(placed)
+                    else {"ids": pack_texts([doc_id for doc_id, _, _ in placed])})
+                entry: dict[str, Any] = {
+                    "n": len(placed), **ids,
+                    "spans": pack_ints(((at << 32) | length for _, at, length in placed), "Q")}
                 codec = self.codecs.get(name)
                 if codec is not None:
                     heads = tables[name].projections
-                    entry["heads"] = [codec.dump(heads[doc_id]) for doc_id, _, _ in placed]
+                    entry["heads"] = codec.dump([heads[doc_id] for doc_id, _, _ in placed])
                 out[name] = entry
             atomic_write(self.path, orjson.dumps({"format": FORMAT, "snapshot": stamp,
                                                   "tables": out}))
-        except (Unstorable, KeyError, AttributeError, TypeError, OSError):
+        except (Unstorable, KeyError, AttributeError, TypeError, OverflowError, OSError):
             pass  # an older index names another snapshot: never used
 
     def read(self, stamp: Stamp, file: SnapshotFile,
@@ -75,17 +122,17 @@ class SnapshotIndex:
                 return None
             tables: dict[str, OnDemandTable] = {}
             for name, entry in found["tables"].items():
-                ids, at, lengths = entry["ids"], entry["at"], entry["len"]
-                if not len(ids) == len(at) == len(lengths):
+                n = entry["n"]
+                ids = unpack_ints(entry["numbers"]) if "numbers" in entry else unpack_texts(entry["ids"], n)
+                spans = unpack_ints(entry["spans"], "Q")
+                if len(ids) != n:
                     return None
                 codec, heads = self.codecs.get(name), entry.get("heads")
-                if (name in projectors) != (heads is not None) or codec is None and heads is not None:
+                if len(spans) != n or (name in projectors) != (heads is not None) \
+                        or codec is None and heads is not None:
                     return None  # every projected table has its heads, each with its codec
-                if heads is not None and len(heads) != len(ids):
-                    return None
                 table = tables[name] = OnDemandTable(file, projectors.get(name))
-                table.fill(ids, at, lengths,
-                           None if heads is None else map(codec.load, heads))  # type: ignore[union-attr]
+                table.fill(ids, spans, None if heads is None else codec.load(heads, n))  # type: ignore[union-attr]
             return tables
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError):
             return None
