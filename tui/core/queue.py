@@ -281,7 +281,11 @@ class QueueIndex:
                 if row.lookups is not lookups:
                     row.relink(lookups)
             rows[row.id] = row
-        changed = changed or len(rows) != len(old)
+        return self._settle(rows, changed)
+
+    def _settle(self, rows: dict[str, QueueRow], changed: bool) -> Rows:
+        """Keep `rows`; in queue order anew only if a row changed, came or went."""
+        changed = changed or len(rows) != len(self._rows)
         self._rows = rows
         if changed:
             self._ordered = Rows(sorted(rows.values(), key=_KEY))
@@ -317,11 +321,7 @@ class QueueIndex:
             elif row.lookups is not lookups:
                 row.relink(lookups)
             rows[row.id] = row
-        changed = changed or len(rows) != len(old)
-        self._rows = rows
-        if changed:
-            self._ordered = Rows(sorted(rows.values(), key=_KEY))
-        return self._ordered
+        return self._settle(rows, changed)
 
     def rows(self) -> list[QueueRow]:
         """The rows of the last update."""
