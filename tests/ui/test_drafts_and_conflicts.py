@@ -40,6 +40,20 @@ async def test_draft_is_saved_while_typing_and_restored_in_a_new_run(make_app, d
         await until(pilot, lambda: not path.exists())
 
 
+async def test_a_hangup_saves_the_keys_whose_change_is_not_handled_yet(make_app, size):
+    """SIGHUP is handled between two messages: the last keys may be in the text area, on
+    screen even, while its Changed message still waits. `leave` saves the text area's text,
+    not the copy the screen keeps from those messages (a CI run lost "pped" of "dropped")."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot, "T-2")
+        body = await open_composer(pilot)
+        body.insert("Typed just before the line dropped")  # its Changed is only queued
+        app.leave("hangup")
+        path = app.drafts.path("T-2")
+        assert orjson.loads(path.read_bytes())["body"] == "Typed just before the line dropped"
+
+
 async def test_steady_typing_is_saved_within_about_a_second(make_app):
     """A key every 0.1 s never leaves a 0.4 s pause: the draft is still saved while typing
     goes on (at most 1 s after the first unsaved key), so a kill -9 loses about a second."""

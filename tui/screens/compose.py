@@ -147,10 +147,16 @@ class ComposeScreen(ModalScreen[Draft | None]):
 
     def save_now(self) -> None:
         """Queue what was typed since the last save without waiting for the pause in typing
-        (desk is ending: `Drafts.flush` then waits for it, after any earlier save)."""
-        if self._save_timer is not None:
-            self._stop_typing_timer()
-            self.drafts.save_later(self.draft)
+        (desk is ending: `Drafts.flush` then waits for it, after any earlier save). The text
+        is the text area's own: a signal is handled between messages, and the last keys'
+        Changed message may still be waiting."""
+        typed = self.query(TextArea).first().text if self.query(TextArea) else None
+        if typed is not None and typed != self.draft.body:
+            self.draft.body = typed
+        elif self._save_timer is None:
+            return  # nothing typed since the last save
+        self._stop_typing_timer()
+        self.drafts.save_later(self.draft)
 
     def _stop_typing_timer(self) -> None:
         if self._save_timer:
