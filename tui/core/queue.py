@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import sla
 from .filter import Searchable
@@ -109,8 +109,9 @@ class Lookups:
     @classmethod
     def from_names(cls, names: dict[str, str]) -> "Lookups":
         """Customer names only (the queue summary's): enough to list, not to filter by
-        company or region."""
-        return cls({cid: {"name": name} for cid, name in names.items()}, {})
+        company or region. `names` itself is used (read-only), not copied: the first
+        screen waits for this."""
+        return cls(_NamesOnly(names), {})  # type: ignore[arg-type]
 
     def customer(self, cid: str) -> tuple[str, str, str]:
         """(folded id, name, company and email; folded language; folded region)."""
@@ -130,6 +131,25 @@ class Lookups:
             found = _folded(pid, p.get("name"), p.get("category")) if p is not None else fold(pid)
             self._folded_products[pid] = found
         return found
+
+
+class _NamesOnly(Mapping):
+    """Customers known by name alone, as Lookups reads customers."""
+
+    def __init__(self, names: dict[str, str]):
+        self._names = names
+
+    def names(self) -> dict[str, str]:
+        return self._names
+
+    def __getitem__(self, cid: str) -> dict[str, str]:
+        return {"name": self._names[cid]}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def searchable(row: QueueRow, lookups: Lookups) -> Searchable:
@@ -283,12 +303,16 @@ class QueueIndex:
             rows[row.id] = row
         return self._settle(rows, changed)
 
-    def _settle(self, rows: dict[str, QueueRow], changed: bool) -> Rows:
-        """Keep `rows`; in queue order anew only if a row changed, came or went."""
+    def _settle(self, rows: dict[str, QueueRow], changed: bool, relinked: bool = False) -> Rows:
+        """Keep `rows`; in queue order anew only if a row changed, came or went. Rows only
+        relinked to new customers keep their order (it does not depend on them) in a new
+        list, which forgets what was matched against the old customers."""
         changed = changed or len(rows) != len(self._rows)
         self._rows = rows
         if changed:
             self._ordered = Rows(sorted(rows.values(), key=_KEY))
+        elif relinked:
+            self._ordered = Rows(self._ordered)
         return self._ordered
 
     def update_on_demand(self, tickets: Any, customers: Mapping[str, dict[str, Any]],
@@ -305,7 +329,7 @@ class QueueIndex:
         if not same_sources:
             self._sources = (customers, products)
             self._lookups = Lookups.build(customers, products)  # type: ignore[arg-type]
-        lookups, changed = self._lookups, not same_sources
+        lookups, changed = self._lookups, False
         old, rows = self._rows, {}
         for doc_id, head in tickets.projections.items():
             # A record the open's check would refuse (written since by another desk) has no
@@ -321,7 +345,7 @@ class QueueIndex:
             elif row.lookups is not lookups:
                 row.relink(lookups)
             rows[row.id] = row
-        return self._settle(rows, changed)
+        return self._settle(rows, changed, relinked=not same_sources)
 
     def rows(self) -> list[QueueRow]:
         """The rows of the last update."""
