@@ -286,3 +286,28 @@ def test_a_store_with_a_record_the_open_refuses_gets_no_index(tmp_path):
         TinyDBStore(tmp_path)
     with pytest.raises(StoreCorrupt, match="status"):
         TinyDBStore(tmp_path)  # refused again: no index said otherwise
+
+
+def test_an_index_that_points_past_its_snapshot_is_a_clear_error(tmp_path):
+    """A damaged or forged store-index.json with the right stamp: the record it misplaces is
+    refused with the file and record named, never a traceback (an OSError) in the app."""
+    import base64
+    from array import array
+
+    demo.generate(tmp_path, tickets=10, seed=2)
+    TinyDBStore(tmp_path).close()  # writes the index
+    index = tmp_path / "store-index.json"
+    found = orjson.loads(index.read_bytes())
+    spans = array("Q")
+    spans.frombytes(base64.b64decode(found["tables"]["tickets"]["spans"]))
+    size = (tmp_path / "store.json").stat().st_size
+    spans[0] = (size << 32) | 100  # past the end of the file
+    found["tables"]["tickets"]["spans"] = base64.b64encode(spans.tobytes()).decode()
+    index.write_bytes(orjson.dumps(found))
+    store = TinyDBStore(tmp_path)
+    try:
+        first = next(iter(store._active.tables["tickets"]))
+        with pytest.raises(StoreCorrupt, match=rf"store.json: record {first}: the file ends"):
+            store._active.tables["tickets"][first]
+    finally:
+        store.close()

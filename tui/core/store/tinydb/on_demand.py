@@ -43,10 +43,15 @@ class SnapshotFile:
     def __init__(self, fh: BinaryIO, name: str):
         self._fh, self.name = fh, name
 
-    def read(self, at: int, length: int) -> bytes:
-        data = os.pread(self._fh.fileno(), length, at)
-        if len(data) != length:
-            raise OSError(f"{self.name}: shorter than when it was read")
+    def read(self, at: int, length: int, record: str = "?") -> bytes:
+        try:
+            data = os.pread(self._fh.fileno(), length, at)
+        except OSError as exc:
+            raise DocumentUnreadable(f"{self.name}: record {record}: cannot be read "
+                                     f"({exc.strerror or exc})") from None
+        if len(data) != length:  # an index that does not fit its file (damaged, or forged)
+            raise DocumentUnreadable(f"{self.name}: record {record}: the file ends before it "
+                                     "does; run `desk check`")
         return data
 
 
@@ -234,7 +239,7 @@ class OnDemandTable(MutableMapping):
 
     def _parse(self, doc_id: str, packed: int) -> Any:
         assert self._file is not None
-        raw = self._file.read(packed >> _LENGTH_BITS, packed & _LENGTH_MASK)
+        raw = self._file.read(packed >> _LENGTH_BITS, packed & _LENGTH_MASK, doc_id)
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -250,7 +255,7 @@ class OnDemandTable(MutableMapping):
             raise KeyError(doc_id)
         packed = self._base.spans[at]
         assert self._file is not None
-        return self._file.read(packed >> _LENGTH_BITS, packed & _LENGTH_MASK)
+        return self._file.read(packed >> _LENGTH_BITS, packed & _LENGTH_MASK, doc_id)
 
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._added or self._live(doc_id) is not None
