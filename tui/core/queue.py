@@ -9,13 +9,13 @@ queue order, so that `select` (run on every filter keystroke) never sorts.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from . import sla
 from .filter import Searchable
+from .interning import shared
 from .models import PRIORITY_RANK, RESOLVED_STATUSES
 from .textfold import fold
 
@@ -188,24 +188,22 @@ def _clock(doc: dict[str, Any], start: float | None) -> sla.SlaClock:
     return _NO_CLOCK if next_due is None else sla.SlaClock(next_due, risk_from)
 
 
-def _shared(value: Any) -> Any:
-    """One object for a string that many rows hold (a status, an agent, a customer id): 70k
-    rows each holding their own copies took some 20 MB."""
-    return sys.intern(value) if type(value) is str else value
+def _shared_tags(tags: Any) -> Any:
+    return tuple(map(shared, tags)) if isinstance(tags, list) else tags
 
 
 def build_row(doc: dict[str, Any], lookups: Lookups) -> QueueRow:
-    customer_id = _shared(doc.get("customer", ""))
+    customer_id = shared(doc.get("customer", ""))
     created = sla.epoch(doc.get("created"))
     tags = doc.get("tags") or ()
     row = QueueRow(
         id=doc.get("id", "?"), rev=doc.get("_rev", 0), subject=doc.get("subject", ""),
         customer_id=customer_id, customer_name=lookups.names.get(customer_id, customer_id),
-        priority=_shared(doc.get("priority", "")), status=_shared(doc.get("status", "")),
-        assignee=_shared(doc.get("assignee")), created=created or 0.0,
+        priority=shared(doc.get("priority", "")), status=shared(doc.get("status", "")),
+        assignee=shared(doc.get("assignee")), created=created or 0.0,
         solved=sla.epoch(doc.get("solved")), sla=_clock(doc, created), lookups=lookups,
-        product=_shared(doc.get("product") or ""), channel=_shared(doc.get("channel", "")),
-        tags=tuple(map(_shared, tags)) if isinstance(tags, list) else tags, doc=doc)
+        product=shared(doc.get("product") or ""), channel=shared(doc.get("channel", "")),
+        tags=_shared_tags(tags), doc=doc)
     row.key = _sort_key(row)
     return row
 
@@ -228,11 +226,11 @@ def row_from_summary(entry: list[Any], lookups: Lookups) -> QueueRow:
     (_, id_, rev, subject, customer_id, product, status, priority, channel, assignee, tags,
      created, solved, next_due, risk_from) = entry
     clock = _NO_CLOCK if next_due is None else sla.SlaClock(next_due, risk_from)
-    customer_id = _shared(customer_id)
+    customer_id = shared(customer_id)
     row = QueueRow(id_, rev, subject, customer_id, lookups.names.get(customer_id, customer_id),
-                   _shared(priority), _shared(status), _shared(assignee), created, solved, clock,
-                   lookups, _shared(product), _shared(channel),
-                   tuple(map(_shared, tags)) if isinstance(tags, list) else tags)
+                   shared(priority), shared(status), shared(assignee), created, solved, clock,
+                   lookups, shared(product), shared(channel),
+                   _shared_tags(tags))
     row.key = _sort_key(row)
     return row
 

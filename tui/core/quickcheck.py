@@ -6,12 +6,12 @@ sure a store is safe to show, so that a broken one is refused with a message.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ValidationError
 
+from .interning import shared
 from .models import SCHEMA_VERSION, TICKET_ID, record_errors
 from .safetext import one_line
 
@@ -96,13 +96,8 @@ def ticket_head(file: str, doc_id: str, doc: Any) -> TicketHead:
     if problem is not None:
         return TicketHead(None, 0, None, None, problem)
     assignee = doc.get("assignee")
-    return TicketHead(doc["id"], doc.get("_rev", 0), _shared(doc.get("customer")),
-                      _shared(assignee) if isinstance(assignee, str) else None, None)
-
-
-def _shared(text: Any) -> Any:
-    """One string object for each customer or agent, however many tickets name it."""
-    return sys.intern(text) if type(text) is str else text
+    return TicketHead(doc["id"], doc.get("_rev", 0), shared(doc.get("customer")),
+                      shared(assignee) if isinstance(assignee, str) else None, None)
 
 
 def quick_check(file: str, tables: dict[str, Any], limit: int = 20) -> list[Problem]:

@@ -159,20 +159,23 @@ class SearchIndex:
         place) and read one document at a time afterwards: the active set's on demand, the
         archive's from a reading of its own, on demand too, unless the store holds it."""
         store = self.store
-        with store._mutex, store._lock.shared():
-            if part == "archive" and not store._archive_loaded:
-                coll = JournaledCollection(store._archive.snapshot, store._archive.journal,
-                                           store._lock, projectors={})
-                coll.load()
-            else:
+        if part == "archive" and not store._archive_loaded:
+            # Not under the store's mutex: the scan takes seconds at 100k; its load holds the
+            # shared lock while it opens the files, so what it read is one position.
+            coll = JournaledCollection(store._archive.snapshot, store._archive.journal,
+                                       store._lock, projectors={})
+            coll.load()
+            position = (repr(coll.stamp), coll._journal_ino, coll._pos)
+            tables = [(coll.tables.get("tickets", {}), part)]
+        else:
+            with store._mutex, store._lock.shared():
                 coll = self._collection(part)
                 coll.refresh()
-            stamp = repr(file_stamp(coll.snapshot))
-            ino = getattr(coll, "_journal_ino", None)
-            position = (stamp, ino, coll._pos)
-            tables = [(coll.tables.get("tickets", {}).copy(), part)]
-            if part == "active":
-                tables.append((coll.tables.get(OUTBOX, {}).copy(), "archive"))
+                position = (repr(file_stamp(coll.snapshot)), getattr(coll, "_journal_ino", None),
+                            coll._pos)
+                tables = [(coll.tables.get("tickets", {}).copy(), part)]
+                if part == "active":
+                    tables.append((coll.tables.get(OUTBOX, {}).copy(), "archive"))
         docs = ((d, table[d], where) for table, where in tables for d in table)
         return docs, position
 

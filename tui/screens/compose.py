@@ -150,7 +150,8 @@ class ComposeScreen(ModalScreen[Draft | None]):
         (desk is ending: `Drafts.flush` then waits for it, after any earlier save). The text
         is the text area's own: a signal is handled between messages, and the last keys'
         Changed message may still be waiting."""
-        typed = self.query(TextArea).first().text if self.query(TextArea) else None
+        areas = self.query(TextArea)
+        typed = areas.first().text if areas else None
         if typed is not None and typed != self.draft.body:
             self.draft.body = typed
         elif self._save_timer is None:

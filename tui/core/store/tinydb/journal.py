@@ -23,7 +23,7 @@ from ...fileio import BadLine, crc_line, open_append, open_read, parse_crc_line
 from ..errors import StoreCorrupt, StoreWriteError
 from . import snapshot as snapshot_file
 from .lock import StoreLock
-from .on_demand import OnDemandTable, Projector, SnapshotFile, read_on_demand
+from .on_demand import OnDemandTable, Projector, SnapshotFile, pack_span, read_on_demand
 
 if TYPE_CHECKING:
     from .snapshot_index import SnapshotIndex
@@ -97,7 +97,6 @@ class JournaledCollection:
         self.snapshot = snapshot
         self._projectors = projectors
         self._index = index if projectors is not None else None  # snapshot_index.py
-        self._indexed = False  # the tables were read from the index
         self.strict = strict
         self._lock = lock
         self.journal = journal
@@ -160,6 +159,7 @@ class JournaledCollection:
                 journal_ino, chunk = self._read_journal_bytes(0)
             tables: Tables = {}
             st = None
+            scanned = False  # read from the snapshot by a scan (not from its index)
             if fh is not None:
                 keep_open = False
                 try:
@@ -168,7 +168,7 @@ class JournaledCollection:
                     try:
                         with bulk_objects():
                             if self._projectors is not None:
-                                tables, keep_open = self._read_on_demand(fh, self.stamp)
+                                tables, keep_open, scanned = self._read_on_demand(fh, self.stamp)
                             else:
                                 tables = snapshot_file.read(fh)
                     except orjson.JSONDecodeError as exc:
@@ -199,7 +199,7 @@ class JournaledCollection:
             self._pos = 0
             self._journal_ino = journal_ino
             self.stats = JournalStats()
-            spans = self._spans_to_index(tables) if not chunk else None
+            spans = self._spans_to_index(tables) if scanned and not chunk else None
             with bulk_objects():
                 self._apply_chunk(chunk)
             self.generation += 1
@@ -207,9 +207,8 @@ class JournaledCollection:
             self._index.write(tables, spans, self.stamp)  # the next open reads only it
 
     def _spans_to_index(self, tables: Tables) -> snapshot_file.Spans | None:
-        """Where each document is in the snapshot, if the tables were read from it by a scan
-        (not from its index, which is there already) and all of them are on disk."""
-        if self._index is None or self._indexed:
+        """Where each document is in the snapshot, if all of them are on disk."""
+        if self._index is None:
             return None
         spans: snapshot_file.Spans = {}
         for name, table in tables.items():
@@ -219,33 +218,31 @@ class JournaledCollection:
             spans[name] = placed
         return spans
 
-    def _read_on_demand(self, fh: Any, stamp: Any) -> tuple[Tables, bool]:
-        """The snapshot's tables on demand, and whether they read from `fh`: from the
-        snapshot's index if it fits, else by a scan; a snapshot in another layout (stock
-        TinyDB, an older desk) is parsed whole into them."""
-        self._indexed = False
+    def _read_on_demand(self, fh: Any, stamp: Any) -> tuple[Tables, bool, bool]:
+        """The snapshot's tables on demand, whether they read from `fh`, and whether by a
+        scan: from the snapshot's index if it fits, else by a scan; a snapshot in another
+        layout (stock TinyDB, an older desk) is parsed whole into them."""
         if self._index is not None:
             indexed = self._index.read(stamp, SnapshotFile(fh, str(self.snapshot)),
                                        self._projectors or {})
             if indexed is not None:
-                self._indexed = True
-                return indexed, True  # type: ignore[return-value]
+                return indexed, True, False  # type: ignore[return-value]
         try:
             tables = read_on_demand(fh, str(self.snapshot), self._projectors or {})
         except ValueError:
             tables = None  # parsed whole, for the error that says where in the file
         if tables is not None:
-            return tables, True  # type: ignore[return-value]
+            return tables, True, True  # type: ignore[return-value]
         fh.seek(0)
         parsed = snapshot_file.read(fh)
         if not isinstance(parsed, dict) or not all(isinstance(t, dict) for t in parsed.values()):
-            return parsed, False  # refused by the caller
+            return parsed, False, False  # refused by the caller
         held: Tables = {}
         for name, docs in parsed.items():
             table = held[name] = self._new_table(name)  # type: ignore[assignment]
             for doc_id, doc in docs.items():
                 table[doc_id] = doc
-        return held, False
+        return held, False, False
 
     def _new_table(self, name: str) -> dict[str, Any]:
         if self._projectors is None:
@@ -483,7 +480,7 @@ class JournaledCollection:
         for name, placed in spans.items():
             old = self.tables.get(name)
             table = OnDemandTable(file, self._projectors.get(name) if self._projectors else None)
-            table.fill([d for d, _, _ in placed], [(a << 32) | n for _, a, n in placed],
+            table.fill([d for d, _, _ in placed], [pack_span(a, n) for _, a, n in placed],
                        [old.projections[d] for d, _, _ in placed]
                        if isinstance(old, OnDemandTable) and old.projections else None)
             tables[name] = table  # type: ignore[assignment]

@@ -10,7 +10,8 @@ snapshot at 8 MB).
 
 A table may keep a small `projection` of each document, made when the document is first
 seen (at load or when written): what the store needs of every document at once (a ticket's
-revision and customer, a purchase's customer), so that nothing iterates the table for it.
+head, a purchase's customer, a customer's name: projections.py), so that nothing iterates
+the table for it.
 
 The snapshot file stays open while any table made from it lives (a compaction renames a new
 file over it; the old inode stays readable), so a reader never sees another file's bytes.
@@ -33,6 +34,11 @@ Projector = Callable[[str, Any], Any]
 _LENGTH_BITS = 32
 _LENGTH_MASK = (1 << _LENGTH_BITS) - 1
 _RECENT = 64  # parsed documents kept, for the ticket a screen reads several times in a row
+
+
+def pack_span(at: int, length: int) -> int:
+    """Where a document's JSON is in its file, as one number (offset << 32 | length)."""
+    return (at << _LENGTH_BITS) | length
 
 
 class SnapshotFile:
@@ -152,7 +158,7 @@ class OnDemandTable(MutableMapping):
             self._pending = ([], array("Q"), [] if self._projector is not None else None)
         ids, spans, heads = self._pending
         ids.append(doc_id)
-        spans.append((at << _LENGTH_BITS) | length)
+        spans.append(pack_span(at, length))
         if heads is not None:
             heads.append(self._projector(doc_id, doc))  # type: ignore[misc]
 
@@ -282,10 +288,6 @@ class OnDemandTable(MutableMapping):
         return [(doc_id, packed >> _LENGTH_BITS, packed & _LENGTH_MASK)
                 for doc_id, packed in zip(self._base.ids(), self._base.spans)]
 
-    def in_memory(self) -> Iterator[tuple[str, Any]]:
-        """The documents held as objects (written since the snapshot)."""
-        return iter([*self._replaced.items(), *self._added.items()])
-
     # -- writing (the journal) -----------------------------------------------------
     def __setitem__(self, doc_id: str, doc: Any) -> None:
         if doc_id not in self._added and self._live(doc_id) is not None:
@@ -383,8 +385,8 @@ def read_on_demand(fh: BinaryIO, name: str, projectors: dict[str, Projector],
     """The tables of a snapshot in `snapshot.encode`'s layout (one document per line), each
     an OnDemandTable over `fh`, which they keep open; None if the file has another layout
     (the caller reads it whole). Each document is parsed once here, a line at a time, given
-    to its table's projector if it has one, and let go. Raises orjson.JSONDecodeError for a line that does not
-    parse, ValueError for a line that is not of the layout."""
+    to its table's projector if it has one, and let go. Raises orjson.JSONDecodeError for a
+    line that does not parse, ValueError for a line that is not of the layout."""
     from .snapshot import HEAD
 
     fd = fh.fileno()

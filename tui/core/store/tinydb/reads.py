@@ -164,25 +164,23 @@ class StoreReads:
 
     def queue_tickets(self) -> Any:
         """The active tickets as the queue reads them (QueueIndex.update_on_demand): a copy
-        of the tickets table (heads by doc id; documents read when asked for), the same
-        object while the table has not changed."""
-        self.refresh()
-        with self._mutex:
-            table = self._active.table("tickets")
-            cached = self._queue_tickets
-            if cached is None or cached[0] is not table or cached[1] != table.version:
-                cached = self._queue_tickets = (table, table.version, table.copy())
-            return cached[2]
+        of the tickets table (heads by doc id; documents read when asked for)."""
+        return self._table_copy("tickets", lambda table: table)
 
     def customers_by_id(self) -> Any:
-        """Customers by id (`C-12`), read when asked for; the same object while the table
-        has not changed."""
+        """Customers by id (`C-12`), read when asked for."""
+        return self._table_copy("customers", RecordsById)
+
+    def _table_copy(self, name: str, wrap: Any) -> Any:
+        """`wrap(a copy of the active table `name`)`, safe to read in another thread; the same
+        object while the table has not changed, so that a reader sees at once that nothing
+        moved."""
         self.refresh()
         with self._mutex:
-            table = self._active.table("customers")
-            cached = self._customers_view
+            table = self._active.table(name)
+            cached = self._table_copies.get(name)
             if cached is None or cached[0] is not table or cached[1] != table.version:
-                cached = self._customers_view = (table, table.version, RecordsById(table.copy()))
+                cached = self._table_copies[name] = (table, table.version, wrap(table.copy()))
             return cached[2]
 
     def customer_history(self, customer_id: str) -> CustomerHistory:
@@ -228,8 +226,7 @@ class RecordsById(Mapping):
         return doc
 
     def __iter__(self) -> Iterator[str]:
-        return (doc["id"] for doc in self._table.values()
-                if isinstance(doc, dict) and isinstance(doc.get("id"), str))
+        return (record_id for record_id, _ in self.items())
 
     def __len__(self) -> int:
         return len(self._table)

@@ -14,7 +14,6 @@ changing its stamp is found at that read (StoreCorrupt names the file and record
 from __future__ import annotations
 
 import base64
-import sys
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,8 @@ from typing import Any, Callable, Iterable
 import orjson
 
 from ...fileio import atomic_write, read_file
-from .on_demand import OnDemandTable, Projector, SnapshotFile
+from ...interning import shared
+from .on_demand import OnDemandTable, Projector, SnapshotFile, pack_span
 from .snapshot import Spans, Stamp
 
 INDEX_FILE = "store-index.json"
@@ -63,7 +63,7 @@ def pack_words(values: list[Any]) -> dict[str, Any]:
 
 
 def unpack_words(stored: dict[str, Any], n: int) -> list[Any]:
-    words = [sys.intern(w) if type(w) is str else w for w in stored["words"]]
+    words = [shared(w) for w in stored["words"]]
     found = [words[i] for i in unpack_ints(stored["at"], "I")]
     if len(found) != n:
         raise ValueError("a column of another length")
@@ -95,13 +95,13 @@ class SnapshotIndex:
         out: dict[str, Any] = {}
         try:
             for name, placed in spans.items():
-                numbers = tables[name].numbers() if hasattr(tables[name], "numbers") else None
+                numbers = tables[name].numbers()
                 ids: dict[str, Any] = (
                     {"numbers": pack_ints(numbers)} if numbers is not None and len(numbers) == len(placed)
                     else {"ids": pack_texts([doc_id for doc_id, _, _ in placed])})
                 entry: dict[str, Any] = {
                     "n": len(placed), **ids,
-                    "spans": pack_ints(((at << 32) | length for _, at, length in placed), "Q")}
+                    "spans": pack_ints((pack_span(at, length) for _, at, length in placed), "Q")}
                 codec = self.codecs.get(name)
                 if codec is not None:
                     heads = tables[name].projections

@@ -17,7 +17,6 @@ Files in the data directory:
 
 from __future__ import annotations
 
-import sys
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -34,7 +33,7 @@ from ...models import (
     now_utc,
     validate,
 )
-from ...quickcheck import TicketHead, quick_check, ticket_head
+from ...quickcheck import quick_check
 from ...sync.ops import ops_for_insert
 from ..errors import StoreCorrupt, StoreError, StoreWriteError
 from ..ticket_writes import TicketWrites, new_ticket
@@ -48,76 +47,14 @@ from .journal import JournaledCollection, journal_id
 from .lock import StoreLock
 from .event_replay import last_events, log_is_writable, log_size, missing_from_log
 from .names import ACTIVE, ARCHIVE, META, OUTBOX, doc_key
+from .projections import ACTIVE_CODECS, active_projectors
 from .snapshot_index import INDEX_FILE as SNAPSHOT_INDEX
-from .snapshot_index import (
-    Codec,
-    SnapshotIndex,
-    Unstorable,
-    pack_ints,
-    pack_texts,
-    pack_words,
-    unpack_ints,
-    unpack_texts,
-    unpack_words,
-)
+from .snapshot_index import SnapshotIndex
 from .reads import StoreReads
 from .replica_hooks import ReplicaHooks
 from .ticket_commit import TicketCommits
 
 COMPACT_AT_BYTES = 8 * 1024 * 1024
-
-
-def _dump_heads(heads: list[TicketHead]) -> dict[str, Any]:
-    for head in heads:
-        if head.problem is not None:
-            raise Unstorable(str(head.problem))
-    return {"id": pack_texts([h.id for h in heads]),  # type: ignore[misc]
-            "rev": pack_ints(h.rev for h in heads),
-            "customer": pack_words([h.customer for h in heads]),
-            "assignee": pack_words([h.assignee for h in heads])}
-
-
-def _load_heads(stored: dict[str, Any], n: int) -> list[TicketHead]:
-    ids, revs = unpack_texts(stored["id"], n), unpack_ints(stored["rev"])
-    customers, assignees = unpack_words(stored["customer"], n), unpack_words(stored["assignee"], n)
-    if len(revs) != n:
-        raise ValueError("a column of another length")
-    return [TicketHead(i, r, c, a, None) for i, r, c, a in zip(ids, revs, customers, assignees)]
-
-
-def _dump_names(names: list[tuple[str | None, str | None]]) -> dict[str, Any]:
-    if not all(type(cid) is str and type(name) is str for cid, name in names):
-        raise Unstorable("a customer without an id or a name")
-    return {"id": pack_texts([cid for cid, _ in names]),  # type: ignore[misc]
-            "name": pack_texts([name for _, name in names])}  # type: ignore[misc]
-
-
-def _load_names(stored: dict[str, Any], n: int) -> list[tuple[str, str]]:
-    return list(zip(map(sys.intern, unpack_texts(stored["id"], n)), unpack_texts(stored["name"], n)))
-
-
-def _customer_name(doc_id: str, doc: Any) -> tuple[str | None, str | None]:
-    if not isinstance(doc, dict) or type(doc.get("id")) is not str:
-        return (None, None)
-    name = doc.get("name")
-    return (sys.intern(doc["id"]), name if type(name) is str else None)
-
-
-# How the snapshot's index (snapshot_index.py) holds the projections below.
-ACTIVE_CODECS = {"tickets": Codec(_dump_heads, _load_heads),
-                 "purchases": Codec(pack_words, unpack_words),
-                 "customers": Codec(_dump_names, _load_names)}
-
-
-def active_projectors(file: str) -> dict[str, Any]:
-    """What the store keeps of every active document, beside where it is in the snapshot:
-    each ticket's head (queue, customer histories, the open's check), each purchase's
-    customer (customer histories), each customer's id and name (the queue's names)."""
-    return {"tickets": lambda doc_id, doc: ticket_head(file, doc_id, doc),
-            "customers": _customer_name,
-            "purchases": lambda doc_id, doc: (
-                sys.intern(doc["customer"]) if isinstance(doc, dict)
-                and type(doc.get("customer")) is str else None)}
 
 
 class _TablesStorage(Storage):
@@ -186,8 +123,7 @@ class TinyDBStore(ArchiveMoves, StoreReads, ReplicaHooks, TicketCommits, TicketW
         self._everywhere: Any = None  # the SearchIndex, made at the first search_everywhere
         # Both follow `generation`: a cached answer is dropped as soon as the data moves.
         self._query_cache: dict[tuple[str, Any], tuple[int, list[dict[str, Any]]]] = {}
-        self._queue_tickets: tuple | None = None  # (table, version, copy)
-        self._customers_view: tuple | None = None
+        self._table_copies: dict[str, tuple] = {}  # name -> (table, version, its copy)
         self.events = events or EventWriter(
             self.data_dir / EVENTS_FILE, RunContext(agent=agent, src="app" if agent else "system"))
         self.queue_preview: queue_summary.QueuePreview | None = None
